@@ -68,7 +68,9 @@ pub enum DigestError {
         input: String,
     },
     /// The algorithm is not one of `sha256`, `sha384`, `sha512`.
-    #[error("digest {input:?} uses unsupported algorithm {algorithm:?} (expected sha256, sha384 or sha512)")]
+    #[error(
+        "digest {input:?} uses unsupported algorithm {algorithm:?} (expected sha256, sha384 or sha512)"
+    )]
     UnsupportedAlgorithm {
         /// The rejected input.
         input: String,
@@ -164,7 +166,10 @@ impl Digest {
                 found: hex.len(),
             });
         }
-        if let Some(i) = hex.bytes().position(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if let Some(i) = hex
+            .bytes()
+            .position(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             let found = hex[i..].chars().next().unwrap_or('?');
             return Err(DigestError::InvalidHex {
                 input: whole.to_owned(),

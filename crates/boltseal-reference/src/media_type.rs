@@ -26,8 +26,7 @@ pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json"
 /// Docker layer, gzip-compressed tar.
 pub const DOCKER_LAYER_TAR_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 /// Docker foreign (non-distributable) layer.
-pub const DOCKER_LAYER_FOREIGN: &str =
-    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+pub const DOCKER_LAYER_FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
 /// Cosign simple-signing payload (a layer of a `.sig` manifest).
 pub const COSIGN_SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
 /// DSSE envelope (a layer of a `.att` manifest).
