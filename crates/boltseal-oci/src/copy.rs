@@ -1,0 +1,306 @@
+//! Copying images between stores, and platform selection in image indexes.
+
+use std::sync::Arc;
+
+use boltseal_reference::Digest;
+
+use crate::error::{Error, Result};
+use crate::manifest::{Descriptor, Manifest, Platform, RawManifest};
+use crate::store::{ManifestRef, Store};
+
+/// Indexes nest (an index of indexes); deeper nesting than this is refused.
+const MAX_DEPTH: usize = 4;
+
+/// Something that happened during a copy, for progress reporting.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyEvent {
+    /// A blob transfer starts.
+    BlobStarted(Descriptor),
+    /// A blob was already present at the destination.
+    BlobSkipped(Descriptor),
+    /// A blob was mounted from another repository of the same registry.
+    BlobMounted(Descriptor),
+    /// A blob was transferred.
+    BlobCopied(Descriptor),
+    /// A manifest or index was written.
+    ManifestWritten(Descriptor),
+    /// A signature, attestation or referrer artifact was copied (named by tag or digest).
+    ArtifactCopied(String),
+}
+
+/// A progress callback.
+pub type Progress = Arc<dyn Fn(&CopyEvent) + Send + Sync>;
+
+/// What to copy.
+#[non_exhaustive]
+#[derive(Clone, Default)]
+pub struct CopyOptions {
+    /// Copy only the manifest for this platform out of an index (the digest then becomes that
+    /// manifest's). `None` copies an index whole, keeping its digest.
+    pub platform: Option<Platform>,
+    /// Also copy cosign signatures, attestations and SBOMs (`sha256-<hex>.sig|.att|.sbom` tags)
+    /// and OCI referrers of the image.
+    pub with_signatures: bool,
+    /// Called for each event.
+    pub progress: Option<Progress>,
+}
+
+impl std::fmt::Debug for CopyOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CopyOptions")
+            .field("platform", &self.platform)
+            .field("with_signatures", &self.with_signatures)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl CopyOptions {
+    /// Default options: the whole image or index, no signatures.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Selects one platform out of an index.
+    #[must_use]
+    pub fn platform(mut self, platform: Option<Platform>) -> Self {
+        self.platform = platform;
+        self
+    }
+
+    /// Also copies signatures, attestations and referrers.
+    #[must_use]
+    pub fn with_signatures(mut self, yes: bool) -> Self {
+        self.with_signatures = yes;
+        self
+    }
+
+    /// Sets a progress callback.
+    #[must_use]
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+}
+
+/// What a copy did.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CopyReport {
+    /// The descriptor of the top-level manifest or index written.
+    pub descriptor: Option<Descriptor>,
+    /// Manifests and indexes written.
+    pub manifests: usize,
+    /// Blobs transferred.
+    pub blobs_copied: usize,
+    /// Blobs already present.
+    pub blobs_skipped: usize,
+    /// Blobs mounted from another repository.
+    pub blobs_mounted: usize,
+    /// Bytes transferred.
+    pub bytes_copied: u64,
+    /// Signature, attestation and referrer artifacts copied.
+    pub artifacts: Vec<String>,
+}
+
+/// An image resolved for one platform.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct ResolvedImage {
+    /// The index the reference named, when it named one.
+    pub index: Option<Descriptor>,
+    /// The platform image manifest.
+    pub manifest: RawManifest,
+}
+
+impl ResolvedImage {
+    /// The digest users pin and sign: the index digest when there is one, else the manifest's.
+    #[must_use]
+    pub fn digest(&self) -> Digest {
+        self.index
+            .as_ref()
+            .map_or(*self.manifest.digest(), |i| i.digest)
+    }
+}
+
+/// Resolves `reference` once and, when it names an index, selects `platform`'s manifest.
+///
+/// # Errors
+/// [`Error::PlatformNotFound`], or any store error.
+pub async fn resolve_image<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    platform: &Platform,
+) -> Result<ResolvedImage> {
+    let top = store.resolve(reference).await?;
+    let raw = store.get_manifest(&ManifestRef::Digest(top.digest)).await?;
+    match raw.parse()? {
+        Manifest::Image(_) => Ok(ResolvedImage {
+            index: None,
+            manifest: raw,
+        }),
+        Manifest::Index(index) => {
+            let child = index
+                .find_platform(platform)
+                .ok_or_else(|| Error::PlatformNotFound {
+                    index: Box::new(top.digest),
+                    platform: platform.to_string(),
+                })?;
+            let manifest = store.get_manifest(&ManifestRef::Digest(child.digest)).await?;
+            if manifest.is_index() {
+                return Err(Error::InvalidManifest {
+                    what: child.digest.to_string(),
+                    reason: "platform entry of an index is itself an index".to_owned(),
+                });
+            }
+            Ok(ResolvedImage {
+                index: Some(raw.descriptor()),
+                manifest,
+            })
+        }
+    }
+}
+
+/// Copies the image `reference` names in `src` to `dst`, tagging it `tag` there (or by digest
+/// only when `tag` is `None`). The manifest bytes, and so the digest, are unchanged.
+///
+/// The tag is resolved once; everything after is fetched by digest and verified.
+///
+/// # Errors
+/// Any store error; a failed copy leaves the destination without the new tag.
+pub async fn copy_image<S: Store, D: Store>(
+    src: &S,
+    reference: &ManifestRef,
+    dst: &D,
+    tag: Option<&str>,
+    options: &CopyOptions,
+) -> Result<CopyReport> {
+    let mut report = CopyReport::default();
+    let top = src.resolve(reference).await?;
+    let mut raw = src.get_manifest(&ManifestRef::Digest(top.digest)).await?;
+    if let Some(platform) = &options.platform
+        && raw.is_index()
+    {
+        raw = resolve_image(src, &ManifestRef::Digest(top.digest), platform)
+            .await?
+            .manifest;
+    }
+    let copier = Copier {
+        src,
+        dst,
+        options,
+    };
+    copier.copy_tree(&raw, tag, 0, &mut report).await?;
+    report.descriptor = Some(raw.descriptor());
+    if options.with_signatures {
+        copier.copy_artifacts(raw.digest(), &mut report).await?;
+    }
+    Ok(report)
+}
+
+struct Copier<'a, S, D> {
+    src: &'a S,
+    dst: &'a D,
+    options: &'a CopyOptions,
+}
+
+impl<S: Store, D: Store> Copier<'_, S, D> {
+    fn emit(&self, event: CopyEvent) {
+        if let Some(p) = &self.options.progress {
+            p(&event);
+        }
+    }
+
+    async fn copy_tree(
+        &self,
+        raw: &RawManifest,
+        tag: Option<&str>,
+        depth: usize,
+        report: &mut CopyReport,
+    ) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::InvalidManifest {
+                what: raw.digest().to_string(),
+                reason: format!("indexes nested deeper than {MAX_DEPTH}"),
+            });
+        }
+        match raw.parse()? {
+            Manifest::Image(m) => {
+                self.copy_blob(&m.config, report).await?;
+                for layer in &m.layers {
+                    self.copy_blob(layer, report).await?;
+                }
+            }
+            Manifest::Index(index) => {
+                for child in &index.manifests {
+                    let child_raw = self
+                        .src
+                        .get_manifest(&ManifestRef::Digest(child.digest))
+                        .await?;
+                    if child_raw.bytes().len() as u64 != child.size {
+                        return Err(Error::SizeMismatch {
+                            what: format!("manifest {}", child.digest),
+                            expected: child.size,
+                            actual: child_raw.bytes().len() as u64,
+                        });
+                    }
+                    Box::pin(self.copy_tree(&child_raw, None, depth + 1, report)).await?;
+                }
+            }
+        }
+        self.dst.put_manifest(raw, tag).await?;
+        report.manifests += 1;
+        self.emit(CopyEvent::ManifestWritten(raw.descriptor()));
+        Ok(())
+    }
+
+    async fn copy_blob(&self, desc: &Descriptor, report: &mut CopyReport) -> Result<()> {
+        if self.dst.blob_exists(&desc.digest).await? {
+            report.blobs_skipped += 1;
+            self.emit(CopyEvent::BlobSkipped(desc.clone()));
+            return Ok(());
+        }
+        if let Some(source) = self.src.mount_source()
+            && self.dst.try_mount(desc, &source).await?
+        {
+            report.blobs_mounted += 1;
+            self.emit(CopyEvent::BlobMounted(desc.clone()));
+            return Ok(());
+        }
+        self.emit(CopyEvent::BlobStarted(desc.clone()));
+        let reader = self.src.get_blob(desc).await?;
+        self.dst.put_blob(desc, reader).await?;
+        report.blobs_copied += 1;
+        report.bytes_copied += desc.size;
+        self.emit(CopyEvent::BlobCopied(desc.clone()));
+        Ok(())
+    }
+
+    /// Copies cosign's `.sig`/`.att`/`.sbom` tags and OCI referrers of `digest`.
+    async fn copy_artifacts(&self, digest: &Digest, report: &mut CopyReport) -> Result<()> {
+        let base = crate::store::referrers_tag(digest);
+        for suffix in ["sig", "att", "sbom"] {
+            let tag = format!("{base}.{suffix}");
+            let raw = match self.src.get_manifest(&ManifestRef::Tag(tag.clone())).await {
+                Ok(raw) => raw,
+                Err(Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            self.copy_tree(&raw, Some(&tag), 0, report).await?;
+            report.artifacts.push(tag.clone());
+            self.emit(CopyEvent::ArtifactCopied(tag));
+        }
+        for referrer in self.src.referrers(digest, None).await? {
+            let raw = self
+                .src
+                .get_manifest(&ManifestRef::Digest(referrer.digest))
+                .await?;
+            self.copy_tree(&raw, None, 0, report).await?;
+            report.artifacts.push(referrer.digest.to_string());
+            self.emit(CopyEvent::ArtifactCopied(referrer.digest.to_string()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+
+use boltseal_reference::Digest;
+
+/// What went wrong, coarsely, for callers that branch on it.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A tag, manifest, blob or repository does not exist.
+    NotFound,
+    /// Content did not match its digest or size, or broke a size limit: untrusted input refused.
+    Integrity,
+    /// A manifest, index, layout or configuration could not be understood.
+    Invalid,
+    /// Credentials were missing or refused.
+    Unauthorized,
+    /// The registry or the network failed.
+    Transport,
+    /// The local file system failed.
+    Io,
+    /// The caller asked for something not allowed (plain HTTP, a bad location).
+    Usage,
+}
+
+/// Errors of store operations.
+///
+/// Every variant names the object it concerns (a store, a path, a digest), so that its
+/// `Display` is a complete one-line message.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The named object does not exist in the store.
+    #[error("{what} not found in {store}")]
+    NotFound {
+        /// The store (layout path or registry repository).
+        store: String,
+        /// What was looked for (a tag, a digest).
+        what: String,
+    },
+    /// Content hashed to another digest than the one it was fetched or announced by.
+    #[error("{what}: digest mismatch: expected {expected}, content has {actual}")]
+    DigestMismatch {
+        /// The object read.
+        what: String,
+        /// The digest it should have.
+        expected: Box<Digest>,
+        /// The digest it has.
+        actual: Box<Digest>,
+    },
+    /// Content had another size than its descriptor announced.
+    #[error("{what}: size mismatch: descriptor says {expected} bytes, content has {actual}")]
+    SizeMismatch {
+        /// The object read.
+        what: String,
+        /// The size announced.
+        expected: u64,
+        /// The size read (a lower bound when reading stopped early).
+        actual: u64,
+    },
+    /// Content was larger than the limit for its kind.
+    #[error("{what} exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// The object read.
+        what: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A manifest or index could not be parsed or breaks the specification.
+    #[error("invalid manifest {what}: {reason}")]
+    InvalidManifest {
+        /// The manifest (a reference or digest).
+        what: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A media type that this operation cannot handle.
+    #[error("{what}: unsupported media type {media_type:?}")]
+    UnsupportedMediaType {
+        /// The object concerned.
+        what: String,
+        /// The media type found.
+        media_type: String,
+    },
+    /// An OCI image layout directory is malformed.
+    #[error("invalid OCI layout {path}: {reason}")]
+    InvalidLayout {
+        /// The layout or the file inside it.
+        path: PathBuf,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// A path inside a layout leads outside of it (a symbolic link, `..`).
+    #[error("{path}: refusing a path that leaves the layout directory")]
+    PathEscape {
+        /// The offending path.
+        path: PathBuf,
+    },
+    /// Credentials were missing, malformed or refused.
+    #[error("{registry}: authentication failed: {reason}")]
+    Unauthorized {
+        /// The registry host.
+        registry: String,
+        /// The registry's or the token service's answer.
+        reason: String,
+    },
+    /// The registry answered with an unexpected status.
+    #[error("{method} {url}: registry answered {status}: {message}")]
+    Registry {
+        /// HTTP method.
+        method: String,
+        /// The request URL.
+        url: String,
+        /// HTTP status code.
+        status: u16,
+        /// The registry's error message, or the start of its body.
+        message: String,
+    },
+    /// The HTTP request failed below the protocol level.
+    #[error("{url}: {source}")]
+    Http {
+        /// The request URL.
+        url: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A file system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A credentials file or helper could not be used.
+    #[error("credentials from {source_name}: {reason}")]
+    Credentials {
+        /// The file or helper.
+        source_name: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Plain HTTP was required for a host that is not a loopback address.
+    #[error("registry {host} is not a loopback host: plain HTTP needs --allow-http-registry")]
+    InsecureRegistry {
+        /// The registry host.
+        host: String,
+    },
+    /// An image location string could not be understood.
+    #[error("invalid image location {input:?}: {reason}")]
+    InvalidLocation {
+        /// The location as given.
+        input: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// An image index has no manifest for the requested platform.
+    #[error("index {index} has no manifest for platform {platform}")]
+    PlatformNotFound {
+        /// The index digest.
+        index: Box<Digest>,
+        /// The platform asked for.
+        platform: String,
+    },
+}
+
+impl Error {
+    /// The coarse kind of this error.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound { .. } | Error::PlatformNotFound { .. } => ErrorKind::NotFound,
+            Error::DigestMismatch { .. }
+            | Error::SizeMismatch { .. }
+            | Error::TooLarge { .. }
+            | Error::PathEscape { .. } => ErrorKind::Integrity,
+            Error::InvalidManifest { .. }
+            | Error::UnsupportedMediaType { .. }
+            | Error::InvalidLayout { .. } => ErrorKind::Invalid,
+            Error::Unauthorized { .. } | Error::Credentials { .. } => ErrorKind::Unauthorized,
+            Error::Registry { .. } | Error::Http { .. } => ErrorKind::Transport,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::InsecureRegistry { .. } | Error::InvalidLocation { .. } => ErrorKind::Usage,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

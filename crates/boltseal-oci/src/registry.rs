@@ -1,0 +1,929 @@
+//! [`RegistryStore`]: one repository of a registry speaking the OCI distribution API.
+//!
+//! Every response body is read with a bound: manifests and indexes up to
+//! [`MAX_MANIFEST_BYTES`], tag lists, tokens and error bodies up to small fixed limits, blobs up
+//! to their descriptor's size. Credentials are only ever attached to requests for the registry's
+//! own host and port (and to its token service), never to a redirect target elsewhere.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::Engine as _;
+use boltseal_reference::{Digest, Reference, media_type};
+use bytes::{Bytes, BytesMut};
+use futures_util::TryStreamExt;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LOCATION, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode, Url};
+use tokio::sync::Mutex;
+
+use crate::auth::{Credential, parse_challenge};
+use crate::error::{Error, Result};
+use crate::manifest::{Descriptor, ImageIndex, MAX_MANIFEST_BYTES, Manifest, RawManifest};
+use crate::store::{BlobReader, ManifestRef, MountSource, Store, referrers_tag};
+
+const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
+const MAX_ERROR_BYTES: u64 = 64 * 1024;
+const MAX_TAG_LIST_BYTES: u64 = 16 * 1024 * 1024;
+const MAX_TAG_PAGES: usize = 1000;
+const MAX_REDIRECTS: usize = 5;
+
+/// The `Accept` header for manifests: every manifest and index type boltseal reads.
+/// Distribution answers 404 (not 406) for an OCI manifest when this lacks the OCI types.
+fn manifest_accept() -> HeaderValue {
+    HeaderValue::from_static(
+        "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, \
+         application/vnd.docker.distribution.manifest.v2+json, \
+         application/vnd.docker.distribution.manifest.list.v2+json",
+    )
+}
+
+/// Options for connecting to a registry.
+#[non_exhaustive]
+#[derive(Clone, Debug, Default)]
+pub struct RegistryOptions {
+    /// Allow plain HTTP to hosts that are not loopback addresses.
+    pub allow_http: bool,
+    /// Credentials; `None` looks them up in the docker/podman credential files.
+    pub credential: Option<Credential>,
+}
+
+impl RegistryOptions {
+    /// Default options: HTTPS except for loopback hosts, credentials from the usual files.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Allows plain HTTP to non-loopback hosts.
+    #[must_use]
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Uses `credential` instead of looking one up.
+    #[must_use]
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+}
+
+/// Whether `registry` (`host[:port]`) is a loopback host: `localhost`, `127.0.0.0/8`, `[::1]`.
+#[must_use]
+pub fn is_loopback(registry: &str) -> bool {
+    let host = if let Some(rest) = registry.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        registry.split(':').next().unwrap_or(registry)
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[derive(Default)]
+struct AuthState {
+    header: Option<HeaderValue>,
+    push: bool,
+}
+
+/// One repository of a registry, e.g. `127.0.0.1:5000/team/app`.
+///
+/// Loopback registries use plain HTTP, as docker does; other hosts use HTTPS unless
+/// [`RegistryOptions::allow_http`] is set. Authentication follows the distribution token flow
+/// (anonymous or with Basic credentials), or Basic auth when the registry asks for it.
+pub struct RegistryStore {
+    registry: String,
+    repository: String,
+    base: Url,
+    origin: (String, Option<u16>),
+    allow_http: bool,
+    http: reqwest::Client,
+    credential: Credential,
+    auth: Mutex<AuthState>,
+}
+
+impl std::fmt::Debug for RegistryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryStore")
+            .field("registry", &self.registry)
+            .field("repository", &self.repository)
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+enum Op {
+    Pull,
+    Push { mount_from: Option<String> },
+}
+
+impl RegistryStore {
+    /// Opens the repository named by `reference` (its tag and digest are ignored).
+    ///
+    /// # Errors
+    /// [`Error::InsecureRegistry`] when plain HTTP would be needed but is not allowed;
+    /// [`Error::Credentials`] when a credential file is unusable.
+    pub fn new(reference: &Reference, options: RegistryOptions) -> Result<Self> {
+        let registry = reference.registry().to_owned();
+        // Docker Hub's API host.
+        let api_host = if registry == "docker.io" {
+            "registry-1.docker.io".to_owned()
+        } else {
+            registry.clone()
+        };
+        let plain = is_loopback(&registry) || options.allow_http;
+        let scheme = if plain { "http" } else { "https" };
+        let base = Url::parse(&format!(
+            "{scheme}://{api_host}/v2/{}/",
+            reference.repository()
+        ))
+        .map_err(|e| Error::InvalidLocation {
+            input: reference.to_string(),
+            reason: e.to_string(),
+        })?;
+        let origin = (
+            base.host_str().unwrap_or_default().to_owned(),
+            base.port_or_known_default(),
+        );
+        let credential = match options.credential {
+            Some(c) => c,
+            None => crate::auth::credential_for(&registry, reference.repository())?,
+        };
+        let allow_http = options.allow_http;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("boltseal/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(30))
+            .read_timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= MAX_REDIRECTS {
+                    return attempt.error("too many redirects");
+                }
+                let to = attempt.url();
+                let downgrade = to.scheme() == "http"
+                    && attempt.previous().iter().any(|u| u.scheme() == "https");
+                let plain_elsewhere = to.scheme() == "http"
+                    && !allow_http
+                    && !to.host_str().is_some_and(|h| {
+                        is_loopback(h) || is_loopback(&format!("[{h}]"))
+                    });
+                if downgrade || plain_elsewhere {
+                    return attempt.error("refusing a redirect to plain HTTP");
+                }
+                // reqwest drops Authorization on a redirect to another host, port or scheme.
+                attempt.follow()
+            }))
+            .build()
+            .map_err(|e| Error::Http {
+                url: base.to_string(),
+                source: e,
+            })?;
+        Ok(RegistryStore {
+            registry,
+            repository: reference.repository().to_owned(),
+            base,
+            origin,
+            allow_http,
+            http,
+            credential,
+            auth: Mutex::new(AuthState::default()),
+        })
+    }
+
+    /// The registry host and port as written in the reference.
+    #[must_use]
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The repository path.
+    #[must_use]
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base.join(path).map_err(|e| Error::InvalidLocation {
+            input: path.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn same_origin(&self, url: &Url) -> bool {
+        url.host_str() == Some(self.origin.0.as_str()) && url.port_or_known_default() == self.origin.1
+    }
+
+    /// Sends a request built by `build`, authenticating and retrying once on 401.
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        op: Op,
+        build: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response> {
+        let need_push = matches!(op, Op::Push { .. });
+        for attempt in 0..2 {
+            let mut req = build(self.http.request(method.clone(), url.clone()));
+            if self.same_origin(url) {
+                let state = self.auth.lock().await;
+                if let Some(h) = &state.header
+                    && (state.push || !need_push || attempt > 0)
+                {
+                    req = req.header(AUTHORIZATION, h.clone());
+                }
+            }
+            let resp = req.send().await.map_err(|e| Error::Http {
+                url: url.to_string(),
+                source: e,
+            })?;
+            if resp.status() != StatusCode::UNAUTHORIZED || attempt > 0 || !self.same_origin(url) {
+                return Ok(resp);
+            }
+            let challenge = resp
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned);
+            drain(resp).await;
+            let Some(challenge) = challenge else {
+                return Err(Error::Unauthorized {
+                    registry: self.registry.clone(),
+                    reason: "401 without a WWW-Authenticate challenge".to_owned(),
+                });
+            };
+            self.authenticate(&challenge, &op).await?;
+        }
+        Err(Error::Unauthorized {
+            registry: self.registry.clone(),
+            reason: format!("{method} {url} still unauthorized after authenticating"),
+        })
+    }
+
+    async fn authenticate(&self, challenge: &str, op: &Op) -> Result<()> {
+        let unauthorized = |reason: String| Error::Unauthorized {
+            registry: self.registry.clone(),
+            reason,
+        };
+        let parsed = parse_challenge(challenge)
+            .ok_or_else(|| unauthorized(format!("unparseable challenge {challenge:?}")))?;
+        let header = match parsed.scheme.as_str() {
+            "basic" => match &self.credential {
+                Credential::Basic { username, password } => basic_header(username, password)?,
+                _ => {
+                    return Err(unauthorized(
+                        "the registry wants a user name and password; none configured".to_owned(),
+                    ));
+                }
+            },
+            "bearer" => {
+                if let Credential::Bearer(token) = &self.credential {
+                    bearer_header(token)?
+                } else {
+                    let token = self.fetch_token(&parsed.params, op).await?;
+                    bearer_header(&token)?
+                }
+            }
+            other => return Err(unauthorized(format!("unsupported auth scheme {other:?}"))),
+        };
+        let mut state = self.auth.lock().await;
+        state.header = Some(header);
+        state.push = matches!(op, Op::Push { .. });
+        Ok(())
+    }
+
+    async fn fetch_token(
+        &self,
+        params: &std::collections::BTreeMap<String, String>,
+        op: &Op,
+    ) -> Result<String> {
+        let unauthorized = |reason: String| Error::Unauthorized {
+            registry: self.registry.clone(),
+            reason,
+        };
+        let realm = params
+            .get("realm")
+            .ok_or_else(|| unauthorized("bearer challenge without realm".to_owned()))?;
+        let mut url = Url::parse(realm).map_err(|e| unauthorized(format!("bad realm {realm:?}: {e}")))?;
+        let realm_host = url.host_str().unwrap_or_default().to_owned();
+        let plain_ok = self.allow_http || is_loopback(&realm_host) || is_loopback(&format!("[{realm_host}]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && plain_ok) {
+            return Err(unauthorized(format!(
+                "refusing to send credentials to token service {realm:?} over {}",
+                url.scheme()
+            )));
+        }
+        let mut scopes = vec![match op {
+            Op::Pull => format!("repository:{}:pull", self.repository),
+            Op::Push { .. } => format!("repository:{}:pull,push", self.repository),
+        }];
+        if let Op::Push {
+            mount_from: Some(from),
+        } = op
+        {
+            scopes.push(format!("repository:{from}:pull"));
+        }
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(service) = params.get("service") {
+                q.append_pair("service", service);
+            }
+            for s in &scopes {
+                q.append_pair("scope", s);
+            }
+        }
+        let mut req = self.http.get(url.clone());
+        if let Credential::Basic { username, password } = &self.credential {
+            req = req.header(AUTHORIZATION, basic_header(username, password)?);
+        }
+        let mut resp = req.send().await.map_err(|e| Error::Http {
+            url: url.to_string(),
+            source: e,
+        })?;
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let body = read_bounded(&mut resp, MAX_ERROR_BYTES, "token response")
+                .await
+                .unwrap_or_default();
+            return Err(unauthorized(format!(
+                "token service answered {status}: {}",
+                error_message(&body)
+            )));
+        }
+        let body = read_bounded(&mut resp, MAX_TOKEN_BYTES, "token response").await?;
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let t: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|e| unauthorized(format!("token response is not JSON: {e}")))?;
+        t.token
+            .or(t.access_token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthorized("token response has no token".to_owned()))
+    }
+
+    async fn fail(&self, method: &str, url: &Url, mut resp: reqwest::Response, what: &str) -> Error {
+        let status = resp.status();
+        let body = read_bounded(&mut resp, MAX_ERROR_BYTES, "error body")
+            .await
+            .unwrap_or_default();
+        if status == StatusCode::NOT_FOUND {
+            return Error::NotFound {
+                store: self.name(),
+                what: what.to_owned(),
+            };
+        }
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Error::Unauthorized {
+                registry: self.registry.clone(),
+                reason: format!("{status} for {method} {url}: {}", error_message(&body)),
+            };
+        }
+        Error::Registry {
+            method: method.to_owned(),
+            url: url.to_string(),
+            status: status.as_u16(),
+            message: error_message(&body),
+        }
+    }
+
+    fn manifest_url(&self, reference: &ManifestRef) -> Result<Url> {
+        match reference {
+            ManifestRef::Tag(t) => {
+                if !crate::layout::valid_tag(t) {
+                    return Err(Error::InvalidLocation {
+                        input: t.clone(),
+                        reason: "not a valid tag".to_owned(),
+                    });
+                }
+                self.url(&format!("manifests/{t}"))
+            }
+            ManifestRef::Digest(d) => self.url(&format!("manifests/{d}")),
+        }
+    }
+
+    async fn put_manifest_bytes(&self, manifest: &RawManifest, reference: &ManifestRef) -> Result<reqwest::Response> {
+        let url = self.manifest_url(reference)?;
+        let content_type = HeaderValue::from_str(manifest.media_type()).map_err(|_| Error::UnsupportedMediaType {
+            what: manifest.digest().to_string(),
+            media_type: manifest.media_type().to_owned(),
+        })?;
+        let body = manifest.bytes().clone();
+        let resp = self
+            .send(Method::PUT, &url, Op::Push { mount_from: None }, |r| {
+                r.header(CONTENT_TYPE, content_type.clone()).body(body.clone())
+            })
+            .await?;
+        if resp.status() != StatusCode::CREATED && !resp.status().is_success() {
+            return Err(self.fail("PUT", &url, resp, &format!("manifest {}", manifest.digest())).await);
+        }
+        if let Some(d) = header_digest(&resp)?
+            && d != *manifest.digest()
+        {
+            return Err(Error::DigestMismatch {
+                what: format!("manifest pushed to {}", self.name()),
+                expected: Box::new(*manifest.digest()),
+                actual: Box::new(d),
+            });
+        }
+        Ok(resp)
+    }
+
+    /// Adds `descriptor` to the referrers tag-schema index of `subject`.
+    async fn add_to_referrers_tag(&self, subject: &Digest, descriptor: Descriptor) -> Result<()> {
+        let tag = referrers_tag(subject);
+        let mut index = match self.get_manifest(&ManifestRef::Tag(tag.clone())).await {
+            Ok(raw) => match raw.parse()? {
+                Manifest::Index(i) => i,
+                Manifest::Image(_) => {
+                    return Err(Error::InvalidManifest {
+                        what: format!("{}:{tag}", self.name()),
+                        reason: "referrers tag does not hold an index".to_owned(),
+                    });
+                }
+            },
+            Err(Error::NotFound { .. }) => ImageIndex::new(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        if index.manifests.iter().any(|d| d.digest == descriptor.digest) {
+            return Ok(());
+        }
+        index.manifests.push(descriptor);
+        let raw = index.to_raw()?;
+        self.put_manifest_bytes(&raw, &ManifestRef::Tag(tag)).await?;
+        Ok(())
+    }
+}
+
+fn basic_header(username: &str, password: &str) -> Result<HeaderValue> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut h = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| Error::Credentials {
+        source_name: "credentials".to_owned(),
+        reason: "user name or password cannot be sent in a header".to_owned(),
+    })?;
+    h.set_sensitive(true);
+    Ok(h)
+}
+
+fn bearer_header(token: &str) -> Result<HeaderValue> {
+    let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Error::Credentials {
+        source_name: "token".to_owned(),
+        reason: "token cannot be sent in a header".to_owned(),
+    })?;
+    h.set_sensitive(true);
+    Ok(h)
+}
+
+/// Reads a response body, refusing more than `limit` bytes (announced or actual).
+async fn read_bounded(resp: &mut reqwest::Response, limit: u64, what: &str) -> Result<Bytes> {
+    let url = resp.url().to_string();
+    if resp.content_length().is_some_and(|l| l > limit) {
+        return Err(Error::TooLarge {
+            what: format!("{what} from {url}"),
+            limit,
+        });
+    }
+    let mut out = BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Http {
+        url: url.clone(),
+        source: e,
+    })? {
+        if (out.len() + chunk.len()) as u64 > limit {
+            return Err(Error::TooLarge {
+                what: format!("{what} from {url}"),
+                limit,
+            });
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out.freeze())
+}
+
+async fn drain(mut resp: reqwest::Response) {
+    let _ = read_bounded(&mut resp, MAX_ERROR_BYTES, "body").await;
+}
+
+/// The registry's error message: `CODE: message` from the distribution error JSON, else the
+/// first line of the body, printable characters only.
+fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<ErrorEntry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ErrorEntry {
+        code: Option<String>,
+        message: Option<String>,
+    }
+    if let Ok(e) = serde_json::from_slice::<Errors>(body)
+        && !e.errors.is_empty()
+    {
+        return e
+            .errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}: {}",
+                    e.code.as_deref().unwrap_or("ERROR"),
+                    e.message.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    let text = String::from_utf8_lossy(body);
+    let line: String = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    if line.is_empty() { "(empty body)".to_owned() } else { line }
+}
+
+fn header_digest(resp: &reqwest::Response) -> Result<Option<Digest>> {
+    match resp.headers().get("docker-content-digest") {
+        None => Ok(None),
+        Some(v) => {
+            let s = v.to_str().map_err(|_| Error::InvalidManifest {
+                what: resp.url().to_string(),
+                reason: "Docker-Content-Digest header is not text".to_owned(),
+            })?;
+            Digest::parse(s.trim()).map(Some).map_err(|e| Error::InvalidManifest {
+                what: resp.url().to_string(),
+                reason: format!("bad Docker-Content-Digest header: {e}"),
+            })
+        }
+    }
+}
+
+impl Store for RegistryStore {
+    fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    async fn resolve(&self, reference: &ManifestRef) -> Result<Descriptor> {
+        let url = self.manifest_url(reference)?;
+        let resp = self
+            .send(Method::HEAD, &url, Op::Pull, |r| r.header(ACCEPT, manifest_accept()))
+            .await?;
+        if !resp.status().is_success() {
+            return Err(self.fail("HEAD", &url, resp, &reference.to_string()).await);
+        }
+        let digest = header_digest(&resp)?;
+        let media = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(';').next().unwrap_or(s).trim().to_owned());
+        let size = resp.content_length();
+        match (digest, media, size) {
+            (Some(d), Some(m), Some(size))
+                if (media_type::is_manifest(&m) || media_type::is_index(&m))
+                    && reference.as_digest().is_none_or(|want| *want == d) =>
+            {
+                if size > MAX_MANIFEST_BYTES {
+                    return Err(Error::TooLarge {
+                        what: format!("manifest {d} in {}", self.name()),
+                        limit: MAX_MANIFEST_BYTES,
+                    });
+                }
+                Ok(Descriptor::new(m, d, size))
+            }
+            // Headers missing or unhelpful: fetch and compute.
+            _ => Ok(self.get_manifest(reference).await?.descriptor()),
+        }
+    }
+
+    async fn get_manifest(&self, reference: &ManifestRef) -> Result<RawManifest> {
+        let url = self.manifest_url(reference)?;
+        let mut resp = self
+            .send(Method::GET, &url, Op::Pull, |r| r.header(ACCEPT, manifest_accept()))
+            .await?;
+        if !resp.status().is_success() {
+            return Err(self.fail("GET", &url, resp, &reference.to_string()).await);
+        }
+        let announced = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let header = header_digest(&resp)?;
+        let what = format!("manifest {reference} in {}", self.name());
+        let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
+        // By digest: the bytes must hash to it. By tag: to the digest the registry announced.
+        let expected = reference.as_digest().copied().or(header);
+        RawManifest::from_untrusted(&what, body, announced.as_deref(), expected.as_ref())
+    }
+
+    async fn put_manifest(&self, manifest: &RawManifest, tag: Option<&str>) -> Result<()> {
+        let parsed = manifest.parse()?;
+        let reference = match tag {
+            Some(t) => ManifestRef::Tag(t.to_owned()),
+            None => ManifestRef::Digest(*manifest.digest()),
+        };
+        let resp = self.put_manifest_bytes(manifest, &reference).await?;
+        let registry_indexed = resp.headers().contains_key("oci-subject");
+        drain(resp).await;
+        if let Some(subject) = parsed.subject()
+            && !registry_indexed
+        {
+            let mut d = manifest.descriptor();
+            d.artifact_type = parsed.artifact_type().map(str::to_owned);
+            d.annotations = parsed.annotations().clone();
+            self.add_to_referrers_tag(&subject.digest, d).await?;
+        }
+        Ok(())
+    }
+
+    async fn blob_exists(&self, digest: &Digest) -> Result<bool> {
+        let url = self.url(&format!("blobs/{digest}"))?;
+        let resp = self.send(Method::HEAD, &url, Op::Pull, |r| r).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self.fail("HEAD", &url, resp, digest.as_str()).await),
+        }
+    }
+
+    async fn get_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
+        let url = self.url(&format!("blobs/{}", descriptor.digest))?;
+        let resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
+        if !resp.status().is_success() {
+            return Err(self.fail("GET", &url, resp, &format!("blob {}", descriptor.digest)).await);
+        }
+        let what = format!("blob {} from {}", descriptor.digest, self.name());
+        if let Some(len) = resp.content_length()
+            && len != descriptor.size
+        {
+            return Err(Error::SizeMismatch {
+                what,
+                expected: descriptor.size,
+                actual: len,
+            });
+        }
+        let stream = resp.bytes_stream().map_err(std::io::Error::other);
+        let reader = tokio_util::io::StreamReader::new(stream);
+        Ok(BlobReader::new(what, descriptor, Box::pin(reader)))
+    }
+
+    async fn put_blob(&self, descriptor: &Descriptor, data: BlobReader) -> Result<()> {
+        if data.digest() != &descriptor.digest || data.size() != descriptor.size {
+            return Err(Error::DigestMismatch {
+                what: format!("blob {}", descriptor.digest),
+                expected: Box::new(descriptor.digest),
+                actual: Box::new(*data.digest()),
+            });
+        }
+        if self.blob_exists(&descriptor.digest).await? {
+            return Ok(());
+        }
+        let start = self.url("blobs/uploads/")?;
+        let resp = self
+            .send(Method::POST, &start, Op::Push { mount_from: None }, |r| {
+                r.header(CONTENT_LENGTH, 0)
+            })
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(self.fail("POST", &start, resp, "blob upload").await);
+        }
+        let mut location = upload_location(&start, &resp)?;
+        drain(resp).await;
+        location
+            .query_pairs_mut()
+            .append_pair("digest", descriptor.digest.as_str());
+        let size = descriptor.size;
+        // Keep the source's own verification error, should the stream fail mid-upload.
+        let failure: std::sync::Arc<std::sync::Mutex<Option<Error>>> = Default::default();
+        let slot = failure.clone();
+        let what = format!("blob {}", descriptor.digest);
+        let stream = tokio_util::io::ReaderStream::new(data).map_err(move |e| {
+            let err = BlobReader::into_store_error(e, &what);
+            let msg = err.to_string();
+            if let Ok(mut s) = slot.lock() {
+                *s = Some(err);
+            }
+            std::io::Error::other(msg)
+        });
+        let body = reqwest::Body::wrap_stream(stream);
+        let mut req = self
+            .http
+            .put(location.clone())
+            .header(CONTENT_TYPE, "application/octet-stream")
+            .header(CONTENT_LENGTH, size)
+            .body(body);
+        if self.same_origin(&location)
+            && let Some(h) = &self.auth.lock().await.header
+        {
+            req = req.header(AUTHORIZATION, h.clone());
+        }
+        let sent = req.send().await;
+        if let Some(err) = failure.lock().ok().and_then(|mut s| s.take()) {
+            return Err(err);
+        }
+        let resp = sent.map_err(|e| Error::Http {
+            url: location.to_string(),
+            source: e,
+        })?;
+        if resp.status() != StatusCode::CREATED && !resp.status().is_success() {
+            return Err(self.fail("PUT", &location, resp, "blob upload").await);
+        }
+        drain(resp).await;
+        Ok(())
+    }
+
+    async fn list_tags(&self) -> Result<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            tags: Option<Vec<String>>,
+        }
+        let mut tags = Vec::new();
+        let mut url = self.url("tags/list")?;
+        for _ in 0..MAX_TAG_PAGES {
+            let mut resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
+            if !resp.status().is_success() {
+                return Err(self.fail("GET", &url, resp, "tag list").await);
+            }
+            let next = resp
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.split(';').next())
+                .map(|l| l.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+            let body = read_bounded(&mut resp, MAX_TAG_LIST_BYTES, "tag list").await?;
+            let list: TagList = serde_json::from_slice(&body).map_err(|e| Error::Registry {
+                method: "GET".into(),
+                url: url.to_string(),
+                status: 200,
+                message: format!("tag list is not JSON: {e}"),
+            })?;
+            tags.extend(list.tags.unwrap_or_default());
+            match next {
+                Some(n) => {
+                    let n = url.join(&n).map_err(|e| Error::InvalidLocation {
+                        input: n.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    if !self.same_origin(&n) {
+                        break;
+                    }
+                    url = n;
+                }
+                None => break,
+            }
+        }
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+
+    async fn referrers(&self, subject: &Digest, artifact_type: Option<&str>) -> Result<Vec<Descriptor>> {
+        let mut url = self.url(&format!("referrers/{subject}"))?;
+        if let Some(t) = artifact_type {
+            url.query_pairs_mut().append_pair("artifactType", t);
+        }
+        let mut resp = self
+            .send(Method::GET, &url, Op::Pull, |r| r.header(ACCEPT, media_type::OCI_INDEX))
+            .await?;
+        let is_index = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with(media_type::OCI_INDEX));
+        let mut found = if resp.status() == StatusCode::OK && is_index {
+            let what = format!("referrers of {subject} in {}", self.name());
+            let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
+            let index: ImageIndex = serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
+                what,
+                reason: e.to_string(),
+            })?;
+            index.manifests
+        } else {
+            // No referrers API (distribution 2.8 answers 404): the referrers tag schema.
+            drain(resp).await;
+            match self.get_manifest(&ManifestRef::Tag(referrers_tag(subject))).await {
+                Ok(raw) => match raw.parse()? {
+                    Manifest::Index(i) => i.manifests,
+                    Manifest::Image(_) => Vec::new(),
+                },
+                Err(Error::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(t) = artifact_type {
+            found.retain(|d| d.artifact_type.as_deref() == Some(t));
+        }
+        Ok(found)
+    }
+
+    async fn delete(&self, digest: &Digest) -> Result<()> {
+        let url = self.url(&format!("manifests/{digest}"))?;
+        let resp = self
+            .send(Method::DELETE, &url, Op::Push { mount_from: None }, |r| r)
+            .await?;
+        if !resp.status().is_success() {
+            return Err(self.fail("DELETE", &url, resp, digest.as_str()).await);
+        }
+        drain(resp).await;
+        Ok(())
+    }
+
+    fn mount_source(&self) -> Option<MountSource> {
+        Some(MountSource {
+            registry: self.registry.clone(),
+            repository: self.repository.clone(),
+        })
+    }
+
+    async fn try_mount(&self, descriptor: &Descriptor, source: &MountSource) -> Result<bool> {
+        if source.registry != self.registry || source.repository == self.repository {
+            return Ok(false);
+        }
+        let mut url = self.url("blobs/uploads/")?;
+        url.query_pairs_mut()
+            .append_pair("mount", descriptor.digest.as_str())
+            .append_pair("from", &source.repository);
+        let op = Op::Push {
+            mount_from: Some(source.repository.clone()),
+        };
+        let resp = self
+            .send(Method::POST, &url, op, |r| r.header(CONTENT_LENGTH, 0))
+            .await?;
+        match resp.status() {
+            StatusCode::CREATED => {
+                drain(resp).await;
+                Ok(true)
+            }
+            StatusCode::ACCEPTED => {
+                // The registry opened an ordinary upload instead; cancel it.
+                if let Ok(location) = upload_location(&url, &resp) {
+                    drain(resp).await;
+                    if let Ok(r) = self
+                        .send(Method::DELETE, &location, Op::Push { mount_from: None }, |r| r)
+                        .await
+                    {
+                        drain(r).await;
+                    }
+                }
+                Ok(false)
+            }
+            _ => Err(self.fail("POST", &url, resp, "blob mount").await),
+        }
+    }
+}
+
+fn upload_location(base: &Url, resp: &reqwest::Response) -> Result<Url> {
+    let loc = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::Registry {
+            method: "POST".into(),
+            url: base.to_string(),
+            status: resp.status().as_u16(),
+            message: "upload started without a Location header".into(),
+        })?;
+    base.join(loc).map_err(|e| Error::InvalidLocation {
+        input: loc.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback() {
+        for yes in ["localhost", "localhost:5000", "127.0.0.1", "127.1.2.3:80", "[::1]", "[::1]:5000"] {
+            assert!(is_loopback(yes), "{yes}");
+        }
+        for no in ["docker.io", "10.0.0.1:5000", "[::2]:1", "localhost.example.com", "128.0.0.1"] {
+            assert!(!is_loopback(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(
+            error_message(br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"nope"}}]}"#),
+            "MANIFEST_UNKNOWN: manifest unknown"
+        );
+        assert_eq!(error_message(b"404 page not found\n"), "404 page not found");
+        assert_eq!(error_message(b"a\x1b[31mb"), "a[31mb");
+        assert_eq!(error_message(b""), "(empty body)");
+    }
+
+    #[test]
+    fn refuses_plain_http_elsewhere() {
+        let r: Reference = "registry.example.com/app:v1".parse().unwrap();
+        let s = RegistryStore::new(&r, RegistryOptions::new().credential(Credential::Anonymous)).unwrap();
+        assert_eq!(s.base.scheme(), "https");
+        let r: Reference = "127.0.0.1:5000/app:v1".parse().unwrap();
+        let s = RegistryStore::new(&r, RegistryOptions::new().credential(Credential::Anonymous)).unwrap();
+        assert_eq!(s.base.as_str(), "http://127.0.0.1:5000/v2/app/");
+    }
+}

@@ -1,0 +1,282 @@
+//! The [`Store`] trait and the verified blob reader every backend hands out.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use boltseal_reference::{Digest, Digester};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::error::{Error, Result};
+use crate::manifest::{Descriptor, RawManifest};
+
+/// A tag or a digest: how a manifest is named inside one repository.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ManifestRef {
+    /// A tag, such as `v1` (may move; resolve it once, then use the digest).
+    Tag(String),
+    /// A digest (immutable).
+    Digest(Digest),
+}
+
+impl ManifestRef {
+    /// The digest, when this names one.
+    #[must_use]
+    pub fn as_digest(&self) -> Option<&Digest> {
+        match self {
+            ManifestRef::Digest(d) => Some(d),
+            ManifestRef::Tag(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for ManifestRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestRef::Tag(t) => write!(f, "tag {t}"),
+            ManifestRef::Digest(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl From<Digest> for ManifestRef {
+    fn from(d: Digest) -> Self {
+        ManifestRef::Digest(d)
+    }
+}
+
+/// The tag under which the referrers tag schema (OCI 1.1 distribution spec) keeps the referrers
+/// index of `subject`: `<alg>-<hex>`.
+#[must_use]
+pub fn referrers_tag(subject: &Digest) -> String {
+    format!("{}-{}", subject.algorithm(), subject.encoded())
+}
+
+/// A streamed blob whose bytes are counted and hashed while they are read.
+///
+/// Reading fails with [`Error::TooLarge`]-style I/O errors as soon as more bytes arrive than the
+/// descriptor announced, and at end of stream when the size or the digest differ. A caller that
+/// reads to the end has therefore read exactly the content the descriptor names. The error inside
+/// the `std::io::Error` is a [`crate::Error`] (use [`BlobReader::into_store_error`]).
+pub struct BlobReader {
+    inner: Pin<Box<dyn AsyncRead + Send>>,
+    what: String,
+    expected: Digest,
+    size: u64,
+    digester: Option<Digester>,
+    done: bool,
+}
+
+impl fmt::Debug for BlobReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlobReader")
+            .field("what", &self.what)
+            .field("expected", &self.expected)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobReader {
+    /// Wraps `inner`, which must yield exactly the content of `descriptor`.
+    pub fn new(
+        what: impl Into<String>,
+        descriptor: &Descriptor,
+        inner: Pin<Box<dyn AsyncRead + Send>>,
+    ) -> Self {
+        BlobReader {
+            inner,
+            what: what.into(),
+            expected: descriptor.digest,
+            size: descriptor.size,
+            digester: Some(descriptor.digest.digester()),
+            done: false,
+        }
+    }
+
+    /// The size announced by the descriptor.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The digest the content must have.
+    #[must_use]
+    pub fn digest(&self) -> &Digest {
+        &self.expected
+    }
+
+    /// Reads the whole blob into memory, refusing more than `limit` bytes.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the descriptor announces more than `limit`; any verification error.
+    pub async fn read_to_vec(mut self, limit: u64) -> Result<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        if self.size > limit {
+            return Err(Error::TooLarge {
+                what: self.what.clone(),
+                limit,
+            });
+        }
+        let mut out = Vec::with_capacity(usize::try_from(self.size).unwrap_or(0));
+        match self.read_to_end(&mut out).await {
+            Ok(_) => Ok(out),
+            Err(e) => Err(Self::into_store_error(e, &self.what)),
+        }
+    }
+
+    /// Turns an I/O error produced by a `BlobReader` back into the store error it carries.
+    #[must_use]
+    pub fn into_store_error(e: std::io::Error, what: &str) -> Error {
+        if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+            match e.into_inner().map(|b| b.downcast::<Error>()) {
+                Some(Ok(err)) => *err,
+                Some(Err(other)) => Error::io(what, std::io::Error::other(other)),
+                None => Error::io(what, std::io::Error::other("blob read failed")),
+            }
+        } else {
+            Error::io(what, e)
+        }
+    }
+
+    fn fail(&mut self, err: Error) -> Poll<std::io::Result<()>> {
+        self.done = true;
+        Poll::Ready(Err(std::io::Error::other(err)))
+    }
+}
+
+impl AsyncRead for BlobReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.done {
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        ready!(self.inner.as_mut().poll_read(cx, buf))?;
+        let new = &buf.filled()[before..];
+        let this = &mut *self;
+        let Some(digester) = this.digester.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        if new.is_empty() {
+            // End of stream: size and digest must match exactly.
+            let read = digester.bytes();
+            if read != this.size {
+                let err = Error::SizeMismatch {
+                    what: this.what.clone(),
+                    expected: this.size,
+                    actual: read,
+                };
+                return this.fail(err);
+            }
+            let actual = this.digester.take().map(Digester::finalize);
+            if let Some(actual) = actual
+                && actual != this.expected
+            {
+                let err = Error::DigestMismatch {
+                    what: this.what.clone(),
+                    expected: Box::new(this.expected),
+                    actual: Box::new(actual),
+                };
+                return this.fail(err);
+            }
+            this.done = true;
+            return Poll::Ready(Ok(()));
+        }
+        if digester.bytes() + new.len() as u64 > this.size {
+            let actual = digester.bytes() + new.len() as u64;
+            let err = Error::SizeMismatch {
+                what: this.what.clone(),
+                expected: this.size,
+                actual,
+            };
+            // Do not hand out bytes beyond the announced size.
+            buf.set_filled(before);
+            return this.fail(err);
+        }
+        digester.update(new);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Where a blob can be mounted from without transferring it (same registry, other repository).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountSource {
+    /// The registry host (and port).
+    pub registry: String,
+    /// The repository holding the blob.
+    pub repository: String,
+}
+
+/// An artifact store: one repository of a registry, or one OCI image layout directory.
+///
+/// Every method checks what it reads: manifests against their digest, media type and the
+/// [`MAX_MANIFEST_BYTES`](crate::MAX_MANIFEST_BYTES) limit; blobs against their descriptor's
+/// size and digest (see [`BlobReader`]). Writes are verified before they become visible.
+pub trait Store: Send + Sync {
+    /// A human-readable name of the store for messages (`oci:DIR` or `host/repo`).
+    fn name(&self) -> String;
+
+    /// Resolves a tag or digest to the descriptor of a manifest or index.
+    fn resolve(&self, reference: &ManifestRef) -> impl Future<Output = Result<Descriptor>> + Send;
+
+    /// Fetches a manifest or index. When `reference` is a digest the bytes are checked against it.
+    fn get_manifest(
+        &self,
+        reference: &ManifestRef,
+    ) -> impl Future<Output = Result<RawManifest>> + Send;
+
+    /// Stores a manifest or index (its blobs must already be present), optionally tagging it.
+    /// A manifest with a `subject` is also made findable through [`Store::referrers`].
+    fn put_manifest(
+        &self,
+        manifest: &RawManifest,
+        tag: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Whether the blob is present.
+    fn blob_exists(&self, digest: &Digest) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Streams a blob, verified against `descriptor` while it is read.
+    fn get_blob(&self, descriptor: &Descriptor) -> impl Future<Output = Result<BlobReader>> + Send;
+
+    /// Stores a blob from `data`, which must yield exactly the content of `descriptor`.
+    fn put_blob(
+        &self,
+        descriptor: &Descriptor,
+        data: BlobReader,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Lists the tags.
+    fn list_tags(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// Lists manifests whose `subject` is `subject`, optionally only of one artifact type.
+    fn referrers(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Descriptor>>> + Send;
+
+    /// Deletes a manifest by digest (and every tag pointing at it).
+    fn delete(&self, digest: &Digest) -> impl Future<Output = Result<()>> + Send;
+
+    /// Where blobs of this store can be mounted from, when the backend supports it.
+    fn mount_source(&self) -> Option<MountSource> {
+        None
+    }
+
+    /// Makes a blob present by mounting it from `source` without a transfer. Returns `false` when
+    /// the backend or the registry cannot, in which case the caller copies the blob.
+    fn try_mount(
+        &self,
+        _descriptor: &Descriptor,
+        _source: &MountSource,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        std::future::ready(Ok(false))
+    }
+}
