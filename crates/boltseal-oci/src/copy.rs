@@ -148,7 +148,9 @@ pub async fn resolve_image<S: Store>(
                     index: Box::new(top.digest),
                     platform: platform.to_string(),
                 })?;
-            let manifest = store.get_manifest(&ManifestRef::Digest(child.digest)).await?;
+            let manifest = store
+                .get_manifest(&ManifestRef::Digest(child.digest))
+                .await?;
             if manifest.is_index() {
                 return Err(Error::InvalidManifest {
                     what: child.digest.to_string(),
@@ -187,11 +189,7 @@ pub async fn copy_image<S: Store, D: Store>(
             .await?
             .manifest;
     }
-    let copier = Copier {
-        src,
-        dst,
-        options,
-    };
+    let copier = Copier { src, dst, options };
     copier.copy_tree(&raw, tag, 0, &mut report).await?;
     report.descriptor = Some(raw.descriptor());
     if options.with_signatures {

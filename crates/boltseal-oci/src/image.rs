@@ -111,7 +111,11 @@ impl ImageBuilder {
             }
         }
         for path in self.files.keys() {
-            if path.is_empty() || path.split('/').any(|p| p.is_empty() || p == ".." || p == ".") {
+            if path.is_empty()
+                || path
+                    .split('/')
+                    .any(|p| p.is_empty() || p == ".." || p == ".")
+            {
                 return Err(Error::InvalidLocation {
                     input: path.clone(),
                     reason: "layer paths must be relative and normalized".to_owned(),
@@ -183,7 +187,8 @@ impl ImageBuilder {
         })?;
         let config_descriptor = Descriptor::of_bytes(media_type::OCI_CONFIG, &config);
         let manifest =
-            ImageManifest::new(config_descriptor.clone(), vec![layer_descriptor.clone()]).to_raw()?;
+            ImageManifest::new(config_descriptor.clone(), vec![layer_descriptor.clone()])
+                .to_raw()?;
         Ok(BuiltImage {
             layer,
             layer_descriptor,

@@ -96,15 +96,18 @@ impl LayoutStore {
 
     async fn check_layout_file(&self) -> Result<()> {
         let path = self.root.join(LAYOUT_FILE);
-        let bytes = self.read_file_bounded(&path, 4096).await.map_err(|e| match e {
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                Error::InvalidLayout {
-                    path: self.root.clone(),
-                    reason: "no oci-layout file: not an OCI image layout".to_owned(),
+        let bytes = self
+            .read_file_bounded(&path, 4096)
+            .await
+            .map_err(|e| match e {
+                Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                    Error::InvalidLayout {
+                        path: self.root.clone(),
+                        reason: "no oci-layout file: not an OCI image layout".to_owned(),
+                    }
                 }
-            }
-            other => other,
-        })?;
+                other => other,
+            })?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::InvalidLayout {
             path: path.clone(),
             reason: e.to_string(),
@@ -337,7 +340,10 @@ impl LayoutStore {
             }),
             many => Err(Error::InvalidLocation {
                 input: self.name(),
-                reason: format!("the layout holds {} images; name one with :TAG or @DIGEST", many.len()),
+                reason: format!(
+                    "the layout holds {} images; name one with :TAG or @DIGEST",
+                    many.len()
+                ),
             }),
         }
     }
@@ -415,7 +421,8 @@ impl Store for LayoutStore {
                     .await
                     .map_err(|e| not_found_as(e, self.name(), digest.to_string()))?;
                 let what = format!("{} manifest {digest}", self.name());
-                let raw = RawManifest::from_untrusted(&what, Bytes::from(bytes), None, Some(digest))?;
+                let raw =
+                    RawManifest::from_untrusted(&what, Bytes::from(bytes), None, Some(digest))?;
                 Ok(raw.descriptor())
             }
         }
@@ -491,9 +498,13 @@ impl Store for LayoutStore {
     async fn get_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
         let path = self.blob_path(&descriptor.digest);
         self.check_no_links(&path).await?;
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| not_found_as(Error::io(&path, e), self.name(), descriptor.digest.to_string()))?;
+        let file = tokio::fs::File::open(&path).await.map_err(|e| {
+            not_found_as(
+                Error::io(&path, e),
+                self.name(),
+                descriptor.digest.to_string(),
+            )
+        })?;
         Ok(BlobReader::new(
             format!("{} blob {}", self.name(), descriptor.digest),
             descriptor,
@@ -547,18 +558,26 @@ impl Store for LayoutStore {
         Ok(tags)
     }
 
-    async fn referrers(&self, subject: &Digest, artifact_type: Option<&str>) -> Result<Vec<Descriptor>> {
+    async fn referrers(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
         let mut found: Vec<Descriptor> = Vec::new();
         let fallback_tag = referrers_tag(subject);
         for entry in self.index_entries().await? {
-            if entry.annotations.get(REF_NAME) == Some(&fallback_tag) && media_type::is_index(&entry.media_type) {
+            if entry.annotations.get(REF_NAME) == Some(&fallback_tag)
+                && media_type::is_index(&entry.media_type)
+            {
                 // The referrers tag schema: an index listing the referrers.
                 if let Manifest::Index(idx) = self.read_manifest_blob(&entry).await?.parse()? {
                     found.extend(idx.manifests);
                 }
                 continue;
             }
-            if !media_type::is_manifest(&entry.media_type) && !media_type::is_index(&entry.media_type) {
+            if !media_type::is_manifest(&entry.media_type)
+                && !media_type::is_index(&entry.media_type)
+            {
                 continue;
             }
             let raw = self.read_manifest_blob(&entry).await?;

@@ -39,7 +39,9 @@ mod registry;
 mod store;
 
 pub use auth::{Credential, credential_files, credential_for, credential_from_file};
-pub use copy::{CopyEvent, CopyOptions, CopyReport, Progress, ResolvedImage, copy_image, resolve_image};
+pub use copy::{
+    CopyEvent, CopyOptions, CopyReport, Progress, ResolvedImage, copy_image, resolve_image,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use image::{BuiltImage, ImageBuilder};
 pub use layout::{LayoutStore, REF_NAME};

@@ -116,8 +116,13 @@ impl ImageLocation {
     /// [`Error::InvalidLayout`] for a missing layout, registry setup errors.
     pub async fn open(&self, options: &RegistryOptions) -> Result<AnyStore> {
         match self {
-            ImageLocation::Layout { path, .. } => Ok(AnyStore::Layout(LayoutStore::open(path.clone()).await?)),
-            ImageLocation::Registry(r) => Ok(AnyStore::Registry(Box::new(RegistryStore::new(r, options.clone())?))),
+            ImageLocation::Layout { path, .. } => {
+                Ok(AnyStore::Layout(LayoutStore::open(path.clone()).await?))
+            }
+            ImageLocation::Registry(r) => Ok(AnyStore::Registry(Box::new(RegistryStore::new(
+                r,
+                options.clone(),
+            )?))),
         }
     }
 
@@ -130,7 +135,10 @@ impl ImageLocation {
             ImageLocation::Layout { path, .. } => {
                 Ok(AnyStore::Layout(LayoutStore::create(path.clone()).await?))
             }
-            ImageLocation::Registry(r) => Ok(AnyStore::Registry(Box::new(RegistryStore::new(r, options.clone())?))),
+            ImageLocation::Registry(r) => Ok(AnyStore::Registry(Box::new(RegistryStore::new(
+                r,
+                options.clone(),
+            )?))),
         }
     }
 
@@ -218,7 +226,11 @@ impl Store for AnyStore {
     async fn list_tags(&self) -> Result<Vec<String>> {
         delegate!(self, s => s.list_tags().await)
     }
-    async fn referrers(&self, subject: &Digest, artifact_type: Option<&str>) -> Result<Vec<Descriptor>> {
+    async fn referrers(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
         delegate!(self, s => s.referrers(subject, artifact_type).await)
     }
     async fn delete(&self, digest: &Digest) -> Result<()> {

@@ -98,7 +98,11 @@ pub struct Platform {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// Operating system version (Windows).
-    #[serde(default, rename = "os.version", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "os.version",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
 }
 
@@ -147,7 +151,10 @@ impl FromStr for Platform {
             reason: format!("platform {reason} (expected os/arch[/variant])"),
         };
         let mut parts = s.split('/');
-        let os = parts.next().filter(|p| !p.is_empty()).ok_or_else(|| bad("has no os"))?;
+        let os = parts
+            .next()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| bad("has no os"))?;
         let arch = parts
             .next()
             .filter(|p| !p.is_empty())
@@ -423,9 +430,7 @@ impl RawManifest {
             (Some(body), Some(header)) if body != header => {
                 return Err(Error::InvalidManifest {
                     what: what.to_owned(),
-                    reason: format!(
-                        "body says mediaType {body:?} but it was served as {header:?}"
-                    ),
+                    reason: format!("body says mediaType {body:?} but it was served as {header:?}"),
                 });
             }
             (Some(body), _) => body.to_owned(),
@@ -476,7 +481,11 @@ impl RawManifest {
     /// The descriptor of this manifest.
     #[must_use]
     pub fn descriptor(&self) -> Descriptor {
-        Descriptor::new(self.media_type.clone(), self.digest, self.bytes.len() as u64)
+        Descriptor::new(
+            self.media_type.clone(),
+            self.digest,
+            self.bytes.len() as u64,
+        )
     }
 
     /// Whether this is an index (OCI index or Docker manifest list).

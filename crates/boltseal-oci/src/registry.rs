@@ -12,7 +12,9 @@ use base64::Engine as _;
 use boltseal_reference::{Digest, Reference, media_type};
 use bytes::{Bytes, BytesMut};
 use futures_util::TryStreamExt;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LOCATION, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, StatusCode, Url};
 use tokio::sync::Mutex;
 
@@ -164,9 +166,9 @@ impl RegistryStore {
                     && attempt.previous().iter().any(|u| u.scheme() == "https");
                 let plain_elsewhere = to.scheme() == "http"
                     && !allow_http
-                    && !to.host_str().is_some_and(|h| {
-                        is_loopback(h) || is_loopback(&format!("[{h}]"))
-                    });
+                    && !to
+                        .host_str()
+                        .is_some_and(|h| is_loopback(h) || is_loopback(&format!("[{h}]")));
                 if downgrade || plain_elsewhere {
                     return attempt.error("refusing a redirect to plain HTTP");
                 }
@@ -210,7 +212,8 @@ impl RegistryStore {
     }
 
     fn same_origin(&self, url: &Url) -> bool {
-        url.host_str() == Some(self.origin.0.as_str()) && url.port_or_known_default() == self.origin.1
+        url.host_str() == Some(self.origin.0.as_str())
+            && url.port_or_known_default() == self.origin.1
     }
 
     /// Sends a request built by `build`, authenticating and retrying once on 401.
@@ -303,9 +306,11 @@ impl RegistryStore {
         let realm = params
             .get("realm")
             .ok_or_else(|| unauthorized("bearer challenge without realm".to_owned()))?;
-        let mut url = Url::parse(realm).map_err(|e| unauthorized(format!("bad realm {realm:?}: {e}")))?;
+        let mut url =
+            Url::parse(realm).map_err(|e| unauthorized(format!("bad realm {realm:?}: {e}")))?;
         let realm_host = url.host_str().unwrap_or_default().to_owned();
-        let plain_ok = self.allow_http || is_loopback(&realm_host) || is_loopback(&format!("[{realm_host}]"));
+        let plain_ok =
+            self.allow_http || is_loopback(&realm_host) || is_loopback(&format!("[{realm_host}]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && plain_ok) {
             return Err(unauthorized(format!(
                 "refusing to send credentials to token service {realm:?} over {}",
@@ -363,7 +368,13 @@ impl RegistryStore {
             .ok_or_else(|| unauthorized("token response has no token".to_owned()))
     }
 
-    async fn fail(&self, method: &str, url: &Url, mut resp: reqwest::Response, what: &str) -> Error {
+    async fn fail(
+        &self,
+        method: &str,
+        url: &Url,
+        mut resp: reqwest::Response,
+        what: &str,
+    ) -> Error {
         let status = resp.status();
         let body = read_bounded(&mut resp, MAX_ERROR_BYTES, "error body")
             .await
@@ -403,20 +414,34 @@ impl RegistryStore {
         }
     }
 
-    async fn put_manifest_bytes(&self, manifest: &RawManifest, reference: &ManifestRef) -> Result<reqwest::Response> {
+    async fn put_manifest_bytes(
+        &self,
+        manifest: &RawManifest,
+        reference: &ManifestRef,
+    ) -> Result<reqwest::Response> {
         let url = self.manifest_url(reference)?;
-        let content_type = HeaderValue::from_str(manifest.media_type()).map_err(|_| Error::UnsupportedMediaType {
-            what: manifest.digest().to_string(),
-            media_type: manifest.media_type().to_owned(),
+        let content_type = HeaderValue::from_str(manifest.media_type()).map_err(|_| {
+            Error::UnsupportedMediaType {
+                what: manifest.digest().to_string(),
+                media_type: manifest.media_type().to_owned(),
+            }
         })?;
         let body = manifest.bytes().clone();
         let resp = self
             .send(Method::PUT, &url, Op::Push { mount_from: None }, |r| {
-                r.header(CONTENT_TYPE, content_type.clone()).body(body.clone())
+                r.header(CONTENT_TYPE, content_type.clone())
+                    .body(body.clone())
             })
             .await?;
         if resp.status() != StatusCode::CREATED && !resp.status().is_success() {
-            return Err(self.fail("PUT", &url, resp, &format!("manifest {}", manifest.digest())).await);
+            return Err(self
+                .fail(
+                    "PUT",
+                    &url,
+                    resp,
+                    &format!("manifest {}", manifest.digest()),
+                )
+                .await);
         }
         if let Some(d) = header_digest(&resp)?
             && d != *manifest.digest()
@@ -446,31 +471,39 @@ impl RegistryStore {
             Err(Error::NotFound { .. }) => ImageIndex::new(Vec::new()),
             Err(e) => return Err(e),
         };
-        if index.manifests.iter().any(|d| d.digest == descriptor.digest) {
+        if index
+            .manifests
+            .iter()
+            .any(|d| d.digest == descriptor.digest)
+        {
             return Ok(());
         }
         index.manifests.push(descriptor);
         let raw = index.to_raw()?;
-        self.put_manifest_bytes(&raw, &ManifestRef::Tag(tag)).await?;
+        self.put_manifest_bytes(&raw, &ManifestRef::Tag(tag))
+            .await?;
         Ok(())
     }
 }
 
 fn basic_header(username: &str, password: &str) -> Result<HeaderValue> {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    let mut h = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| Error::Credentials {
-        source_name: "credentials".to_owned(),
-        reason: "user name or password cannot be sent in a header".to_owned(),
-    })?;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut h =
+        HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| Error::Credentials {
+            source_name: "credentials".to_owned(),
+            reason: "user name or password cannot be sent in a header".to_owned(),
+        })?;
     h.set_sensitive(true);
     Ok(h)
 }
 
 fn bearer_header(token: &str) -> Result<HeaderValue> {
-    let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Error::Credentials {
-        source_name: "token".to_owned(),
-        reason: "token cannot be sent in a header".to_owned(),
-    })?;
+    let mut h =
+        HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Error::Credentials {
+            source_name: "token".to_owned(),
+            reason: "token cannot be sent in a header".to_owned(),
+        })?;
     h.set_sensitive(true);
     Ok(h)
 }
@@ -541,7 +574,11 @@ fn error_message(body: &[u8]) -> String {
         .filter(|c| !c.is_control())
         .take(200)
         .collect();
-    if line.is_empty() { "(empty body)".to_owned() } else { line }
+    if line.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        line
+    }
 }
 
 fn header_digest(resp: &reqwest::Response) -> Result<Option<Digest>> {
@@ -552,10 +589,12 @@ fn header_digest(resp: &reqwest::Response) -> Result<Option<Digest>> {
                 what: resp.url().to_string(),
                 reason: "Docker-Content-Digest header is not text".to_owned(),
             })?;
-            Digest::parse(s.trim()).map(Some).map_err(|e| Error::InvalidManifest {
-                what: resp.url().to_string(),
-                reason: format!("bad Docker-Content-Digest header: {e}"),
-            })
+            Digest::parse(s.trim())
+                .map(Some)
+                .map_err(|e| Error::InvalidManifest {
+                    what: resp.url().to_string(),
+                    reason: format!("bad Docker-Content-Digest header: {e}"),
+                })
         }
     }
 }
@@ -568,7 +607,9 @@ impl Store for RegistryStore {
     async fn resolve(&self, reference: &ManifestRef) -> Result<Descriptor> {
         let url = self.manifest_url(reference)?;
         let resp = self
-            .send(Method::HEAD, &url, Op::Pull, |r| r.header(ACCEPT, manifest_accept()))
+            .send(Method::HEAD, &url, Op::Pull, |r| {
+                r.header(ACCEPT, manifest_accept())
+            })
             .await?;
         if !resp.status().is_success() {
             return Err(self.fail("HEAD", &url, resp, &reference.to_string()).await);
@@ -579,7 +620,12 @@ impl Store for RegistryStore {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.split(';').next().unwrap_or(s).trim().to_owned());
-        let size = resp.content_length();
+        // A HEAD response has no body: read the announced length from the header itself.
+        let size = resp
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         match (digest, media, size) {
             (Some(d), Some(m), Some(size))
                 if (media_type::is_manifest(&m) || media_type::is_index(&m))
@@ -601,7 +647,9 @@ impl Store for RegistryStore {
     async fn get_manifest(&self, reference: &ManifestRef) -> Result<RawManifest> {
         let url = self.manifest_url(reference)?;
         let mut resp = self
-            .send(Method::GET, &url, Op::Pull, |r| r.header(ACCEPT, manifest_accept()))
+            .send(Method::GET, &url, Op::Pull, |r| {
+                r.header(ACCEPT, manifest_accept())
+            })
             .await?;
         if !resp.status().is_success() {
             return Err(self.fail("GET", &url, resp, &reference.to_string()).await);
@@ -653,7 +701,9 @@ impl Store for RegistryStore {
         let url = self.url(&format!("blobs/{}", descriptor.digest))?;
         let resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
         if !resp.status().is_success() {
-            return Err(self.fail("GET", &url, resp, &format!("blob {}", descriptor.digest)).await);
+            return Err(self
+                .fail("GET", &url, resp, &format!("blob {}", descriptor.digest))
+                .await);
         }
         let what = format!("blob {} from {}", descriptor.digest, self.name());
         if let Some(len) = resp.content_length()
@@ -745,6 +795,11 @@ impl Store for RegistryStore {
         for _ in 0..MAX_TAG_PAGES {
             let mut resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
             if !resp.status().is_success() {
+                // A repository nothing was pushed to yet has no tags (distribution: NAME_UNKNOWN).
+                if resp.status() == StatusCode::NOT_FOUND && tags.is_empty() {
+                    drain(resp).await;
+                    return Ok(Vec::new());
+                }
                 return Err(self.fail("GET", &url, resp, "tag list").await);
             }
             let next = resp
@@ -752,7 +807,12 @@ impl Store for RegistryStore {
                 .get("link")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|l| l.split(';').next())
-                .map(|l| l.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+                .map(|l| {
+                    l.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned()
+                });
             let body = read_bounded(&mut resp, MAX_TAG_LIST_BYTES, "tag list").await?;
             let list: TagList = serde_json::from_slice(&body).map_err(|e| Error::Registry {
                 method: "GET".into(),
@@ -780,13 +840,19 @@ impl Store for RegistryStore {
         Ok(tags)
     }
 
-    async fn referrers(&self, subject: &Digest, artifact_type: Option<&str>) -> Result<Vec<Descriptor>> {
+    async fn referrers(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<Descriptor>> {
         let mut url = self.url(&format!("referrers/{subject}"))?;
         if let Some(t) = artifact_type {
             url.query_pairs_mut().append_pair("artifactType", t);
         }
         let mut resp = self
-            .send(Method::GET, &url, Op::Pull, |r| r.header(ACCEPT, media_type::OCI_INDEX))
+            .send(Method::GET, &url, Op::Pull, |r| {
+                r.header(ACCEPT, media_type::OCI_INDEX)
+            })
             .await?;
         let is_index = resp
             .headers()
@@ -796,15 +862,19 @@ impl Store for RegistryStore {
         let mut found = if resp.status() == StatusCode::OK && is_index {
             let what = format!("referrers of {subject} in {}", self.name());
             let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
-            let index: ImageIndex = serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
-                what,
-                reason: e.to_string(),
-            })?;
+            let index: ImageIndex =
+                serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
+                    what,
+                    reason: e.to_string(),
+                })?;
             index.manifests
         } else {
             // No referrers API (distribution 2.8 answers 404): the referrers tag schema.
             drain(resp).await;
-            match self.get_manifest(&ManifestRef::Tag(referrers_tag(subject))).await {
+            match self
+                .get_manifest(&ManifestRef::Tag(referrers_tag(subject)))
+                .await
+            {
                 Ok(raw) => match raw.parse()? {
                     Manifest::Index(i) => i.manifests,
                     Manifest::Image(_) => Vec::new(),
@@ -862,7 +932,12 @@ impl Store for RegistryStore {
                 if let Ok(location) = upload_location(&url, &resp) {
                     drain(resp).await;
                     if let Ok(r) = self
-                        .send(Method::DELETE, &location, Op::Push { mount_from: None }, |r| r)
+                        .send(
+                            Method::DELETE,
+                            &location,
+                            Op::Push { mount_from: None },
+                            |r| r,
+                        )
                         .await
                     {
                         drain(r).await;
@@ -898,10 +973,23 @@ mod tests {
 
     #[test]
     fn loopback() {
-        for yes in ["localhost", "localhost:5000", "127.0.0.1", "127.1.2.3:80", "[::1]", "[::1]:5000"] {
+        for yes in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:5000",
+        ] {
             assert!(is_loopback(yes), "{yes}");
         }
-        for no in ["docker.io", "10.0.0.1:5000", "[::2]:1", "localhost.example.com", "128.0.0.1"] {
+        for no in [
+            "docker.io",
+            "10.0.0.1:5000",
+            "[::2]:1",
+            "localhost.example.com",
+            "128.0.0.1",
+        ] {
             assert!(!is_loopback(no), "{no}");
         }
     }
@@ -920,10 +1008,12 @@ mod tests {
     #[test]
     fn refuses_plain_http_elsewhere() {
         let r: Reference = "registry.example.com/app:v1".parse().unwrap();
-        let s = RegistryStore::new(&r, RegistryOptions::new().credential(Credential::Anonymous)).unwrap();
+        let s = RegistryStore::new(&r, RegistryOptions::new().credential(Credential::Anonymous))
+            .unwrap();
         assert_eq!(s.base.scheme(), "https");
         let r: Reference = "127.0.0.1:5000/app:v1".parse().unwrap();
-        let s = RegistryStore::new(&r, RegistryOptions::new().credential(Credential::Anonymous)).unwrap();
+        let s = RegistryStore::new(&r, RegistryOptions::new().credential(Credential::Anonymous))
+            .unwrap();
         assert_eq!(s.base.as_str(), "http://127.0.0.1:5000/v2/app/");
     }
 }

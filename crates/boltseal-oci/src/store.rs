@@ -66,6 +66,7 @@ pub struct BlobReader {
     expected: Digest,
     size: u64,
     digester: Option<Digester>,
+    seen: u64,
     done: bool,
 }
 
@@ -92,6 +93,7 @@ impl BlobReader {
             expected: descriptor.digest,
             size: descriptor.size,
             digester: Some(descriptor.digest.digester()),
+            seen: 0,
             done: false,
         }
     }
@@ -147,6 +149,24 @@ impl BlobReader {
     }
 }
 
+impl BlobReader {
+    /// Compares the finished digest; called exactly when `size` bytes have been seen.
+    fn verify_complete(&mut self) -> Result<()> {
+        let Some(digester) = self.digester.take() else {
+            return Ok(());
+        };
+        let actual = digester.finalize();
+        if actual != self.expected {
+            return Err(Error::DigestMismatch {
+                what: self.what.clone(),
+                expected: Box::new(self.expected),
+                actual: Box::new(actual),
+            });
+        }
+        Ok(())
+    }
+}
+
 impl AsyncRead for BlobReader {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -158,48 +178,50 @@ impl AsyncRead for BlobReader {
         }
         let before = buf.filled().len();
         ready!(self.inner.as_mut().poll_read(cx, buf))?;
-        let new = &buf.filled()[before..];
         let this = &mut *self;
-        let Some(digester) = this.digester.as_mut() else {
-            return Poll::Ready(Ok(()));
-        };
-        if new.is_empty() {
-            // End of stream: size and digest must match exactly.
-            let read = digester.bytes();
-            if read != this.size {
+        let new_len = (buf.filled().len() - before) as u64;
+        let seen = this.seen;
+        if new_len == 0 {
+            // End of stream. The digest was checked when the last announced byte arrived;
+            // reaching the end before that means the content is short (or empty).
+            if seen == this.size
+                && let Err(e) = this.verify_complete()
+            {
+                return this.fail(e);
+            }
+            if this.digester.is_some() || seen != this.size {
                 let err = Error::SizeMismatch {
                     what: this.what.clone(),
                     expected: this.size,
-                    actual: read,
-                };
-                return this.fail(err);
-            }
-            let actual = this.digester.take().map(Digester::finalize);
-            if let Some(actual) = actual
-                && actual != this.expected
-            {
-                let err = Error::DigestMismatch {
-                    what: this.what.clone(),
-                    expected: Box::new(this.expected),
-                    actual: Box::new(actual),
+                    actual: seen,
                 };
                 return this.fail(err);
             }
             this.done = true;
             return Poll::Ready(Ok(()));
         }
-        if digester.bytes() + new.len() as u64 > this.size {
-            let actual = digester.bytes() + new.len() as u64;
+        if seen + new_len > this.size {
             let err = Error::SizeMismatch {
                 what: this.what.clone(),
                 expected: this.size,
-                actual,
+                actual: seen + new_len,
             };
             // Do not hand out bytes beyond the announced size.
             buf.set_filled(before);
             return this.fail(err);
         }
-        digester.update(new);
+        if let Some(d) = this.digester.as_mut() {
+            d.update(&buf.filled()[before..]);
+        }
+        this.seen = seen + new_len;
+        // Check the digest as soon as the last byte arrives, before handing it out, so that a
+        // consumer (an upload, a file) never receives complete but wrong content.
+        if this.seen == this.size
+            && let Err(e) = this.verify_complete()
+        {
+            buf.set_filled(before);
+            return this.fail(e);
+        }
         Poll::Ready(Ok(()))
     }
 }

@@ -1,0 +1,175 @@
+//! Shared test helpers: a real Debian `docker-registry` on a free loopback port, and the
+//! example binaries.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A CNCF distribution registry (Debian's `docker-registry`) started for one test and stopped
+/// (by PID) when dropped.
+pub struct Registry {
+    /// `127.0.0.1:PORT`
+    pub addr: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+fn registry_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("BOLTSEAL_REGISTRY_BIN") {
+        return PathBuf::from(p);
+    }
+    for dir in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
+        let p = Path::new(dir).join("docker-registry");
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!(
+        "docker-registry is not installed: run the README's test command (scripts/test.sh), \
+         which installs Debian's docker-registry, or `apt-get install docker-registry`"
+    );
+}
+
+impl Registry {
+    /// Starts a registry with deletes enabled; panics if it does not come up.
+    pub fn start() -> Registry {
+        let bin = registry_binary();
+        for _attempt in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().join("config.yml");
+            std::fs::write(
+                &config,
+                format!(
+                    "version: 0.1\nlog:\n  level: warn\nstorage:\n  cache:\n    blobdescriptor: inmemory\n  \
+                     filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  \
+                     addr: 127.0.0.1:{port}\n",
+                    dir.path().join("data").display()
+                ),
+            )
+            .unwrap();
+            let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
+            let child = Command::new(&bin)
+                .arg("serve")
+                .arg(&config)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("start docker-registry");
+            let mut reg = Registry {
+                addr: format!("127.0.0.1:{port}"),
+                child,
+                _dir: dir,
+            };
+            if reg.wait_ready() {
+                return reg;
+            }
+        }
+        panic!("docker-registry did not become ready");
+    }
+
+    fn wait_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Ok(mut s) = TcpStream::connect(&self.addr) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let req = format!(
+                    "GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                    self.addr
+                );
+                if s.write_all(req.as_bytes()).is_ok() {
+                    let mut buf = String::new();
+                    let _ = s.read_to_string(&mut buf);
+                    if buf.starts_with("HTTP/1.1 200") {
+                        return true;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    /// A repository reference in this registry: `127.0.0.1:PORT/<path>`.
+    pub fn repo(&self, path: &str) -> String {
+        format!("{}/{path}", self.addr)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a command is on PATH.
+pub fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {cmd} >/dev/null 2>&1"))
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Requires a peer tool: fails loudly in CI, skips loudly elsewhere.
+pub fn require_tool(cmd: &str) -> bool {
+    if have(cmd) {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{cmd} is required in CI but not installed");
+    }
+    eprintln!("SKIPPED: {cmd} is not installed (scripts/test.sh installs it)");
+    false
+}
+
+/// The path of an example binary, building the examples once per test process.
+pub fn example(name: &str) -> PathBuf {
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    BUILD.call_once(|| {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(root)
+            .args(["build", "--quiet", "--examples"])
+            .status()
+            .expect("cargo build --examples");
+        assert!(status.success(), "building the examples failed");
+    });
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    target.join("debug").join("examples").join(name)
+}
+
+/// The shared corpus directory (`../shared/corpus`), when present.
+pub fn shared_corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        if std::env::var_os("CI").is_some() {
+            panic!("../shared/corpus is required in CI");
+        }
+        eprintln!("SKIPPED: ../shared/corpus is not present (only CI has it)");
+        None
+    }
+}
