@@ -1,0 +1,322 @@
+//! The `copy` and `supply_chain` examples as users run them, and interoperability with skopeo and
+//! umoci on the same layouts and the same real registry.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use boltseal::oci::{
+    ImageBuilder, LayoutStore, Manifest, ManifestRef, RegistryOptions, RegistryStore, Store,
+};
+use boltseal::reference::{Digest, Reference};
+
+fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(support::example(bin))
+        .args(args)
+        .output()
+        .expect("run example")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_owned()
+}
+
+fn tag(t: &str) -> ManifestRef {
+    ManifestRef::Tag(t.to_owned())
+}
+
+async fn sample(dir: &Path, tag_name: &str) -> Digest {
+    let store = LayoutStore::create(dir).await.unwrap();
+    // Incompressible bytes, so that the layer is a "large blob" with progress output.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..3 * 1024 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let image = ImageBuilder::new()
+        .file("etc/os-release", b"ID=copy-cli\n", 0o644)
+        .file("usr/bin/tool", &noise, 0o755)
+        .build()
+        .unwrap();
+    image.write_to(&store, Some(tag_name)).await.unwrap().digest
+}
+
+/// Reads every blob of an image (verified) and returns the manifest digest.
+async fn read_all<S: Store>(store: &S, reference: &ManifestRef) -> Digest {
+    let raw = store.get_manifest(reference).await.unwrap();
+    if let Manifest::Image(m) = raw.parse().unwrap() {
+        for d in std::iter::once(&m.config).chain(&m.layers) {
+            store
+                .get_blob(d)
+                .await
+                .unwrap()
+                .read_to_vec(64 << 20)
+                .await
+                .unwrap();
+        }
+    }
+    *raw.digest()
+}
+
+#[tokio::test]
+async fn copy_example_follows_its_contract() {
+    let registry = support::Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let digest = sample(&src, "v1").await;
+    let src_loc = format!("oci:{}:v1", src.display());
+
+    // layout -> registry: the digest is printed on stdout, progress for the 3 MiB blob on stderr.
+    let dst = registry.repo("cli/app:v1");
+    let out = run("copy", &[&src_loc, &dst]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest.to_string());
+    assert!(
+        stderr(&out).contains("copying blob sha256:"),
+        "{}",
+        stderr(&out)
+    );
+
+    // registry -> layout by digest, then the layout has the same digest.
+    let back = dir.path().join("back");
+    let out = run(
+        "copy",
+        &[
+            &format!("{}@{digest}", registry.repo("cli/app")),
+            &format!("oci:{}:restored", back.display()),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest.to_string());
+    let layout = LayoutStore::open(&back).await.unwrap();
+    assert_eq!(read_all(&layout, &tag("restored")).await, digest);
+
+    // registry -> registry in another repository.
+    let out = run("copy", &["-q", &dst, &registry.repo("cli/other:v2")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest.to_string());
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+
+    // A missing tag: one `error:` line, exit 1, nothing written.
+    let out = run(
+        "copy",
+        &[
+            &registry.repo("cli/app:missing"),
+            &format!("oci:{}:x", back.display()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("missing"), "{err}");
+    assert_eq!(
+        layout.list_tags().await.unwrap(),
+        vec!["restored".to_owned()]
+    );
+
+    // Usage errors: exit 2 with one `error:` line.
+    for args in [
+        &[][..],
+        &["only-one"][..],
+        &["oci:", "oci:x"][..],
+        &["A/B", "oci:x"][..],
+    ] {
+        let out = run("copy", args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with("error: "), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn supply_chain_example_runs_on_the_embedded_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("demo");
+    let out = run("supply_chain", &["--workdir", work.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("[1/3] built sample image"), "{text}");
+    assert!(text.contains("digest unchanged"), "{text}");
+    // Reproducible: a second run builds the same digest.
+    let again = run("supply_chain", &["--workdir", work.to_str().unwrap()]);
+    assert!(again.status.success());
+    let digest = |t: &str| {
+        t.split_whitespace()
+            .find(|w| w.starts_with("sha256:"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(digest(&text), digest(&stdout(&again)));
+    // It refuses to clear a directory that is not its own.
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(foreign.join("build")).unwrap();
+    std::fs::write(foreign.join("build/precious.txt"), b"keep me").unwrap();
+    let out = run("supply_chain", &["--workdir", foreign.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(foreign.join("build/precious.txt").exists());
+}
+
+#[test]
+fn supply_chain_example_publishes_to_a_registry() {
+    let registry = support::Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        "supply_chain",
+        &[
+            "--workdir",
+            dir.path().join("demo").to_str().unwrap(),
+            "--registry",
+            &registry.repo("demo/app"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&registry.repo("demo/app:v1")));
+}
+
+fn skopeo(args: &[&str], policy_dir: &Path) -> Output {
+    let policy = policy_dir.join("policy.json");
+    if !policy.exists() {
+        std::fs::write(
+            &policy,
+            br#"{"default":[{"type":"insecureAcceptAnything"}]}"#,
+        )
+        .unwrap();
+    }
+    let out = Command::new("skopeo")
+        .arg("--policy")
+        .arg(&policy)
+        .args(args)
+        .output()
+        .expect("run skopeo");
+    assert!(
+        out.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[tokio::test]
+async fn skopeo_reads_what_boltseal_writes_and_vice_versa() {
+    if !support::require_tool("skopeo") {
+        return;
+    }
+    let registry = support::Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("boltseal-layout");
+    let digest = sample(&layout, "v1").await;
+
+    // skopeo reads boltseal's layout: same digest.
+    let out = skopeo(
+        &["inspect", "--raw", &format!("oci:{}:v1", layout.display())],
+        dir.path(),
+    );
+    assert_eq!(Digest::sha256_of(&out.stdout), digest);
+
+    // skopeo pushes boltseal's layout to the registry; boltseal reads it back, verified.
+    let dest = registry.repo("skopeo/pushed:v1");
+    skopeo(
+        &[
+            "copy",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:v1", layout.display()),
+            &format!("docker://{dest}"),
+        ],
+        dir.path(),
+    );
+    let reference: Reference = dest.parse().unwrap();
+    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    assert_eq!(read_all(&store, &tag("v1")).await, digest);
+
+    // boltseal pushes; skopeo inspects the registry and copies it into a layout boltseal reads.
+    let out = run(
+        "copy",
+        &[
+            &format!("oci:{}:v1", layout.display()),
+            &registry.repo("boltseal/pushed:v1"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = skopeo(
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}", registry.repo("boltseal/pushed:v1")),
+        ],
+        dir.path(),
+    );
+    assert_eq!(Digest::sha256_of(&out.stdout), digest);
+    let skopeo_layout = dir.path().join("skopeo-layout");
+    skopeo(
+        &[
+            "copy",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            &format!("docker://{}", registry.repo("boltseal/pushed:v1")),
+            &format!("oci:{}:v1", skopeo_layout.display()),
+        ],
+        dir.path(),
+    );
+    let store = LayoutStore::open(&skopeo_layout).await.unwrap();
+    assert_eq!(read_all(&store, &tag("v1")).await, digest);
+}
+
+#[tokio::test]
+async fn umoci_layouts_without_media_type_copy_unchanged() {
+    if !support::require_tool("umoci") {
+        return;
+    }
+    let registry = support::Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("umoci-img");
+    let umoci = |args: &[&str]| {
+        let out = Command::new("umoci").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "umoci {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    umoci(&["init", "--layout", img.to_str().unwrap()]);
+    umoci(&["new", "--image", &format!("{}:v1", img.display())]);
+    let src = dir.path().join("files");
+    std::fs::create_dir_all(src.join("etc")).unwrap();
+    std::fs::write(src.join("etc/motd"), b"built by umoci\n").unwrap();
+    umoci(&[
+        "insert",
+        "--rootless",
+        "--image",
+        &format!("{}:v1", img.display()),
+        src.join("etc").to_str().unwrap(),
+        "/etc",
+    ]);
+    let store = LayoutStore::open(&img).await.unwrap();
+    let raw = store.get_manifest(&tag("v1")).await.unwrap();
+    let digest = *raw.digest();
+    let out = run(
+        "copy",
+        &[
+            &format!("oci:{}:v1", img.display()),
+            &registry.repo("umoci/img:v1"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest.to_string());
+    let reference: Reference = registry.repo("umoci/img:v1").parse().unwrap();
+    let reg = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    assert_eq!(read_all(&reg, &tag("v1")).await, digest);
+}
