@@ -1,13 +1,11 @@
-//! boltseal: secure the container supply chain from source code to running Pod.
+#![doc = include_str!("../README.md")]
 //!
-//! This facade re-exports the boltseal library crates under short names:
+//! # Modules
 //!
-//! | module | crate | owns |
-//! | --- | --- | --- |
-//! | [`reference`] | `boltseal-reference` | image references, digests, media types |
-//! | [`oci`] | `boltseal-oci` | the artifact store: OCI layouts and registries, copying |
-//!
-//! See `ARCHITECTURE.md` for the layering and the examples for how the crates compose.
+//! | module | crate |
+//! | --- | --- |
+//! | [`reference`] | `boltseal-reference` |
+//! | [`oci`] | `boltseal-oci` |
 
 pub use boltseal_oci as oci;
 pub use boltseal_reference as reference;

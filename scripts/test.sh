@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need when it is missing, then runs the
+# whole suite. Tests that read the upstream corpus in ../shared skip loudly when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real components the integration tests start or call: Debian's distribution registry, skopeo
+# and umoci (interoperability peers).
+missing=()
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+if ((${#missing[@]})); then
+    echo "== installing test dependencies: ${missing[*]}"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || {
+            echo "error: the tests need ${missing[*]} (Debian packages); install them as root" >&2
+            exit 2
+        }
+        sudo="sudo"
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+locked=()
+[ -f Cargo.lock ] && locked=(--locked)
+
+echo "== unit, integration and property tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --all-features "${locked[@]}" --no-fail-fast
+    echo "== documentation tests"
+    cargo test --doc --workspace --all-features "${locked[@]}"
+else
+    cargo test --workspace --all-features "${locked[@]}" --no-fail-fast
+fi
