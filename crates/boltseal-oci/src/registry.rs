@@ -239,7 +239,13 @@ impl RegistryStore {
                 url: url.to_string(),
                 source: e,
             })?;
-            if resp.status() != StatusCode::UNAUTHORIZED || attempt > 0 || !self.same_origin(url) {
+            // Only the registry itself may ask for credentials: a 401 from a redirect target
+            // (another host) could name its own token realm and collect them.
+            if resp.status() != StatusCode::UNAUTHORIZED
+                || attempt > 0
+                || !self.same_origin(url)
+                || !self.same_origin(resp.url())
+            {
                 return Ok(resp);
             }
             let challenge = resp
@@ -715,7 +721,14 @@ impl Store for RegistryStore {
                 actual: len,
             });
         }
-        let stream = resp.bytes_stream().map_err(std::io::Error::other);
+        // A body cut short is a transfer failure, not a local I/O error. Name the registry URL,
+        // not a redirect target's (which may carry a signature in its query).
+        let stream = resp.bytes_stream().map_err(move |e| {
+            std::io::Error::other(Error::Http {
+                url: url.to_string(),
+                source: e.without_url(),
+            })
+        });
         let reader = tokio_util::io::StreamReader::new(stream);
         Ok(BlobReader::new(what, descriptor, Box::pin(reader)))
     }

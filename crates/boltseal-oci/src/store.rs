@@ -58,7 +58,8 @@ pub fn referrers_tag(subject: &Digest) -> String {
 ///
 /// Reading fails with [`Error::TooLarge`]-style I/O errors as soon as more bytes arrive than the
 /// descriptor announced, and at end of stream when the size or the digest differ. A caller that
-/// reads to the end has therefore read exactly the content the descriptor names. The error inside
+/// reads to the end has therefore read exactly the content the descriptor names. A reader that
+/// failed keeps failing, so a caller that retries never sees a clean end. The error inside
 /// the `std::io::Error` is a [`crate::Error`] (use [`BlobReader::into_store_error`]).
 pub struct BlobReader {
     inner: Pin<Box<dyn AsyncRead + Send>>,
@@ -68,6 +69,7 @@ pub struct BlobReader {
     digester: Option<Digester>,
     seen: u64,
     done: bool,
+    failed: Option<Error>,
 }
 
 impl fmt::Debug for BlobReader {
@@ -95,6 +97,7 @@ impl BlobReader {
             digester: Some(descriptor.digest.digester()),
             seen: 0,
             done: false,
+            failed: None,
         }
     }
 
@@ -145,6 +148,7 @@ impl BlobReader {
 
     fn fail(&mut self, err: Error) -> Poll<std::io::Result<()>> {
         self.done = true;
+        self.failed = Some(again(&err));
         Poll::Ready(Err(std::io::Error::other(err)))
     }
 }
@@ -173,7 +177,11 @@ impl AsyncRead for BlobReader {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        if self.done {
+        if let Some(err) = &self.failed {
+            return Poll::Ready(Err(std::io::Error::other(again(err))));
+        }
+        // An empty buffer reads nothing; it must not be taken for the end of the stream.
+        if self.done || buf.remaining() == 0 {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
@@ -223,6 +231,34 @@ impl AsyncRead for BlobReader {
             return this.fail(e);
         }
         Poll::Ready(Ok(()))
+    }
+}
+
+/// The same integrity error once more, for every read after a failure.
+fn again(err: &Error) -> Error {
+    match err {
+        Error::SizeMismatch {
+            what,
+            expected,
+            actual,
+        } => Error::SizeMismatch {
+            what: what.clone(),
+            expected: *expected,
+            actual: *actual,
+        },
+        Error::DigestMismatch {
+            what,
+            expected,
+            actual,
+        } => Error::DigestMismatch {
+            what: what.clone(),
+            expected: expected.clone(),
+            actual: actual.clone(),
+        },
+        other => Error::io(
+            other.to_string(),
+            std::io::Error::other("blob read failed before"),
+        ),
     }
 }
 
