@@ -20,6 +20,8 @@ const INDEX_FILE: &str = "index.json";
 const MAX_INDEX_BYTES: u64 = 16 * 1024 * 1024;
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Buffer size for streaming blobs into a layout.
+const COPY_BUFFER: usize = 1024 * 1024;
 
 /// An OCI image layout directory, the embedded default store (no server needed).
 ///
@@ -531,7 +533,9 @@ impl Store for LayoutStore {
             let mut f = tokio::fs::File::create(&tmp)
                 .await
                 .map_err(|e| Error::io(&tmp, e))?;
-            tokio::io::copy(&mut data, &mut f)
+            // Large reads: each read and write of a tokio file is a blocking-pool round trip.
+            let mut reader = tokio::io::BufReader::with_capacity(COPY_BUFFER, &mut data);
+            tokio::io::copy_buf(&mut reader, &mut f)
                 .await
                 .map_err(|e| BlobReader::into_store_error(e, &what))?;
             f.sync_all().await.map_err(|e| Error::io(&tmp, e))?;

@@ -28,6 +28,8 @@ const MAX_ERROR_BYTES: u64 = 64 * 1024;
 const MAX_TAG_LIST_BYTES: u64 = 16 * 1024 * 1024;
 const MAX_TAG_PAGES: usize = 1000;
 const MAX_REDIRECTS: usize = 5;
+/// Blob uploads are streamed in chunks of this size.
+const UPLOAD_CHUNK: usize = 256 * 1024;
 
 /// The `Accept` header for manifests: every manifest and index type boltseal reads.
 /// Distribution answers 404 (not 406) for an OCI manifest when this lacks the OCI types.
@@ -763,14 +765,15 @@ impl Store for RegistryStore {
         let failure: std::sync::Arc<std::sync::Mutex<Option<Error>>> = Default::default();
         let slot = failure.clone();
         let what = format!("blob {}", descriptor.digest);
-        let stream = tokio_util::io::ReaderStream::new(data).map_err(move |e| {
-            let err = BlobReader::into_store_error(e, &what);
-            let msg = err.to_string();
-            if let Ok(mut s) = slot.lock() {
-                *s = Some(err);
-            }
-            std::io::Error::other(msg)
-        });
+        let stream =
+            tokio_util::io::ReaderStream::with_capacity(data, UPLOAD_CHUNK).map_err(move |e| {
+                let err = BlobReader::into_store_error(e, &what);
+                let msg = err.to_string();
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(err);
+                }
+                std::io::Error::other(msg)
+            });
         let body = reqwest::Body::wrap_stream(stream);
         let mut req = self
             .http
