@@ -320,3 +320,46 @@ async fn umoci_layouts_without_media_type_copy_unchanged() {
     let reg = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
     assert_eq!(read_all(&reg, &tag("v1")).await, digest);
 }
+
+#[tokio::test]
+async fn copy_example_reads_credentials_from_registry_auth_file() {
+    // `s3cret`, bcrypt cost 5.
+    let registry = support::Registry::start_with_htpasswd(
+        "alice",
+        "$2b$05$6xcwe28UKLKIdSPz.cWQneVu3aCXbgjubdFl7GWS5hUyb76TTqcoe",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let digest = sample(&src, "v1").await;
+    let auth = dir.path().join("auth.json");
+    std::fs::write(
+        &auth,
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#,
+            registry.addr
+        ),
+    )
+    .unwrap();
+    let copy = |env_file: Option<&Path>| {
+        let mut cmd = Command::new(support::example("copy"));
+        cmd.args([
+            "-q",
+            &format!("oci:{}:v1", src.display()),
+            &registry.repo("private/app:v1"),
+        ])
+        .env("HOME", dir.path())
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("XDG_RUNTIME_DIR");
+        match env_file {
+            Some(f) => cmd.env("REGISTRY_AUTH_FILE", f),
+            None => cmd.env_remove("REGISTRY_AUTH_FILE"),
+        };
+        cmd.output().unwrap()
+    };
+    let out = copy(None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("authentication"), "{}", stderr(&out));
+    let out = copy(Some(&auth));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest.to_string());
+}

@@ -5,9 +5,10 @@
 mod support;
 
 use boltseal::oci::{
-    AnyStore, BlobReader, CopyOptions, Descriptor, Error, ErrorKind, ImageBuilder, ImageIndex,
-    ImageLocation, ImageManifest, LayoutStore, ManifestRef, Platform, RawManifest, RegistryOptions,
-    RegistryStore, Store, copy_image, referrers_tag, resolve_image,
+    AnyStore, BlobReader, CopyOptions, Credential, Descriptor, Error, ErrorKind, ImageBuilder,
+    ImageIndex, ImageLocation, ImageManifest, LayoutStore, ManifestRef, Platform, RawManifest,
+    RegistryOptions, RegistryStore, Store, copy_image, credential_from_file, referrers_tag,
+    resolve_image,
 };
 use boltseal::reference::{Digest, Reference, media_type};
 
@@ -255,6 +256,51 @@ async fn registry_store_suite() {
     let registry = support::Registry::start();
     let reference: Reference = registry.repo("suite/app").parse().unwrap();
     let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    store_suite(&store).await;
+}
+
+/// `s3cret`, bcrypt with cost 5 (test data for the htpasswd registry).
+const BCRYPT_S3CRET: &str = "$2b$05$6xcwe28UKLKIdSPz.cWQneVu3aCXbgjubdFl7GWS5hUyb76TTqcoe";
+
+#[tokio::test]
+async fn registry_with_basic_auth() {
+    let registry = support::Registry::start_with_htpasswd("alice", BCRYPT_S3CRET);
+    let reference: Reference = registry.repo("private/app").parse().unwrap();
+    // Anonymous: refused with a clear error.
+    let anonymous = RegistryStore::new(
+        &reference,
+        RegistryOptions::new().credential(Credential::Anonymous),
+    )
+    .unwrap();
+    let err = anonymous.list_tags().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err}");
+    // Wrong password: refused.
+    let wrong = RegistryStore::new(
+        &reference,
+        RegistryOptions::new().credential(Credential::Basic {
+            username: "alice".into(),
+            password: "nope".into(),
+        }),
+    )
+    .unwrap();
+    let err = wrong.resolve(&tag("v1")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err}");
+    // Credentials from a docker config file: the whole suite passes.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("auth.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6czNjcmV0"}}}}}}"#,
+            registry.addr
+        ),
+    )
+    .unwrap();
+    let credential = credential_from_file(&config, reference.registry(), reference.repository())
+        .unwrap()
+        .unwrap();
+    let store =
+        RegistryStore::new(&reference, RegistryOptions::new().credential(credential)).unwrap();
     store_suite(&store).await;
 }
 

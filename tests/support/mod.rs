@@ -42,6 +42,15 @@ fn registry_binary() -> PathBuf {
 impl Registry {
     /// Starts a registry with deletes enabled; panics if it does not come up.
     pub fn start() -> Registry {
+        Self::start_with(None)
+    }
+
+    /// Starts a registry that requires HTTP Basic authentication (htpasswd with a bcrypt hash).
+    pub fn start_with_htpasswd(user: &str, bcrypt_hash: &str) -> Registry {
+        Self::start_with(Some(format!("{user}:{bcrypt_hash}\n")))
+    }
+
+    fn start_with(htpasswd: Option<String>) -> Registry {
         let bin = registry_binary();
         for _attempt in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0")
@@ -51,12 +60,23 @@ impl Registry {
                 .port();
             let dir = tempfile::tempdir().unwrap();
             let config = dir.path().join("config.yml");
+            let auth = match &htpasswd {
+                Some(line) => {
+                    let file = dir.path().join("htpasswd");
+                    std::fs::write(&file, line).unwrap();
+                    format!(
+                        "auth:\n  htpasswd:\n    realm: boltseal-test\n    path: {}\n",
+                        file.display()
+                    )
+                }
+                None => String::new(),
+            };
             std::fs::write(
                 &config,
                 format!(
                     "version: 0.1\nlog:\n  level: warn\nstorage:\n  cache:\n    blobdescriptor: inmemory\n  \
                      filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  \
-                     addr: 127.0.0.1:{port}\n",
+                     addr: 127.0.0.1:{port}\n{auth}",
                     dir.path().join("data").display()
                 ),
             )
@@ -97,7 +117,7 @@ impl Registry {
                 if s.write_all(req.as_bytes()).is_ok() {
                     let mut buf = String::new();
                     let _ = s.read_to_string(&mut buf);
-                    if buf.starts_with("HTTP/1.1 200") {
+                    if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.1 401") {
                         return true;
                     }
                 }
