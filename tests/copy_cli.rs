@@ -363,3 +363,75 @@ async fn copy_example_reads_credentials_from_registry_auth_file() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), digest.to_string());
 }
+
+#[tokio::test]
+async fn copy_example_copies_indexes_whole_or_one_platform() {
+    use boltseal::oci::{ImageIndex, Platform};
+    let registry = support::Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("multi");
+    let store = LayoutStore::create(&src).await.unwrap();
+    let mut entries = Vec::new();
+    let mut arm = None;
+    for platform in ["linux/amd64", "linux/arm64/v8"] {
+        let p: Platform = platform.parse().unwrap();
+        let image = ImageBuilder::new()
+            .file("etc/arch", platform.as_bytes(), 0o644)
+            .platform(p.clone())
+            .build()
+            .unwrap();
+        let desc = image.write_to(&store, None).await.unwrap();
+        if platform.contains("arm64") {
+            arm = Some(desc.digest);
+        }
+        entries.push(desc.with_platform(p));
+    }
+    let index = ImageIndex::new(entries).to_raw().unwrap();
+    store.put_manifest(&index, Some("v1")).await.unwrap();
+    let src_loc = format!("oci:{}:v1", src.display());
+
+    // The whole index: its digest is unchanged and every platform is readable.
+    let out = run("copy", &["-q", &src_loc, &registry.repo("multi/app:v1")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), index.digest().to_string());
+    let reference: Reference = registry.repo("multi/app").parse().unwrap();
+    let reg = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    let resolved = boltseal::oci::resolve_image(&reg, &tag("v1"), &"linux/arm64".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resolved.digest(), *index.digest());
+    assert_eq!(Some(*resolved.manifest.digest()), arm);
+
+    // One platform: the copy is that platform's manifest.
+    let out = run(
+        "copy",
+        &[
+            "-q",
+            "--platform",
+            "linux/arm64",
+            &src_loc,
+            &registry.repo("multi/arm:v1"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), arm.unwrap().to_string());
+
+    // An unknown platform is an error line, exit 1.
+    let out = run(
+        "copy",
+        &[
+            "--platform",
+            "linux/s390x",
+            &src_loc,
+            &registry.repo("multi/none:v1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("linux/s390x"), "{}", stderr(&out));
+    // A malformed platform is a usage error.
+    let out = run(
+        "copy",
+        &["--platform", "linux", &src_loc, &registry.repo("x:v1")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
