@@ -212,15 +212,6 @@ pub struct Reference {
     digest: Option<Digest>,
 }
 
-/// Where the parts of a reference are, as validated.
-struct Parts<'a> {
-    registry: &'a str,
-    library: bool,
-    path: &'a str,
-    tag: Option<&'a str>,
-    digest: Option<Digest>,
-}
-
 impl Reference {
     /// Parses a reference, applying Docker's normalization.
     ///
@@ -245,8 +236,7 @@ impl Reference {
     /// # Errors
     /// A [`ReferenceError`] naming the first part that is wrong and the byte offset within `s`.
     pub fn parse(s: &str) -> Result<Reference, ReferenceError> {
-        let parts = split(s)?;
-        Ok(Reference::assemble(&parts))
+        split(s)
     }
 
     /// Builds a reference from its parts, validating each one.
@@ -296,7 +286,7 @@ impl Reference {
                 input: registry.to_owned(),
             });
         }
-        check_path(repository, 0, repository.len(), repository)?;
+        check_path(repository)?;
         let len = registry.len() + 1 + repository.len();
         if len > NAME_MAX {
             return Err(ReferenceError::NameTooLong {
@@ -315,36 +305,40 @@ impl Reference {
             });
         }
         if let Some(tag) = tag {
-            check_tag(tag, 0, tag)?;
+            check_tag(tag)?;
         }
-        Ok(Reference::assemble(&Parts {
-            registry,
-            library: false,
-            path: repository,
-            tag,
-            digest,
-        }))
+        Ok(Reference::assemble(
+            registry, false, repository, tag, digest,
+        ))
     }
 
-    fn assemble(p: &Parts<'_>) -> Reference {
-        let lib = if p.library { OFFICIAL_PREFIX } else { "" };
-        let name_len = p.registry.len() + 1 + lib.len() + p.path.len();
-        let cap = name_len + p.tag.map_or(0, |t| t.len() + 1);
+    /// Builds the value from validated parts (in place: `Option<Digest>` is large).
+    #[inline(always)]
+    fn assemble(
+        registry: &str,
+        library: bool,
+        path: &str,
+        tag: Option<&str>,
+        digest: Option<Digest>,
+    ) -> Reference {
+        let lib = if library { OFFICIAL_PREFIX } else { "" };
+        let name_len = registry.len() + 1 + lib.len() + path.len();
+        let cap = name_len + tag.map_or(0, |t| t.len() + 1);
         let mut text = String::with_capacity(cap);
-        text.push_str(p.registry);
+        text.push_str(registry);
         text.push('/');
         text.push_str(lib);
-        text.push_str(p.path);
-        if let Some(tag) = p.tag {
+        text.push_str(path);
+        if let Some(tag) = tag {
             text.push(':');
             text.push_str(tag);
         }
         Reference {
             text,
             // Both are at most NAME_MAX (255), checked by the callers.
-            registry_len: p.registry.len() as u16,
+            registry_len: registry.len() as u16,
             name_len: name_len as u16,
-            digest: p.digest,
+            digest,
         }
     }
 
@@ -457,7 +451,7 @@ impl Reference {
     /// # Errors
     /// [`ReferenceError::InvalidTag`] or [`ReferenceError::TagTooLong`], relative to `tag`.
     pub fn with_tag(&self, tag: &str) -> Result<Reference, ReferenceError> {
-        check_tag(tag, 0, tag)?;
+        check_tag(tag)?;
         Ok(self.rebuild(Some(tag), None))
     }
 
@@ -490,44 +484,91 @@ impl Reference {
     }
 }
 
-/// Validates `s` and finds its parts, applying Docker's normalization.
-fn split(s: &str) -> Result<Parts<'_>, ReferenceError> {
+/// Character classes of the grammar, one bit each, looked up by byte.
+const LOWER: u8 = 1; // a-z
+const DIGIT: u8 = 2; // 0-9
+const UPPER: u8 = 4; // A-Z
+const TAG_PUNCT: u8 = 8; // _ . -
+const HOST_PUNCT: u8 = 16; // -
+const DOMAIN_HINT: u8 = 32; // . : A-Z: a first component with one of these is a domain
+const DELIM: u8 = 64; // / @: ends the first component
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_lowercase() {
+            LOWER
+        } else if b.is_ascii_digit() {
+            DIGIT
+        } else if b.is_ascii_uppercase() {
+            UPPER | DOMAIN_HINT
+        } else if b == b'-' {
+            TAG_PUNCT | HOST_PUNCT
+        } else if b == b'_' {
+            TAG_PUNCT
+        } else if b == b'.' {
+            TAG_PUNCT | DOMAIN_HINT
+        } else if b == b':' {
+            DOMAIN_HINT
+        } else if b == b'/' || b == b'@' {
+            DELIM
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn class(c: u8) -> u8 {
+    CLASS[usize::from(c)]
+}
+
+const ALNUM: u8 = LOWER | DIGIT;
+
+/// Validates `s` and builds the reference, applying Docker's normalization, in one
+/// left-to-right pass (the first component is read twice when it is not a domain).
+fn split(s: &str) -> Result<Reference, ReferenceError> {
     if s.is_empty() {
         return Err(ReferenceError::Empty);
     }
     let b = s.as_bytes();
-    // The digest starts after the first '@'; name and tag never contain one.
-    let at = b.iter().position(|&c| c == b'@');
-    let name_tag_end = at.unwrap_or(b.len());
-    // The tag starts at the first ':' after the last '/' (a port's ':' comes before a '/').
-    let last_slash = b[..name_tag_end].iter().rposition(|&c| c == b'/');
-    let after_slash = last_slash.map_or(0, |i| i + 1);
-    let colon = b[after_slash..name_tag_end]
-        .iter()
-        .position(|&c| c == b':')
-        .map(|i| i + after_slash);
-    let name_end = colon.unwrap_or(name_tag_end);
 
-    // Domain: the first component, when it looks like one.
-    let first_slash = b[..name_end].iter().position(|&c| c == b'/');
-    let (registry, path_start) = match first_slash {
-        Some(i) if looks_like_domain(&s[..i]) => {
-            check_domain(s, 0, i, s)?;
-            let d = &s[..i];
-            (
-                if d == DOCKER_HUB_LEGACY {
-                    DOCKER_HUB
-                } else {
-                    d
-                },
-                i + 1,
-            )
+    // The first component ends at the first '/' (or '@', or the end). It is a domain when a
+    // '/' follows it and it contains '.', ':' or an uppercase letter, or is `localhost`.
+    let mut first_end = 0;
+    let mut hints = 0;
+    while first_end < b.len() {
+        let c = class(b[first_end]);
+        if c & DELIM != 0 {
+            break;
         }
-        _ => (DOCKER_HUB, 0),
+        hints |= c;
+        first_end += 1;
+    }
+    let explicit = b.get(first_end) == Some(&b'/')
+        && (hints & DOMAIN_HINT != 0 || &b[..first_end] == b"localhost");
+    let (registry, path_start) = if explicit {
+        check_domain(s, 0, first_end, s)?;
+        let d = &s[..first_end];
+        let d = if d == DOCKER_HUB_LEGACY {
+            DOCKER_HUB
+        } else {
+            d
+        };
+        (d, first_end + 1)
+    } else {
+        (DOCKER_HUB, 0)
     };
-    let path = &s[path_start..name_end];
-    check_path(s, path_start, name_end, s)?;
-    let library = registry == DOCKER_HUB && !path.contains('/');
+
+    // The path ends at ':' (a tag follows), '@' (a digest follows) or the end.
+    let (path_end, nested) = scan_path(b, path_start, s)?;
+    let path = &s[path_start..path_end];
+    let hub = registry == DOCKER_HUB;
+    let library = hub && !nested;
     let name_len =
         registry.len() + 1 + if library { OFFICIAL_PREFIX.len() } else { 0 } + path.len();
     if name_len > NAME_MAX {
@@ -536,7 +577,7 @@ fn split(s: &str) -> Result<Parts<'_>, ReferenceError> {
             len: name_len,
         });
     }
-    if registry == DOCKER_HUB {
+    if hub {
         let repo = if library {
             path
         } else {
@@ -548,41 +589,60 @@ fn split(s: &str) -> Result<Parts<'_>, ReferenceError> {
             });
         }
     }
-    let tag = match colon {
-        Some(c) => {
-            check_tag(&s[c + 1..name_tag_end], c + 1, s)?;
-            Some(&s[c + 1..name_tag_end])
+
+    let name_tag_end = if b.get(path_end) == Some(&b':') {
+        scan_tag(b, path_end + 1, s)?
+    } else {
+        path_end
+    };
+    let digest = if name_tag_end < b.len() {
+        // b[name_tag_end] is '@'.
+        Some(Digest::parse_at(
+            &s[name_tag_end + 1..],
+            name_tag_end + 1,
+            s,
+        )?)
+    } else {
+        None
+    };
+
+    // The text is `registry/path[:tag]`: the input itself for an explicit, canonical registry.
+    let verbatim = explicit && !library && registry.len() == first_end;
+    let mut text;
+    if verbatim {
+        text = String::with_capacity(name_tag_end);
+    } else {
+        let extra = if library { OFFICIAL_PREFIX.len() } else { 0 };
+        text = String::with_capacity(DOCKER_HUB.len() + 1 + extra + name_tag_end - path_start);
+        text.push_str(DOCKER_HUB);
+        text.push('/');
+        if library {
+            text.push_str(OFFICIAL_PREFIX);
         }
-        None => None,
-    };
-    let digest = match at {
-        Some(a) => Some(Digest::parse_at(&s[a + 1..], a + 1, s)?),
-        None => None,
-    };
-    Ok(Parts {
-        registry,
-        library,
-        path,
-        tag,
+    }
+    let copy_from = if verbatim { 0 } else { path_start };
+    text.push_str(&s[copy_from..name_tag_end]);
+    Ok(Reference {
+        text,
+        // Both are at most NAME_MAX (255), checked above.
+        registry_len: registry.len() as u16,
+        name_len: name_len as u16,
         digest,
     })
 }
 
 /// Whether Docker takes a first path component as a domain.
 fn looks_like_domain(first: &str) -> bool {
-    first == "localhost"
-        || first
-            .bytes()
-            .any(|c| c == b'.' || c == b':' || c.is_ascii_uppercase())
+    first == "localhost" || first.bytes().any(|c| class(c) & DOMAIN_HINT != 0)
 }
 
 fn is_hex64(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Checks `whole[start..end]` against `host [":" port]`; errors carry `whole`.
+/// Checks `whole[start..end]` against `host [":" port]`; errors carry `input`.
 fn check_domain(whole: &str, start: usize, end: usize, input: &str) -> Result<(), ReferenceError> {
-    let b = whole.as_bytes();
+    let b = &whole.as_bytes()[..end];
     let bad = |offset| {
         Err(ReferenceError::InvalidDomain {
             input: input.to_owned(),
@@ -593,58 +653,58 @@ fn check_domain(whole: &str, start: usize, end: usize, input: &str) -> Result<()
     if b.get(i) == Some(&b'[') {
         i += 1;
         let hex_start = i;
-        while i < end && (b[i].is_ascii_hexdigit() || b[i] == b':') {
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b':') {
             i += 1;
         }
-        if i == hex_start || i >= end || b[i] != b']' {
+        if i == hex_start || b.get(i) != Some(&b']') {
             return bad(i);
         }
         i += 1;
     } else {
         loop {
-            if i >= end || !b[i].is_ascii_alphanumeric() {
+            // A component: starts and ends with an alphanumeric, '-' allowed inside.
+            if b.get(i).is_none_or(|&c| class(c) & (ALNUM | UPPER) == 0) {
                 return bad(i);
             }
-            while i < end && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+            i += 1;
+            while i < b.len() && class(b[i]) & (ALNUM | UPPER | HOST_PUNCT) != 0 {
                 i += 1;
             }
             if b[i - 1] == b'-' {
                 return bad(i - 1);
             }
-            if i < end && b[i] == b'.' {
+            if b.get(i) == Some(&b'.') {
                 i += 1;
             } else {
                 break;
             }
         }
     }
-    if i < end {
+    if i < b.len() {
         if b[i] != b':' {
             return bad(i);
         }
         i += 1;
-        if i == end {
+        let port = &b[i..];
+        let bad_port = if port.is_empty() {
+            Some(0)
+        } else {
+            port.iter().position(|c| !c.is_ascii_digit())
+        };
+        if let Some(j) = bad_port {
             return Err(ReferenceError::InvalidPort {
                 input: input.to_owned(),
-                offset: i,
+                offset: i + j,
             });
-        }
-        while i < end {
-            if !b[i].is_ascii_digit() {
-                return Err(ReferenceError::InvalidPort {
-                    input: input.to_owned(),
-                    offset: i,
-                });
-            }
-            i += 1;
         }
     }
     Ok(())
 }
 
-/// Checks `whole[start..end]` against `path-comp ("/" path-comp)*`.
-fn check_path(whole: &str, start: usize, end: usize, input: &str) -> Result<(), ReferenceError> {
-    let b = whole.as_bytes();
+/// Reads `path-comp ("/" path-comp)*` from `b[start..]` up to ':', '@' or the end; returns
+/// where the path ends and whether it has more than one component.
+#[inline(always)]
+fn scan_path(b: &[u8], start: usize, input: &str) -> Result<(usize, bool), ReferenceError> {
     let fail = |offset: usize| {
         if b.get(offset).is_some_and(u8::is_ascii_uppercase) {
             Err(ReferenceError::UppercaseRepository {
@@ -658,60 +718,90 @@ fn check_path(whole: &str, start: usize, end: usize, input: &str) -> Result<(), 
             })
         }
     };
-    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let mut nested = false;
     let mut i = start;
     loop {
         // An alphanumeric run is required here: at a component start or after a separator.
-        if i >= end || !alnum(b[i]) {
+        if b.get(i).is_none_or(|&c| class(c) & ALNUM == 0) {
             return fail(i);
         }
-        while i < end && alnum(b[i]) {
+        i += 1;
+        while i < b.len() && class(b[i]) & ALNUM != 0 {
             i += 1;
         }
-        if i == end {
-            return Ok(());
-        }
-        match b[i] {
-            b'/' | b'.' => i += 1,
+        let Some(&c) = b.get(i) else {
+            return Ok((i, nested));
+        };
+        match c {
+            b'/' => nested = true,
+            b'.' => {}
             b'_' => {
-                i += 1;
-                if i < end && b[i] == b'_' {
+                if b.get(i + 1) == Some(&b'_') {
                     i += 1;
                 }
             }
             b'-' => {
-                while i < end && b[i] == b'-' {
+                while b.get(i + 1) == Some(&b'-') {
                     i += 1;
                 }
             }
+            b':' | b'@' => return Ok((i, nested)),
             _ => return fail(i),
         }
+        i += 1;
     }
 }
 
-/// Checks a tag (`tag` starts at byte `base` of `input`).
-fn check_tag(tag: &str, base: usize, input: &str) -> Result<(), ReferenceError> {
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let b = tag.as_bytes();
-    match b.first() {
-        Some(&c) if word(c) => {}
-        _ => {
-            return Err(ReferenceError::InvalidTag {
-                input: input.to_owned(),
-                offset: base,
-            });
-        }
-    }
-    if let Some(i) = b.iter().position(|&c| !(word(c) || c == b'.' || c == b'-')) {
-        return Err(ReferenceError::InvalidTag {
+/// Reads a tag from `b[start..]` up to '@' or the end; returns where it ends.
+#[inline(always)]
+fn scan_tag(b: &[u8], start: usize, input: &str) -> Result<usize, ReferenceError> {
+    let bad = |offset| {
+        Err(ReferenceError::InvalidTag {
             input: input.to_owned(),
-            offset: base + i,
-        });
+            offset,
+        })
+    };
+    // The first character is a word character: not '.' or '-'.
+    if b.get(start)
+        .is_none_or(|&c| class(c) & (ALNUM | UPPER) == 0 && c != b'_')
+    {
+        return bad(start);
     }
-    if b.len() > TAG_MAX {
+    let mut i = start + 1;
+    while i < b.len() && class(b[i]) & (ALNUM | UPPER | TAG_PUNCT) != 0 {
+        i += 1;
+    }
+    if i < b.len() && b[i] != b'@' {
+        return bad(i);
+    }
+    if i - start > TAG_MAX {
         return Err(ReferenceError::TagTooLong {
             input: input.to_owned(),
-            len: b.len(),
+            len: i - start,
+        });
+    }
+    Ok(i)
+}
+
+/// Checks that all of `path` is a repository path; returns whether it is nested.
+fn check_path(path: &str) -> Result<bool, ReferenceError> {
+    let (end, nested) = scan_path(path.as_bytes(), 0, path)?;
+    if end < path.len() {
+        return Err(ReferenceError::InvalidPathComponent {
+            input: path.to_owned(),
+            offset: end,
+        });
+    }
+    Ok(nested)
+}
+
+/// Checks that all of `tag` is a tag.
+fn check_tag(tag: &str) -> Result<(), ReferenceError> {
+    let end = scan_tag(tag.as_bytes(), 0, tag)?;
+    if end < tag.len() {
+        return Err(ReferenceError::InvalidTag {
+            input: tag.to_owned(),
+            offset: end,
         });
     }
     Ok(())

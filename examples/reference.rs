@@ -1,0 +1,64 @@
+//! `reference REF...`: parse image references the way Docker does and print what they mean.
+//!
+//! One JSON object per line for each valid input, with the keys `input`, `registry`,
+//! `repository`, `tag` (string or null), `digest` (string or null), `normalized` (fully
+//! qualified, `:latest` added when there is neither tag nor digest) and `familiar` (Docker's
+//! short form). Each invalid input prints `error: <input>: <reason>` on stderr. Every input is
+//! processed; the exit status is 1 if any was invalid, 2 on a usage error.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use boltseal::reference::Reference;
+
+const USAGE: &str = "usage: reference REF...";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args.is_empty() {
+        eprintln!("error: {USAGE}");
+        return ExitCode::from(2);
+    }
+    if matches!(args.as_slice(), [a] if a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let mut failed = false;
+    for input in &args {
+        match Reference::parse(input) {
+            Ok(r) => {
+                if writeln!(stdout, "{}", to_json(input, &r)).is_err() {
+                    return ExitCode::from(2);
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {input}: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The output object, keys in the documented order (serde_json's map would sort them).
+fn to_json(input: &str, r: &Reference) -> String {
+    let q = |v: Option<&str>| serde_json::to_string(&v).unwrap_or_default();
+    format!(
+        "{{\"input\":{},\"registry\":{},\"repository\":{},\"tag\":{},\"digest\":{},\"normalized\":{},\"familiar\":{}}}",
+        q(Some(input)),
+        q(Some(r.registry())),
+        q(Some(r.repository())),
+        q(r.tag()),
+        q(r.digest().map(|d| d.as_str())),
+        q(Some(&r.normalized())),
+        q(Some(&r.familiar())),
+    )
+}
