@@ -6,6 +6,8 @@
 //! | --- | --- |
 //! | [`reference`] | `boltseal-reference` |
 //! | [`oci`] | `boltseal-oci` |
+//! | [`envelope`] | `boltseal-envelope` |
 
+pub use boltseal_envelope as envelope;
 pub use boltseal_oci as oci;
 pub use boltseal_reference as reference;
