@@ -872,6 +872,93 @@ impl<'de> serde::Deserialize<'de> for Reference {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::{check_domain, scan_path};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+        /// The path scanner accepts exactly the grammar's paths.
+        #[test]
+        fn path_scanner_agrees_with_grammar(s in "[a-z0-9._/A-Z:@-]{0,24}") {
+            let grammar = slow_path(&s);
+            let scanned = scan_path(s.as_bytes(), 0, &s);
+            prop_assert_eq!(scanned.is_ok(), grammar.is_ok(), "{:?}: {:?}", s, scanned);
+            if let Ok(parts) = grammar {
+                prop_assert_eq!(scanned.ok(), Some(parts), "{:?}", s);
+            }
+        }
+
+        /// The host check accepts exactly the grammar's host names (with optional port).
+        #[test]
+        fn host_check_agrees_with_grammar(s in "[a-zA-Z0-9._:-]{0,20}") {
+            let checked = check_domain(&s, 0, s.len(), &s).is_ok();
+            prop_assert_eq!(checked, slow_host(&s), "{:?}", s);
+        }
+    }
+
+    /// The grammar's path rule, written naively.
+    fn slow_path(s: &str) -> Result<(usize, bool), ()> {
+        let end = s.find([':', '@']).unwrap_or(s.len());
+        let path = &s[..end];
+        let comp_ok = |c: &str| {
+            // [a-z0-9]+ ((. | _ | __ | -+) [a-z0-9]+)*
+            let mut rest = c;
+            let alnum = |r: &str| {
+                r.len()
+                    - r.trim_start_matches(|x: char| x.is_ascii_lowercase() || x.is_ascii_digit())
+                        .len()
+            };
+            let n = alnum(rest);
+            if n == 0 {
+                return false;
+            }
+            rest = &rest[n..];
+            while !rest.is_empty() {
+                let sep = if rest.starts_with("__") {
+                    2
+                } else if rest.starts_with(['.', '_']) {
+                    1
+                } else if rest.starts_with('-') {
+                    rest.len() - rest.trim_start_matches('-').len()
+                } else {
+                    return false;
+                };
+                rest = &rest[sep..];
+                let n = alnum(rest);
+                if n == 0 {
+                    return false;
+                }
+                rest = &rest[n..];
+            }
+            true
+        };
+        if path.split('/').all(comp_ok) {
+            Ok((end, path.contains('/')))
+        } else {
+            Err(())
+        }
+    }
+
+    /// The grammar's host rule (without IPv6), written naively.
+    fn slow_host(s: &str) -> bool {
+        let (host, port) = match s.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        };
+        let comp_ok = |c: &str| {
+            !c.is_empty()
+                && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !c.starts_with('-')
+                && !c.ends_with('-')
+        };
+        host.split('.').all(comp_ok)
+            && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    }
+}
+
 #[cfg(feature = "oci-spec")]
 mod oci {
     use super::{Reference, ReferenceError};
