@@ -187,7 +187,26 @@ impl ReferenceError {
 /// only [`Reference::normalized`] spells out the implicit `:latest`.
 ///
 /// [`Display`](fmt::Display) writes `registry/repository[:tag][@digest]`, which parses back to
-/// an equal value, and serde uses the same string.
+/// an equal value, and serde uses the same string. [`Reference::familiar`] and
+/// [`Reference::normalized`] parse back too (the latter with `:latest` when it was implicit).
+///
+/// # Normalization
+///
+/// - The first `/`-separated component is the registry when it contains `.` or `:`, is
+///   `localhost`, or contains an uppercase letter (so `Foo/bar` is host `Foo`, as in Docker);
+///   otherwise the registry is `docker.io`. Registry hosts keep their case.
+/// - `index.docker.io` becomes `docker.io`; a Docker Hub name with one path component gets
+///   `library/`.
+/// - A tag and a digest may both be given and both are kept.
+///
+/// Where boltseal is stricter than docker/distribution:
+///
+/// - A Docker Hub repository that is a 64-character lowercase hex string (an image ID) is
+///   refused however it is spelled (`<hex>`, `<hex>:tag`, `docker.io/<hex>`); Docker refuses
+///   only the bare `<hex>`.
+/// - A first component that is taken as a registry must be a valid host: `a_b.com/x` is an
+///   [`ReferenceError::InvalidDomain`]; distribution accepts it as a registry-less path.
+/// - Digests are `sha256`, `sha384` or `sha512` with lowercase hex of the exact length.
 ///
 /// ```
 /// use boltseal_reference::Reference;
