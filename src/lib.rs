@@ -8,8 +8,12 @@
 //! | [`oci`] | `boltseal-oci` |
 //! | [`envelope`] | `boltseal-envelope` |
 //! | [`sbom`] | `boltseal-sbom` |
+//! | [`keys`] | `boltseal-keys` |
+//! | [`sign`] | `boltseal-sign` |
 
 pub use boltseal_envelope as envelope;
+pub use boltseal_keys as keys;
 pub use boltseal_oci as oci;
 pub use boltseal_reference as reference;
 pub use boltseal_sbom as sbom;
+pub use boltseal_sign as sign;

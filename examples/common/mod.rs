@@ -70,3 +70,53 @@ pub fn human_size(bytes: u64) -> String {
         format!("{value:.1} {}", UNITS[unit])
     }
 }
+
+/// Reads the private key at `path`, with the password from `COSIGN_PASSWORD` or a prompt.
+pub fn load_private_key(path: &std::path::Path) -> Result<boltseal::keys::PrivateKey, ExitCode> {
+    let password = boltseal::keys::read_password(false).map_err(|e| fail(e, 2))?;
+    boltseal::keys::read_private_key(path, &password)
+        .map_err(|e| fail(format!("{}: {e}", path.display()), 2))
+}
+
+/// Splits `k=v` annotations (`-a env=prod`).
+pub fn parse_annotation(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("annotation {s:?} is not key=value")),
+    }
+}
+
+/// The signing identity (`docker-reference`) for an image location: the registry repository
+/// with the tag it was named by; for a layout `localhost/<directory name>[:tag]`.
+pub fn identity_for(location: &boltseal::oci::ImageLocation) -> String {
+    use boltseal::oci::{ImageLocation, ManifestRef};
+    match location {
+        ImageLocation::Registry(r) => match (r.digest(), r.tag()) {
+            (None, Some(t)) => format!("{}:{t}", r.repository_name()),
+            (None, None) => format!("{}:latest", r.repository_name()),
+            _ => r.repository_name(),
+        },
+        ImageLocation::Layout { path, reference } => {
+            let base: String = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let base = base.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+            let repo = format!("localhost/{}", if base.is_empty() { "image" } else { base });
+            match reference {
+                Some(ManifestRef::Tag(t)) => format!("{repo}:{t}"),
+                _ => repo,
+            }
+        }
+        _ => "localhost/image".to_owned(),
+    }
+}

@@ -1,0 +1,471 @@
+//! Signing and attesting images in a store.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use boltseal_envelope::bundle::{Bundle, Content, VerificationMaterial};
+use boltseal_envelope::dsse;
+use boltseal_envelope::intoto::Statement;
+use boltseal_envelope::predicate;
+use boltseal_envelope::simple_signing::SimpleSigning;
+use boltseal_keys::Signer;
+use boltseal_oci::{BlobReader, Descriptor, ImageManifest, Manifest, ManifestRef, Store};
+use boltseal_reference::{Digest, Reference, media_type};
+use serde_json::{Value, json};
+
+use crate::error::Error;
+
+/// The layer annotation that carries a legacy signature (standard base64 of the DER signature).
+pub const ANNOTATION_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
+/// The layer annotation naming an attestation's predicate type in `.att` manifests.
+pub const ANNOTATION_PREDICATE_TYPE: &str = "predicateType";
+/// The manifest annotation saying what a bundle referrer contains (`dsse-envelope`).
+pub const ANNOTATION_BUNDLE_CONTENT: &str = "dev.sigstore.bundle.content";
+/// The manifest annotation naming the predicate type of a bundle referrer.
+pub const ANNOTATION_BUNDLE_PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
+/// Signature manifests never grow beyond this many layers (cosign reads at most 1000).
+pub const MAX_SIGNATURE_LAYERS: usize = 1000;
+
+/// A signature config blob is small; an existing one larger than this is refused.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+/// go-containerregistry's zero time, used in the configs of signature images.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// Where signatures and attestations are written.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SignatureFormat {
+    /// `sha256-<hex>.sig` / `.att` tags (cosign 2, skopeo/podman, Kyverno `type: Cosign`).
+    #[default]
+    Legacy,
+    /// A Sigstore bundle v0.3 pushed as an OCI 1.1 referrer (cosign 3's default).
+    Bundle,
+}
+
+impl std::str::FromStr for SignatureFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "legacy" => Ok(SignatureFormat::Legacy),
+            "bundle" => Ok(SignatureFormat::Bundle),
+            other => Err(format!(
+                "unknown signature format {other:?} (legacy or bundle)"
+            )),
+        }
+    }
+}
+
+/// Options for [`sign_image`].
+#[non_exhaustive]
+#[derive(Clone, Debug, Default)]
+pub struct SignOptions {
+    /// The layout to write.
+    pub format: SignatureFormat,
+    /// `-a key=value` annotations: the payload's `optional` section (legacy) or the statement
+    /// subject's annotations (bundle).
+    pub annotations: BTreeMap<String, String>,
+    /// The `org.opencontainers.image.created` value of bundle referrers (RFC 3339); now when unset.
+    pub created: Option<String>,
+}
+
+impl SignOptions {
+    /// Legacy layout, no annotations.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Chooses the layout.
+    #[must_use]
+    pub fn format(mut self, format: SignatureFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Adds an annotation.
+    #[must_use]
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Sets the creation time written on bundle referrers.
+    #[must_use]
+    pub fn created(mut self, rfc3339: &str) -> Self {
+        self.created = Some(rfc3339.to_owned());
+        self
+    }
+}
+
+/// Options for [`attest_image`].
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct AttestOptions {
+    /// The layout to write.
+    pub format: SignatureFormat,
+    /// The predicate type URI.
+    pub predicate_type: String,
+    /// The predicate.
+    pub predicate: Value,
+    /// The `org.opencontainers.image.created` value of bundle referrers; now when unset.
+    pub created: Option<String>,
+}
+
+impl AttestOptions {
+    /// An attestation of `predicate` with `predicate_type`, in the legacy layout.
+    #[must_use]
+    pub fn new(predicate_type: &str, predicate: Value) -> Self {
+        AttestOptions {
+            format: SignatureFormat::Legacy,
+            predicate_type: predicate_type.to_owned(),
+            predicate,
+            created: None,
+        }
+    }
+
+    /// An attestation whose predicate is a JSON file's content and whose type is a cosign
+    /// `--type` name (`spdxjson`, `cyclonedx`, `slsaprovenance1`, …) or a URI.
+    ///
+    /// # Errors
+    /// [`Error::Predicate`] for an unknown type or a file that is not JSON.
+    pub fn from_file_content(type_arg: &str, content: &[u8]) -> Result<Self, Error> {
+        let predicate_type =
+            predicate::predicate_type_for(type_arg).map_err(|e| Error::Predicate {
+                reason: e.to_string(),
+            })?;
+        let predicate = if type_arg == "spdx" {
+            // cosign embeds SPDX tag-value documents as a JSON string.
+            Value::String(String::from_utf8_lossy(content).into_owned())
+        } else {
+            serde_json::from_slice(content).map_err(|e| Error::Predicate {
+                reason: format!("not JSON: {e}"),
+            })?
+        };
+        Ok(Self::new(&predicate_type, predicate))
+    }
+
+    /// Chooses the layout.
+    #[must_use]
+    pub fn format(mut self, format: SignatureFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets the creation time written on bundle referrers.
+    #[must_use]
+    pub fn created(mut self, rfc3339: &str) -> Self {
+        self.created = Some(rfc3339.to_owned());
+        self
+    }
+}
+
+/// What a signing or attesting operation wrote.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct Signed {
+    /// The digest that was signed (the tag resolved once).
+    pub digest: Digest,
+    /// Where the signature is: the `.sig`/`.att` tag, or the referrer manifest's digest.
+    pub location: String,
+    /// The descriptor of the signature manifest written.
+    pub manifest: Descriptor,
+    /// The signed payload (simple-signing JSON, or the in-toto statement).
+    pub payload: Vec<u8>,
+    /// The DER signature.
+    pub signature: Vec<u8>,
+    /// `false` when an identical signature was already present and nothing was written.
+    pub appended: bool,
+}
+
+/// The cosign tag for `digest` with `suffix` (`sig`, `att`, `sbom`): `sha256-<hex>.<suffix>`.
+#[must_use]
+pub fn signature_tag(digest: &Digest, suffix: &str) -> String {
+    format!("{}.{suffix}", boltseal_oci::referrers_tag(digest))
+}
+
+fn check_identity(identity: &str) -> Result<Reference, Error> {
+    Reference::parse(identity).map_err(|e| Error::Identity {
+        identity: identity.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// Signs the image `reference` names in `store` as `identity` (the `docker-reference` of the
+/// payload: `registry/repository[:tag]`).
+///
+/// # Errors
+/// Store errors, signer errors, an invalid identity, or an existing signature manifest that
+/// cannot be extended.
+pub async fn sign_image<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    identity: &str,
+    signer: &dyn Signer,
+    options: &SignOptions,
+) -> Result<Signed, Error> {
+    check_identity(identity)?;
+    let image = store.resolve(reference).await?;
+    match options.format {
+        SignatureFormat::Legacy => {
+            let mut payload = SimpleSigning::new(identity, image.digest);
+            for (k, v) in &options.annotations {
+                payload = payload.with_annotation(k, v);
+            }
+            let payload = payload.to_bytes();
+            let signature = signer.sign(&payload)?;
+            let layer = Descriptor::of_bytes(media_type::COSIGN_SIMPLE_SIGNING, &payload)
+                .with_annotation(ANNOTATION_SIGNATURE, b64(&signature));
+            let tag = signature_tag(&image.digest, "sig");
+            let (manifest, appended) = append_layer(store, &tag, layer, &payload).await?;
+            Ok(Signed {
+                digest: image.digest,
+                location: tag,
+                manifest,
+                payload,
+                signature,
+                appended,
+            })
+        }
+        SignatureFormat::Bundle => {
+            let mut statement =
+                Statement::for_image(&image.digest, predicate::COSIGN_SIGN_V1, json!({}));
+            if let Some(subject) = statement.subject.first_mut() {
+                for (k, v) in &options.annotations {
+                    *subject = subject.clone().annotation(k.clone(), v.clone());
+                }
+            }
+            bundle_referrer(store, &image, statement, signer, options.created.as_deref()).await
+        }
+    }
+}
+
+/// Attests the image `reference` names: an in-toto Statement v1 whose subject is the image
+/// digest (named `identity` without tag or digest), wrapped in a DSSE envelope.
+///
+/// # Errors
+/// As [`sign_image`].
+pub async fn attest_image<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    identity: &str,
+    signer: &dyn Signer,
+    options: &AttestOptions,
+) -> Result<Signed, Error> {
+    let name = check_identity(identity)?.repository_name();
+    let image = store.resolve(reference).await?;
+    let statement = Statement::for_image(
+        &image.digest,
+        options.predicate_type.clone(),
+        options.predicate.clone(),
+    )
+    .with_subject_name(&name);
+    match options.format {
+        SignatureFormat::Legacy => {
+            let payload = statement.to_bytes();
+            let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, payload.clone());
+            let signature = signer.sign(&envelope.pae())?;
+            let envelope = envelope.with_signature(dsse::Signature::new("", signature.clone()));
+            let bytes = envelope.to_bytes();
+            let layer = Descriptor::of_bytes(media_type::DSSE_ENVELOPE, &bytes)
+                .with_annotation(ANNOTATION_SIGNATURE, "")
+                .with_annotation(ANNOTATION_PREDICATE_TYPE, options.predicate_type.clone());
+            let tag = signature_tag(&image.digest, "att");
+            let (manifest, appended) = append_layer(store, &tag, layer, &bytes).await?;
+            Ok(Signed {
+                digest: image.digest,
+                location: tag,
+                manifest,
+                payload,
+                signature,
+                appended,
+            })
+        }
+        SignatureFormat::Bundle => {
+            bundle_referrer(store, &image, statement, signer, options.created.as_deref()).await
+        }
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+async fn put_bytes<S: Store>(store: &S, desc: &Descriptor, bytes: &[u8]) -> Result<(), Error> {
+    let reader = BlobReader::new(
+        format!("blob {}", desc.digest),
+        desc,
+        Box::pin(std::io::Cursor::new(bytes.to_vec())),
+    );
+    store.put_blob(desc, reader).await?;
+    Ok(())
+}
+
+/// Appends `layer` to the signature manifest under `tag`, keeping the layers already there.
+async fn append_layer<S: Store>(
+    store: &S,
+    tag: &str,
+    layer: Descriptor,
+    layer_bytes: &[u8],
+) -> Result<(Descriptor, bool), Error> {
+    let existing_err = |reason: String| Error::ExistingSignatures {
+        tag: tag.to_owned(),
+        reason,
+    };
+    let (mut manifest, mut config) =
+        match store.get_manifest(&ManifestRef::Tag(tag.to_owned())).await {
+            Ok(raw) => {
+                let Manifest::Image(m) = raw.parse()? else {
+                    return Err(existing_err("it is an index, not an image manifest".into()));
+                };
+                if m.layers.iter().any(|l| *l == layer) {
+                    // The very same signature is already there (same payload, same signature).
+                    return Ok((raw.descriptor(), false));
+                }
+                if m.layers.len() >= MAX_SIGNATURE_LAYERS {
+                    return Err(existing_err(format!(
+                        "it already has {} layers, the most a verifier reads",
+                        m.layers.len()
+                    )));
+                }
+                let config = store
+                    .get_blob(&m.config)
+                    .await?
+                    .read_to_vec(MAX_CONFIG_BYTES)
+                    .await?;
+                let config: Value = serde_json::from_slice(&config)
+                    .map_err(|e| existing_err(format!("config is not JSON: {e}")))?;
+                if !config.is_object() {
+                    return Err(existing_err("config is not a JSON object".into()));
+                }
+                (m, config)
+            }
+            Err(boltseal_oci::Error::NotFound { .. }) => {
+                let empty = Descriptor::of_bytes(media_type::OCI_CONFIG, b"{}");
+                (
+                    ImageManifest::new(empty, Vec::new()),
+                    json!({"architecture": "", "created": ZERO_TIME, "os": "", "config": {}}),
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
+    manifest.layers.push(layer.clone());
+    // The config lists every layer: `rootfs.diff_ids` (the payloads are uncompressed, so diff
+    // id = digest) and one history entry each.
+    let diff_ids: Vec<Value> = manifest
+        .layers
+        .iter()
+        .map(|l| Value::String(l.digest.to_string()))
+        .collect();
+    let history: Vec<Value> = manifest
+        .layers
+        .iter()
+        .map(|_| json!({"created": ZERO_TIME}))
+        .collect();
+    config["rootfs"] = json!({"type": "layers", "diff_ids": diff_ids});
+    config["history"] = Value::Array(history);
+    let config_bytes = serde_json::to_vec(&config)
+        .map_err(|e| existing_err(format!("config cannot be written: {e}")))?;
+    let config_media_type = manifest.config.media_type.clone();
+    manifest.config = Descriptor::of_bytes(config_media_type, &config_bytes);
+    put_bytes(store, &layer, layer_bytes).await?;
+    put_bytes(store, &manifest.config, &config_bytes).await?;
+    let raw = manifest.to_raw()?;
+    store.put_manifest(&raw, Some(tag)).await?;
+    Ok((raw.descriptor(), true))
+}
+
+/// Signs `statement` into a DSSE envelope inside a Sigstore bundle v0.3 and pushes it as an OCI
+/// 1.1 referrer of `image`.
+async fn bundle_referrer<S: Store>(
+    store: &S,
+    image: &Descriptor,
+    statement: Statement,
+    signer: &dyn Signer,
+    created: Option<&str>,
+) -> Result<Signed, Error> {
+    let payload = statement.to_bytes();
+    let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, payload.clone());
+    let signature = signer.sign(&envelope.pae())?;
+    let envelope = envelope.with_signature(dsse::Signature::new("", signature.clone()));
+    let bundle = Bundle::new(
+        VerificationMaterial::public_key(signer.public_key().hint()),
+        Content::DsseEnvelope(envelope),
+    );
+    let bytes = bundle.to_bytes();
+    let empty = Descriptor::of_bytes(media_type::OCI_EMPTY, b"{}");
+    put_bytes(store, &empty, b"{}").await?;
+    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, &bytes);
+    put_bytes(store, &layer, &bytes).await?;
+    let mut manifest = ImageManifest::new(empty, vec![layer]);
+    manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
+    manifest.subject = Some(Descriptor::new(
+        image.media_type.clone(),
+        image.digest,
+        image.size,
+    ));
+    let created = created.map_or_else(now_rfc3339, str::to_owned);
+    manifest
+        .annotations
+        .insert("org.opencontainers.image.created".to_owned(), created);
+    manifest.annotations.insert(
+        ANNOTATION_BUNDLE_CONTENT.to_owned(),
+        "dsse-envelope".to_owned(),
+    );
+    manifest.annotations.insert(
+        ANNOTATION_BUNDLE_PREDICATE_TYPE.to_owned(),
+        statement.predicate_type.clone(),
+    );
+    let raw = manifest.to_raw()?;
+    store.put_manifest(&raw, None).await?;
+    Ok(Signed {
+        digest: image.digest,
+        location: raw.digest().to_string(),
+        manifest: raw.descriptor(),
+        payload,
+        signature,
+        appended: true,
+    })
+}
+
+/// The current time as RFC 3339 UTC with seconds (`2026-11-27T07:09:56Z`).
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    rfc3339(secs)
+}
+
+/// Formats UNIX seconds as RFC 3339 UTC (proleptic Gregorian calendar).
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_759_541), "2026-11-27T07:25:41Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+}
