@@ -1,17 +1,18 @@
 //! Base64 as the signed-statement formats use it.
 //!
 //! Writers emit standard base64 with padding (RFC 4648 §4), which every reader accepts. Readers
-//! accept what Go's DSSE and protojson implementations accept: the standard or the URL-safe
-//! alphabet (never both in one string), with or without padding. Non-zero trailing bits and
-//! embedded whitespace are refused, so every accepted string decodes to exactly one byte string
-//! and re-encodes to one canonical spelling.
+//! accept what Go's DSSE and protojson implementations accept, because real bundles depend on it:
+//! the standard or the URL-safe alphabet (never both in one string), with or without padding,
+//! line breaks (`\r`, `\n`) anywhere (the output of `base64` without `-w0`), and non-zero
+//! trailing bits. Other whitespace is refused. Every accepted string decodes to one byte string,
+//! which re-encodes to one canonical spelling; signatures always cover decoded bytes, so the
+//! spelling of the base64 carries no meaning.
 
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{
-    STANDARD, STANDARD_PAD_INDIFFERENT, URL_SAFE_PAD_INDIFFERENT,
-};
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT, STANDARD};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serializer};
 
@@ -34,15 +35,25 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
-/// Standard or URL-safe base64, padding optional.
+const LENIENT: base64::engine::GeneralPurposeConfig =
+    PAD_INDIFFERENT.with_decode_allow_trailing_bits(true);
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+/// Standard or URL-safe base64, padding optional, line breaks ignored.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, Base64Error> {
-    match STANDARD_PAD_INDIFFERENT.decode(text) {
+    let stripped;
+    let text = if text.contains(['\r', '\n']) {
+        stripped = text.replace(['\r', '\n'], "");
+        &stripped
+    } else {
+        text
+    };
+    match STANDARD_LENIENT.decode(text) {
         Ok(bytes) => Ok(bytes),
-        Err(standard) => URL_SAFE_PAD_INDIFFERENT
-            .decode(text)
-            .map_err(|_| Base64Error {
-                detail: standard.to_string(),
-            }),
+        Err(standard) => URL_SAFE_LENIENT.decode(text).map_err(|_| Base64Error {
+            detail: standard.to_string(),
+        }),
     }
 }
 
@@ -114,8 +125,17 @@ mod tests {
     }
 
     #[test]
-    fn refuses_mixed_alphabets_whitespace_and_trailing_bits() {
-        for text in ["+_+/AQ==", "+/+/\nAQ==", "AR==", "A", "!!!!"] {
+    fn accepts_line_breaks_and_trailing_bits_like_go() {
+        assert_eq!(
+            decode("+/+/\r\nAQ==\n").as_deref(),
+            Ok(&[0xfb_u8, 0xff, 0xbf, 0x01][..])
+        );
+        assert_eq!(decode("AR==").as_deref(), Ok(&[0x01_u8][..]));
+    }
+
+    #[test]
+    fn refuses_mixed_alphabets_other_whitespace_and_junk() {
+        for text in ["+_+/AQ==", "+/+/ AQ==", "+/+/\tAQ==", "A", "!!!!", "AQ=A"] {
             assert!(decode(text).is_err(), "{text}");
         }
     }
