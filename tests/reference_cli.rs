@@ -7,13 +7,19 @@ use std::sync::OnceLock;
 
 const FF64: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
 
-/// Builds the example once (debug profile) and returns its path.
+/// Builds the example once (in the profile this test was built with) and returns its path.
 fn example() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let (profile_args, profile_dir): (&[&str], &str) = if cfg!(debug_assertions) {
+            (&[], "debug")
+        } else {
+            (&["--release"], "release")
+        };
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "--example", "reference"])
+            .args(profile_args)
             .current_dir(&manifest_dir)
             .status()
             .expect("run cargo build");
@@ -29,7 +35,7 @@ fn example() -> &'static PathBuf {
             })
             .unwrap_or_else(|| manifest_dir.join("target"));
         let path = target
-            .join("debug")
+            .join(profile_dir)
             .join("examples")
             .join(format!("reference{}", std::env::consts::EXE_SUFFIX));
         assert!(path.exists(), "{} is missing", path.display());
