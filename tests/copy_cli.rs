@@ -147,7 +147,9 @@ fn supply_chain_example_runs_on_the_embedded_default() {
     let out = run("supply_chain", &["--workdir", work.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("[1/3] built sample image"), "{text}");
+    assert!(text.contains("[1/6] built sample image"), "{text}");
+    assert!(text.contains("[4/6] attested SLSA v1 provenance"), "{text}");
+    assert!(text.contains("[6/6] checked"), "{text}");
     assert!(text.contains("digest unchanged"), "{text}");
     // Reproducible: a second run builds the same digest.
     let again = run("supply_chain", &["--workdir", work.to_str().unwrap()]);

@@ -57,7 +57,7 @@ async fn boltseal_reads_what_oci_client_pushes() {
     let response = client()
         .push(
             &theirs,
-            &[layer.clone()],
+            std::slice::from_ref(&layer),
             config,
             &RegistryAuth::Anonymous,
             None,

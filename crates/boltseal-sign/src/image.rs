@@ -317,7 +317,7 @@ async fn append_layer<S: Store>(
                 let Manifest::Image(m) = raw.parse()? else {
                     return Err(existing_err("it is an index, not an image manifest".into()));
                 };
-                if m.layers.iter().any(|l| *l == layer) {
+                if m.layers.contains(&layer) {
                     // The very same signature is already there (same payload, same signature).
                     return Ok((raw.descriptor(), false));
                 }
@@ -428,7 +428,8 @@ async fn bundle_referrer<S: Store>(
 }
 
 /// The current time as RFC 3339 UTC with seconds (`2026-11-27T07:09:56Z`).
-pub(crate) fn now_rfc3339() -> String {
+#[must_use]
+pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -436,7 +437,8 @@ pub(crate) fn now_rfc3339() -> String {
 }
 
 /// Formats UNIX seconds as RFC 3339 UTC (proleptic Gregorian calendar).
-pub(crate) fn rfc3339(secs: u64) -> String {
+#[must_use]
+pub fn rfc3339(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).

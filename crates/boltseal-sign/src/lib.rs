@@ -46,5 +46,5 @@ pub use error::Error;
 pub use image::{
     ANNOTATION_BUNDLE_CONTENT, ANNOTATION_BUNDLE_PREDICATE_TYPE, ANNOTATION_PREDICATE_TYPE,
     ANNOTATION_SIGNATURE, AttestOptions, MAX_SIGNATURE_LAYERS, SignOptions, SignatureFormat,
-    Signed, attest_image, sign_image, signature_tag,
+    Signed, attest_image, now_rfc3339, rfc3339, sign_image, signature_tag,
 };
