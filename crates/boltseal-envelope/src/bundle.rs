@@ -548,6 +548,14 @@ pub struct LogId {
     pub key_id: Vec<u8>,
 }
 
+impl LogId {
+    /// A log id from the key id bytes.
+    #[must_use]
+    pub fn new(key_id: Vec<u8>) -> Self {
+        LogId { key_id }
+    }
+}
+
 /// The type of a log entry.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -560,6 +568,17 @@ pub struct KindVersion {
     pub version: String,
 }
 
+impl KindVersion {
+    /// An entry type, e.g. `("hashedrekord", "0.0.1")`.
+    #[must_use]
+    pub fn new(kind: impl Into<String>, version: impl Into<String>) -> Self {
+        KindVersion {
+            kind: kind.into(),
+            version: version.into(),
+        }
+    }
+}
+
 /// A log's promise to include an entry: the signed entry timestamp.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -568,6 +587,16 @@ pub struct InclusionPromise {
     /// The SET: the log's signature over the canonical entry metadata.
     #[serde(default, with = "b64::bytes_default", alias = "signed_entry_timestamp")]
     pub signed_entry_timestamp: Vec<u8>,
+}
+
+impl InclusionPromise {
+    /// A promise from the SET bytes.
+    #[must_use]
+    pub fn new(signed_entry_timestamp: Vec<u8>) -> Self {
+        InclusionPromise {
+            signed_entry_timestamp,
+        }
+    }
 }
 
 /// A Merkle inclusion proof of an entry, with the checkpoint it leads to.
@@ -621,6 +650,16 @@ pub struct Checkpoint {
     pub envelope: String,
 }
 
+impl Checkpoint {
+    /// A checkpoint from its signed-note text.
+    #[must_use]
+    pub fn new(envelope: impl Into<String>) -> Self {
+        Checkpoint {
+            envelope: envelope.into(),
+        }
+    }
+}
+
 /// RFC 3161 timestamps over the signature.
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -656,6 +695,14 @@ pub struct Rfc3161Timestamp {
     /// The DER-encoded timestamp token.
     #[serde(default, with = "b64::bytes_default", alias = "signed_timestamp")]
     pub signed_timestamp: Vec<u8>,
+}
+
+impl Rfc3161Timestamp {
+    /// A timestamp from its DER bytes.
+    #[must_use]
+    pub fn new(signed_timestamp: Vec<u8>) -> Self {
+        Rfc3161Timestamp { signed_timestamp }
+    }
 }
 
 // ---- wire forms -------------------------------------------------------------------------------

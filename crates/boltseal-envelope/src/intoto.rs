@@ -179,8 +179,40 @@ pub struct ResourceDescriptor {
 /// A statement subject (an in-toto v1 resource descriptor).
 pub type Subject = ResourceDescriptor;
 
+/// A digest set; `null` is empty, and an algorithm named twice is refused (JSON readers disagree
+/// on which of two values wins, so a verifier and a signer could see different digests).
 fn digest_set<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
-    Ok(Option::<BTreeMap<String, String>>::deserialize(d)?.unwrap_or_default())
+    struct Set;
+
+    impl<'de> serde::de::Visitor<'de> for Set {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of digest algorithm to hex value")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((algorithm, value)) = map.next_entry::<String, String>()? {
+                if out.contains_key(&algorithm) {
+                    return Err(A::Error::custom(format_args!(
+                        "digest algorithm {algorithm:?} appears twice"
+                    )));
+                }
+                out.insert(algorithm, value);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_any(Set)
 }
 
 mod optional_bytes {
