@@ -24,6 +24,21 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Reference SBOM validators (spdx-tools' pyspdxtools and cyclonedx-python-lib's JSON schema
+# validator) in a Python virtual environment from PyPI; the SBOM tests find it through
+# BOLTSEAL_PEERS_VENV.
+peers_venv="${BOLTSEAL_PEERS_VENV:-/opt/boltseal-peers}"
+if [ ! -d "$peers_venv" ] && [ ! -w "$(dirname "$peers_venv")" ]; then
+    peers_venv="$PWD/target/peers-venv"
+fi
+if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json' >/dev/null 2>&1; then
+    echo "== installing the reference SBOM validators into $peers_venv"
+    python3 -m venv "$peers_venv"
+    "$peers_venv/bin/python" -m pip install -q --disable-pip-version-check \
+        "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0"
+fi
+export BOLTSEAL_PEERS_VENV="$peers_venv"
+
 locked=()
 [ -f Cargo.lock ] && locked=(--locked)
 

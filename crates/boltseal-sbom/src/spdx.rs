@@ -308,7 +308,15 @@ fn some_vec<T>(v: Vec<T>) -> Option<Vec<T>> {
 
 fn foreign(report: &mut Report, element: &str, e: &Extensions) {
     if e.family.is_some_and(|f| f != FAMILY) && !e.is_empty() {
-        let keys: Vec<&str> = e.fields.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = e
+            .fields
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "$schema" && !k.starts_with('\u{0}'))
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
         report.note(
             element,
             format!("no SPDX field for CycloneDX {}", keys.join(", ")),

@@ -1,0 +1,80 @@
+//! `sbom-validate FILE...`: validate SPDX 2.2/2.3 and CycloneDX 1.4–1.6 JSON documents.
+//!
+//! For each file, every finding is one line on standard output, `invalid: <element>:
+//! <message>` for a broken rule and `warning: <element>: <message>` for a doubtful one, where
+//! the element is a JSON pointer or an SPDX id / bom-ref; then `<FILE>: valid <format>` or
+//! `<FILE>: invalid <format> (<n> errors)`. Exit status: 0 all valid, 1 some document invalid,
+//! 2 usage or input error (a file that cannot be read or is not an SBOM; one `error:` line).
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use boltseal::sbom::validate::Severity;
+use clap::Parser;
+
+/// Validate SBOM documents against their format's schema and semantic rules.
+#[derive(Parser)]
+#[command(name = "sbom-validate")]
+struct Args {
+    /// The documents to validate.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Do not print warnings.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let args = match common::parse_args::<Args>() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let mut out = std::io::stdout().lock();
+    let mut invalid = false;
+    for file in &args.files {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return common::fail(format!("{}: {e}", file.display()), 2),
+        };
+        let v = match boltseal::sbom::validate(&bytes) {
+            Ok(v) => v,
+            Err(e) => return common::fail(format!("{}: {e}", file.display()), 2),
+        };
+        let mut errors = 0usize;
+        for f in &v.findings {
+            let word = match f.severity {
+                Severity::Error => {
+                    errors += 1;
+                    "invalid"
+                }
+                _ if args.quiet => continue,
+                _ => "warning",
+            };
+            let element = if f.element.is_empty() {
+                "/"
+            } else {
+                &f.element
+            };
+            let _ = writeln!(out, "{word}: {element}: {}", f.message);
+        }
+        let _ = if errors == 0 {
+            writeln!(out, "{}: valid {}", file.display(), v.format)
+        } else {
+            invalid = true;
+            writeln!(
+                out,
+                "{}: invalid {} ({errors} errors)",
+                file.display(),
+                v.format
+            )
+        };
+    }
+    if invalid {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
