@@ -239,7 +239,8 @@ fn read_tools(tools: Value, creators: &mut Vec<Actor>, metadata_extra: &mut Map<
     let tool_actor = |v: Value| -> Actor {
         let t: WTool = serde_json::from_value(v).unwrap_or_default();
         let mut extra = t.extra;
-        if let Some(kind) = t.kind {
+        // `application` is what the writer puts when there is no other type.
+        if let Some(kind) = t.kind.filter(|k| k != "application") {
             extra.insert("type".to_owned(), Value::String(kind));
         }
         Actor {
