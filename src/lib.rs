@@ -10,6 +10,7 @@
 //! | [`sbom`] | `boltseal-sbom` |
 //! | [`keys`] | `boltseal-keys` |
 //! | [`sign`] | `boltseal-sign` |
+//! | [`verify`] | `boltseal-verify` |
 
 pub use boltseal_envelope as envelope;
 pub use boltseal_keys as keys;
@@ -17,3 +18,4 @@ pub use boltseal_oci as oci;
 pub use boltseal_reference as reference;
 pub use boltseal_sbom as sbom;
 pub use boltseal_sign as sign;
+pub use boltseal_verify as verify;

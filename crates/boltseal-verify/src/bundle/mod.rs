@@ -1,0 +1,1 @@
+//! Sigstore bundle verification (being written).

@@ -1,0 +1,1 @@
+//! Image signature verification (being written).

@@ -1,0 +1,13 @@
+//! Verification of cosign signatures, attestations and Sigstore bundles.
+//!
+//! - [`image`]: signatures and attestations of container images in a store, in both layouts
+//!   (legacy `.sig`/`.att` tags and Sigstore bundle referrers), against public keys.
+//! - [`bundle`]: Sigstore bundle verification (v0.1–v0.3): key-based and keyless (certificate
+//!   chain to a Fulcio CA, SCTs, identity), transparency-log entries (SET, inclusion proof,
+//!   checkpoint) and RFC 3161 timestamps, against a [`trust`] root. Pure Rust, offline.
+//!
+//! Any doubt is a failure: every check that cannot be completed denies, with a reason.
+
+pub mod bundle;
+pub mod image;
+pub mod trust;

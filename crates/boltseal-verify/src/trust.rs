@@ -1,0 +1,1 @@
+//! Trusted roots (being written).
