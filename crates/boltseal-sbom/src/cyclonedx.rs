@@ -7,6 +7,7 @@
 //! [`Extensions`]; when writing an older version than the one read, kept fields the older
 //! schema does not allow are dropped and reported.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -17,7 +18,7 @@ use crate::model::{
     FormatFamily, HashAlgorithm, License, LicenseKind, LicenseValue, Package, Property, Purpose,
     Relationship, RelationshipType, Sbom,
 };
-use crate::wire::wire_struct;
+use crate::wire::{extras_for, out_struct, wire_struct};
 
 const FAMILY: FormatFamily = FormatFamily::CycloneDx;
 
@@ -283,6 +284,9 @@ fn read_tools(tools: Value, creators: &mut Vec<Actor>, metadata_extra: &mut Map<
     }
 }
 
+/// Keeps the fields of a license-choice entry beside its `license` object.
+const OUTER: &str = "\u{0}outer";
+
 /// The first character of placeholder ids given to nested components without a bom-ref.
 pub const PLACEHOLDER: char = '\u{0}';
 
@@ -425,7 +429,7 @@ fn license_from_wire(choice: WLicenseChoice) -> License {
     if !extra.is_empty() {
         l.extensions
             .fields
-            .insert("\u{0}outer".to_owned(), Value::Object(extra));
+            .insert(OUTER.to_owned(), Value::Object(extra));
         l.extensions.family = Some(FAMILY);
     }
     l
@@ -467,9 +471,14 @@ struct Writer<'a> {
     report: Report,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
     /// The kept fields of `e` allowed on `object` in the target version; the rest is reported.
-    fn extras(&mut self, element: &str, object: &str, e: &Extensions) -> Map<String, Value> {
+    fn extras(
+        &mut self,
+        element: &str,
+        object: &str,
+        e: &'a Extensions,
+    ) -> Option<Cow<'a, Map<String, Value>>> {
         let Some(fields) = e.for_family(FAMILY) else {
             if !e.is_empty() {
                 let keys: Vec<&str> = e.fields.keys().map(String::as_str).collect();
@@ -478,14 +487,17 @@ impl Writer<'_> {
                     format!("no CycloneDX field for SPDX {}", keys.join(", ")),
                 );
             }
-            return Map::new();
+            return None;
         };
+        if self.same_or_older_source || object == "any" {
+            return extras_for(e, FAMILY);
+        }
         let mut out = Map::new();
         for (k, v) in fields {
             if k.starts_with('\u{0}') {
                 continue;
             }
-            if self.same_or_older_source || object == "any" || allowed(object, k, self.version) {
+            if allowed(object, k, self.version) {
                 out.insert(k.clone(), v.clone());
             } else {
                 self.report.note(
@@ -497,7 +509,7 @@ impl Writer<'_> {
                 );
             }
         }
-        out
+        (!out.is_empty()).then_some(Cow::Owned(out))
     }
 }
 
@@ -541,6 +553,7 @@ pub fn write(
         same_or_older_source: source_version.is_none_or(|v| v <= version),
         report: Report::default(),
     };
+    let hint = 512 + sbom.packages.len() * 900;
     let bom = w.bom();
     let mut report = w.report;
     let downgraded = source_version.is_some_and(|v| v > version);
@@ -550,12 +563,12 @@ pub fn write(
         let mut value = serde_json::to_value(&bom).unwrap_or(Value::Null);
         prune_invalid(&mut value, &mut report);
         return Ok(Written {
-            bytes: to_bytes(&value, opts.is_pretty()),
+            bytes: to_bytes(&value, opts.is_pretty(), hint),
             report,
         });
     }
     Ok(Written {
-        bytes: to_bytes(&bom, opts.is_pretty()),
+        bytes: to_bytes(&bom, opts.is_pretty(), hint),
         report,
     })
 }
@@ -706,38 +719,40 @@ fn valid_serial(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }
 
-impl Writer<'_> {
-    fn bom(&mut self) -> WBom {
+impl<'a> Writer<'a> {
+    fn bom(&mut self) -> OBom<'a> {
         let sbom = self.sbom;
         let d = &sbom.document;
         let mut extra = self.extras("document", "bom", &sbom.extensions);
-        let schema = extra.remove("$schema").and_then(|v| match v {
-            Value::String(s) => Some(s),
-            _ => None,
-        });
-        let schema = match (
-            schema,
-            self.same_or_older_source
-                && sbom
-                    .source
-                    .is_some_and(|f| f == Format::CycloneDx(self.version)),
-        ) {
+        let kept_schema = extra
+            .as_ref()
+            .and_then(|m| m.get("$schema"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let same_version = sbom.source == Some(Format::CycloneDx(self.version));
+        let schema = match (kept_schema, same_version) {
             (Some(s), true) => s,
             _ => format!(
                 "http://cyclonedx.org/schema/bom-{}.schema.json",
                 self.version.as_str()
             ),
         };
-        let serial = d.namespace.as_ref().map(|ns| {
+        if let Some(m) = extra.as_mut()
+            && m.contains_key("$schema")
+        {
+            m.to_mut().remove("$schema");
+        }
+        let extra = extra.filter(|m| !m.is_empty());
+        let serial: Option<Cow<'a, str>> = d.namespace.as_ref().map(|ns| {
             if valid_serial(ns) {
-                ns.clone()
+                Cow::Borrowed(ns.as_str())
             } else {
                 let s = format!("urn:uuid:{}", crate::convert::derived_uuid(&[ns]));
                 self.report.note(
                     "document",
                     format!("namespace {ns} is not a urn:uuid; serialNumber {s} derived from it"),
                 );
-                s
+                Cow::Owned(s)
             }
         });
         if d.data_license.as_deref().is_some_and(|l| l != "CC0-1.0") {
@@ -836,7 +851,7 @@ impl Writer<'_> {
             }
         }
         let metadata_component = root.map(|r| Box::new(self.component(r, &children)));
-        let components: Vec<WComponent> = (0..n)
+        let components: Vec<OComponent<'a>> = (0..n)
             .filter(|&i| parent[i].is_none() && Some(i) != root)
             .map(|i| self.component(i, &children))
             .collect();
@@ -848,8 +863,9 @@ impl Writer<'_> {
         }
 
         // Dependencies, grouped by dependent in order of first appearance.
-        let mut order: Vec<&str> = Vec::new();
-        let mut deps: HashMap<&str, (Vec<String>, Map<String, Value>)> = HashMap::new();
+        let mut order: Vec<&'a str> = Vec::new();
+        type Entry<'x> = (Vec<&'x str>, Option<&'x Map<String, Value>>);
+        let mut deps: HashMap<&'a str, Entry<'a>> = HashMap::new();
         for (i, r) in sbom.relationships.iter().enumerate() {
             let (from, to) = if r.kind == RelationshipType::DEPENDS_ON {
                 (r.from.as_str(), r.to.as_str())
@@ -861,25 +877,23 @@ impl Writer<'_> {
             handled[i] = true;
             let entry = deps.entry(from).or_insert_with(|| {
                 order.push(from);
-                (Vec::new(), Map::new())
+                (Vec::new(), None)
             });
-            if to != "NONE" && to != "NOASSERTION" && !entry.0.iter().any(|t| t == to) {
-                entry.0.push(to.to_owned());
+            if to != "NONE" && to != "NOASSERTION" && !entry.0.contains(&to) {
+                entry.0.push(to);
             }
-            if let Some(e) = r.extensions.for_family(FAMILY) {
-                for (k, v) in e {
-                    entry.1.insert(k.clone(), v.clone());
-                }
+            if entry.1.is_none() {
+                entry.1 = r.extensions.for_family(FAMILY);
             }
         }
-        let dependencies: Vec<WDependency> = order
+        let dependencies: Vec<ODependency<'a>> = order
             .iter()
             .filter_map(|from| {
                 let (to, extra) = deps.remove(from)?;
-                Some(WDependency {
-                    reference: Some((*from).to_owned()),
+                Some(ODependency {
+                    reference: Some(from),
                     depends_on: Some(to),
-                    extra,
+                    extra: extra.map(Cow::Borrowed),
                 })
             })
             .collect();
@@ -896,7 +910,7 @@ impl Writer<'_> {
         }
 
         let mut md_extra = self.extras("document", "metadata", &d.extensions);
-        let verbatim_tools = md_extra.contains_key("tools");
+        let verbatim_tools = md_extra.as_ref().is_some_and(|m| m.contains_key("tools"));
         let legacy_tools = d
             .extensions
             .for_family(FAMILY)
@@ -915,8 +929,8 @@ impl Writer<'_> {
                 ActorKind::Organization
                     if self.version >= CycloneDxVersion::V1_6 && manufacturer.is_none() =>
                 {
-                    manufacturer = Some(WEntity {
-                        name: Some(c.name.clone()),
+                    manufacturer = Some(OEntity {
+                        name: Some(c.name.as_str()),
                         extra: self.extras(&c.name, "any", &c.extensions),
                     });
                 }
@@ -939,34 +953,34 @@ impl Writer<'_> {
             obj.insert("components".to_owned(), Value::Array(tools));
             Some(Value::Object(obj))
         };
-        if let Some(t) = md_extra.get("tools")
+        if let Some(m) = md_extra.as_mut()
             && self.version == CycloneDxVersion::V1_4
-            && t.is_object()
+            && m.get("tools").is_some_and(Value::is_object)
         {
-            md_extra.remove("tools");
+            m.to_mut().remove("tools");
             self.report.note(
                 "document",
                 "CycloneDX 1.4 has no tool components or services",
             );
         }
-        let metadata = WMetadata {
-            timestamp: d.created.clone(),
+        let metadata = OMetadata {
+            timestamp: d.created.as_deref(),
             tools,
             authors: (!authors.is_empty()).then_some(authors),
             component: metadata_component,
             manufacturer,
-            extra: md_extra,
+            extra: md_extra.filter(|m| !m.is_empty()),
         };
         let metadata_empty = metadata.timestamp.is_none()
             && metadata.tools.is_none()
             && metadata.authors.is_none()
             && metadata.component.is_none()
             && metadata.manufacturer.is_none()
-            && metadata.extra.is_empty();
-        WBom {
+            && metadata.extra.is_none();
+        OBom {
             schema: Some(schema),
-            bom_format: Some("CycloneDX".to_owned()),
-            spec_version: Some(self.version.as_str().to_owned()),
+            bom_format: Some("CycloneDX"),
+            spec_version: Some(self.version.as_str()),
             serial,
             version: Some(d.version.unwrap_or(1)),
             metadata: (!metadata_empty).then_some(metadata),
@@ -976,8 +990,11 @@ impl Writer<'_> {
         }
     }
 
-    fn tool(&mut self, c: &Actor) -> Value {
-        let mut extra = self.extras(&c.name, "any", &c.extensions);
+    fn tool(&mut self, c: &'a Actor) -> Value {
+        let mut extra = self
+            .extras(&c.name, "any", &c.extensions)
+            .map(Cow::into_owned)
+            .unwrap_or_default();
         let mut obj = Map::new();
         let legacy = self.version == CycloneDxVersion::V1_4
             || self
@@ -988,7 +1005,7 @@ impl Writer<'_> {
                 .is_some_and(|f| f.contains_key(LEGACY_TOOLS));
         if legacy {
             extra.remove("type");
-            // Component-only fields have no place in a 1.4 tool.
+            // Component-only fields have no place in a legacy tool.
             extra.retain(|k, _| matches!(k.as_str(), "vendor" | "hashes" | "externalReferences"));
         } else {
             obj.insert(
@@ -1009,23 +1026,23 @@ impl Writer<'_> {
         Value::Object(obj)
     }
 
-    fn contact(&mut self, c: &Actor) -> WContact {
-        WContact {
-            name: Some(c.name.clone()),
-            email: c.email.clone().filter(|e| !e.is_empty()),
+    fn contact(&mut self, c: &'a Actor) -> OContact<'a> {
+        OContact {
+            name: Some(c.name.as_str()),
+            email: c.email.as_deref().filter(|e| !e.is_empty()),
             extra: self.extras(&c.name, "any", &c.extensions),
         }
     }
 
-    fn component(&mut self, i: usize, children: &[Vec<usize>]) -> WComponent {
-        let p = &self.sbom.packages[i];
+    fn component(&mut self, i: usize, children: &[Vec<usize>]) -> OComponent<'a> {
+        let p: &'a Package = &self.sbom.packages[i];
         let id = p.id.as_str();
-        let kind = match &p.purpose {
+        let kind: &'a str = match &p.purpose {
             Some(purpose) => match purpose.cyclonedx_name() {
-                Some((name, since)) if since <= self.version => name.to_owned(),
+                Some((name, since)) if since <= self.version => name,
                 _ => {
                     if let Purpose::Unknown(s) = purpose {
-                        s.clone()
+                        s.as_str()
                     } else {
                         self.report.note(
                             id,
@@ -1034,39 +1051,38 @@ impl Writer<'_> {
                                 self.version.as_str()
                             ),
                         );
-                        "library".to_owned()
+                        "library"
                     }
                 }
             },
-            None => "library".to_owned(),
+            None => "library",
         };
         let mut cpes = p.cpes.iter();
-        let cpe = cpes.next().cloned();
-        let extra_cpes: Vec<&String> = cpes.collect();
-        let mut properties: Vec<WProperty> = p
+        let cpe = cpes.next().map(String::as_str);
+        let mut properties: Vec<OProperty<'a>> = p
             .properties
             .iter()
-            .map(|pr| WProperty {
-                name: Some(pr.name.clone()),
-                value: pr.value.clone(),
-                extra: Map::new(),
+            .map(|pr| OProperty {
+                name: Some(pr.name.as_str()),
+                value: pr.value.as_deref(),
+                extra: None,
             })
             .collect();
-        for c in extra_cpes {
+        for c in cpes {
             // syft's convention for the CPEs after the first.
-            properties.push(WProperty {
-                name: Some("syft:cpe23".to_owned()),
-                value: Some(c.clone()),
-                extra: Map::new(),
+            properties.push(OProperty {
+                name: Some("syft:cpe23"),
+                value: Some(c.as_str()),
+                extra: None,
             });
         }
-        let mut hashes = Vec::new();
+        let mut hashes = Vec::with_capacity(p.checksums.len());
         for c in &p.checksums {
             match c.algorithm.cyclonedx_name() {
-                Some(alg) => hashes.push(WHash {
-                    alg: Some(alg.to_owned()),
-                    content: Some(c.value.clone()),
-                    extra: Map::new(),
+                Some(alg) => hashes.push(OHash {
+                    alg: Some(alg),
+                    content: Some(c.value.as_str()),
+                    extra: None,
                 }),
                 None => self.report.note(
                     id,
@@ -1077,7 +1093,7 @@ impl Writer<'_> {
                 ),
             }
         }
-        let mut external_references = Vec::new();
+        let mut external_references = Vec::with_capacity(p.external_refs.len());
         for r in &p.external_refs {
             if r.category.is_some() {
                 self.report.note(
@@ -1089,10 +1105,10 @@ impl Writer<'_> {
                 );
                 continue;
             }
-            external_references.push(WExtRef {
-                url: Some(r.locator.clone()),
-                comment: r.comment.clone(),
-                kind: Some(r.kind.clone()),
+            external_references.push(OExtRef {
+                url: Some(r.locator.as_str()),
+                comment: r.comment.as_deref(),
+                kind: Some(r.kind.as_str()),
                 extra: self.extras(id, "any", &r.extensions),
             });
         }
@@ -1106,44 +1122,42 @@ impl Writer<'_> {
                 "download location / homepage not written (convert::prepare maps them to external references)",
             );
         }
-        if p.files_analyzed.is_some() {
-            // filesAnalyzed says nothing CycloneDX can hold; not worth a note per package.
-        }
         let licenses = self.licenses(id, &p.licenses);
-        let supplier = p.supplier.as_ref().and_then(|s| {
-            (s.kind != ActorKind::NoAssertion).then(|| WEntity {
-                name: Some(s.name.clone()),
+        let supplier = match &p.supplier {
+            Some(s) if s.kind != ActorKind::NoAssertion => Some(OEntity {
+                name: Some(s.name.as_str()),
                 extra: self.extras(id, "any", &s.extensions),
-            })
-        });
-        let author = p.originator.as_ref().and_then(|o| {
+            }),
+            _ => None,
+        };
+        let author: Option<Cow<'a, str>> = p.originator.as_ref().and_then(|o| {
             (o.kind != ActorKind::NoAssertion).then(|| match &o.email {
-                Some(e) => format!("{} ({e})", o.name),
-                None => o.name.clone(),
+                Some(e) => Cow::Owned(format!("{} ({e})", o.name)),
+                None => Cow::Borrowed(o.name.as_str()),
             })
         });
-        let nested: Vec<WComponent> = children[i]
+        let nested: Vec<OComponent<'a>> = children[i]
             .iter()
             .map(|&c| self.component(c, children))
             .collect();
         let extra = self.extras(id, "component", &p.extensions);
-        WComponent {
+        OComponent {
             kind: Some(kind),
-            bom_ref: (!id.is_empty() && !id.starts_with(PLACEHOLDER)).then(|| id.to_owned()),
+            bom_ref: (!id.is_empty() && !id.starts_with(PLACEHOLDER)).then_some(id),
             supplier,
             author,
-            group: p.group.clone(),
-            name: Some(p.name.clone()),
-            version: p.version.clone(),
-            description: p.description.clone(),
+            group: p.group.as_deref(),
+            name: Some(p.name.as_str()),
+            version: p.version.as_deref(),
+            description: p.description.as_deref(),
             hashes: (!hashes.is_empty()).then_some(hashes),
             licenses,
             copyright: p
                 .copyright
-                .clone()
-                .filter(|c| c != "NOASSERTION" && c != "NONE"),
+                .as_deref()
+                .filter(|c| *c != "NOASSERTION" && *c != "NONE"),
             cpe,
-            purl: p.purl.clone(),
+            purl: p.purl.as_deref(),
             external_references: (!external_references.is_empty()).then_some(external_references),
             components: (!nested.is_empty()).then_some(nested),
             properties: (!properties.is_empty()).then_some(properties),
@@ -1151,15 +1165,15 @@ impl Writer<'_> {
         }
     }
 
-    fn licenses(&mut self, id: &str, licenses: &[License]) -> Option<Vec<WLicenseChoice>> {
+    fn licenses(&mut self, id: &str, licenses: &'a [License]) -> Option<Vec<OLicenseChoice<'a>>> {
         let with_ack = self.version >= CycloneDxVersion::V1_6;
         let ack_str = |k: LicenseKind| match k {
-            LicenseKind::Declared => Some("declared".to_owned()),
-            LicenseKind::Concluded => Some("concluded".to_owned()),
-            LicenseKind::Unspecified => None,
+            LicenseKind::Declared if with_ack => Some("declared"),
+            LicenseKind::Concluded if with_ack => Some("concluded"),
+            _ => None,
         };
         // Drop SPDX's NOASSERTION / NONE: CycloneDX says nothing instead.
-        let usable: Vec<&License> = licenses
+        let usable: Vec<&'a License> = licenses
             .iter()
             .filter(|l| {
                 !matches!(&l.value, LicenseValue::Expression(e) if e == "NOASSERTION" || e == "NONE")
@@ -1168,27 +1182,16 @@ impl Writer<'_> {
         if usable.is_empty() {
             return None;
         }
-        // An expression that is a single license id becomes an id.
-        let simplified: Vec<(LicenseKind, LicenseValue, &Extensions)> = usable
-            .iter()
-            .map(|l| {
-                let v = match &l.value {
-                    LicenseValue::Expression(e) if crate::license::is_single_id(e) => {
-                        if usable.len() > 1 {
-                            LicenseValue::Id(e.clone())
-                        } else {
-                            l.value.clone()
-                        }
-                    }
-                    v => v.clone(),
-                };
-                (l.kind, v, &l.extensions)
-            })
-            .collect();
-        let expressions: Vec<usize> = simplified
+        // With more than one statement, an expression that is a single license id becomes an
+        // id (licenseChoice cannot mix an expression with anything else).
+        let is_expression = |l: &License| match &l.value {
+            LicenseValue::Expression(e) => usable.len() == 1 || !crate::license::is_single_id(e),
+            _ => false,
+        };
+        let expressions: Vec<usize> = usable
             .iter()
             .enumerate()
-            .filter(|(_, l)| matches!(l.1, LicenseValue::Expression(_)))
+            .filter(|(_, l)| is_expression(l))
             .map(|(i, _)| i)
             .collect();
         if let Some(&first) = expressions.first() {
@@ -1196,11 +1199,11 @@ impl Writer<'_> {
             let pick = expressions
                 .iter()
                 .copied()
-                .find(|&i| simplified[i].0 != LicenseKind::Concluded)
+                .find(|&i| usable[i].kind != LicenseKind::Concluded)
                 .unwrap_or(first);
-            for (i, l) in simplified.iter().enumerate() {
+            for (i, l) in usable.iter().enumerate() {
                 if i != pick {
-                    let text = match &l.1 {
+                    let text = match &l.value {
                         LicenseValue::Expression(s)
                         | LicenseValue::Id(s)
                         | LicenseValue::Name(s) => s,
@@ -1213,44 +1216,48 @@ impl Writer<'_> {
                     );
                 }
             }
-            let (kind, LicenseValue::Expression(expr), e) = &simplified[pick] else {
+            let l = usable[pick];
+            let LicenseValue::Expression(expr) = &l.value else {
                 return None;
             };
-            let mut extra = self.extras(id, "any", e);
-            if !with_ack {
-                extra.remove("acknowledgement");
+            let mut extra = self.extras(id, "any", &l.extensions);
+            if !with_ack && let Some(m) = extra.as_mut() {
+                m.to_mut().remove("acknowledgement");
             }
-            return Some(vec![WLicenseChoice {
+            return Some(vec![OLicenseChoice {
                 license: None,
-                expression: Some(expr.clone()),
-                acknowledgement: if with_ack { ack_str(*kind) } else { None },
+                expression: Some(expr.as_str()),
+                acknowledgement: ack_str(l.kind),
                 extra,
             }]);
         }
-        let mut out = Vec::new();
-        for (kind, value, e) in simplified {
-            let mut extra = self.extras(id, "any", e);
-            let outer = match extra.remove("\u{0}outer") {
-                Some(Value::Object(m)) => m,
-                _ => Map::new(),
-            };
-            if !with_ack {
+        let mut out = Vec::with_capacity(usable.len());
+        for l in usable {
+            let mut extra = self.extras(id, "any", &l.extensions);
+            let outer = l
+                .extensions
+                .for_family(FAMILY)
+                .and_then(|f| f.get(OUTER))
+                .and_then(Value::as_object)
+                .map(Cow::Borrowed);
+            if let Some(m) = extra.as_mut() {
                 for k in ["bom-ref", "licensing", "properties", "acknowledgement"] {
-                    if self.version == CycloneDxVersion::V1_4 || k == "acknowledgement" {
-                        extra.remove(k);
+                    let drop = (!with_ack && k == "acknowledgement")
+                        || self.version == CycloneDxVersion::V1_4;
+                    if drop && m.contains_key(k) {
+                        m.to_mut().remove(k);
                     }
                 }
             }
-            let (lid, name) = match value {
-                LicenseValue::Id(i) => (Some(i), None),
-                LicenseValue::Name(n) => (None, Some(n)),
-                LicenseValue::Expression(_) => continue,
+            let (lid, name) = match &l.value {
+                LicenseValue::Id(i) | LicenseValue::Expression(i) => (Some(i.as_str()), None),
+                LicenseValue::Name(n) => (None, Some(n.as_str())),
             };
-            out.push(WLicenseChoice {
-                license: Some(WLicense {
+            out.push(OLicenseChoice {
+                license: Some(OLicense {
                     id: lid,
                     name,
-                    acknowledgement: if with_ack { ack_str(kind) } else { None },
+                    acknowledgement: ack_str(l.kind),
                     extra,
                 }),
                 expression: None,
@@ -1261,6 +1268,84 @@ impl Writer<'_> {
         Some(out)
     }
 }
+
+out_struct!(OBom<'a> {
+    schema: String = "$schema",
+    bom_format: &'a str = "bomFormat",
+    spec_version: &'a str = "specVersion",
+    serial: Cow<'a, str> = "serialNumber",
+    version: u64 = "version",
+    metadata: OMetadata<'a> = "metadata",
+    components: Vec<OComponent<'a>> = "components",
+    dependencies: Vec<ODependency<'a>> = "dependencies",
+});
+
+out_struct!(OMetadata<'a> {
+    timestamp: &'a str = "timestamp",
+    tools: Value = "tools",
+    authors: Vec<OContact<'a>> = "authors",
+    component: Box<OComponent<'a>> = "component",
+    manufacturer: OEntity<'a> = "manufacturer",
+});
+
+out_struct!(OComponent<'a> {
+    kind: &'a str = "type",
+    bom_ref: &'a str = "bom-ref",
+    supplier: OEntity<'a> = "supplier",
+    author: Cow<'a, str> = "author",
+    group: &'a str = "group",
+    name: &'a str = "name",
+    version: &'a str = "version",
+    description: &'a str = "description",
+    hashes: Vec<OHash<'a>> = "hashes",
+    licenses: Vec<OLicenseChoice<'a>> = "licenses",
+    copyright: &'a str = "copyright",
+    cpe: &'a str = "cpe",
+    purl: &'a str = "purl",
+    external_references: Vec<OExtRef<'a>> = "externalReferences",
+    components: Vec<OComponent<'a>> = "components",
+    properties: Vec<OProperty<'a>> = "properties",
+});
+
+out_struct!(OLicenseChoice<'a> {
+    license: OLicense<'a> = "license",
+    expression: &'a str = "expression",
+    acknowledgement: &'a str = "acknowledgement",
+});
+
+out_struct!(OLicense<'a> {
+    id: &'a str = "id",
+    name: &'a str = "name",
+    acknowledgement: &'a str = "acknowledgement",
+});
+
+out_struct!(OHash<'a> {
+    alg: &'a str = "alg",
+    content: &'a str = "content",
+});
+
+out_struct!(OExtRef<'a> {
+    url: &'a str = "url",
+    comment: &'a str = "comment",
+    kind: &'a str = "type",
+});
+
+out_struct!(OProperty<'a> {
+    name: &'a str = "name",
+    value: &'a str = "value",
+});
+
+out_struct!(OEntity<'a> { name: &'a str = "name" });
+
+out_struct!(OContact<'a> {
+    name: &'a str = "name",
+    email: &'a str = "email",
+});
+
+out_struct!(ODependency<'a> {
+    reference: &'a str = "ref",
+    depends_on: Vec<&'a str> = "dependsOn",
+});
 
 #[cfg(test)]
 mod tests {

@@ -189,8 +189,8 @@ impl WriteOptions {
     }
 }
 
-pub(crate) fn to_bytes<T: serde::Serialize>(value: &T, pretty: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 << 16);
+pub(crate) fn to_bytes<T: serde::Serialize>(value: &T, pretty: bool, hint: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hint.max(1 << 12));
     let result = if pretty {
         serde_json::to_writer_pretty(&mut out, value)
     } else {

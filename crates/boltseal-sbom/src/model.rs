@@ -351,20 +351,35 @@ impl Actor {
 
     /// The SPDX spelling (`Person: …`, `Organization: …`, `Tool: name-version`, `NOASSERTION`).
     pub fn to_spdx(&self) -> String {
-        let prefix = match self.kind {
-            ActorKind::NoAssertion => return "NOASSERTION".to_owned(),
+        self.spdx().to_string()
+    }
+
+    /// The SPDX spelling, as a `Display` value (no allocation).
+    pub(crate) fn spdx(&self) -> ActorSpdx<'_> {
+        ActorSpdx(self)
+    }
+}
+
+/// [`Actor`] in SPDX spelling.
+pub(crate) struct ActorSpdx<'a>(&'a Actor);
+
+impl fmt::Display for ActorSpdx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.0;
+        let prefix = match a.kind {
+            ActorKind::NoAssertion => return f.write_str("NOASSERTION"),
             ActorKind::Person => "Person",
             ActorKind::Organization => "Organization",
             ActorKind::Tool => {
-                return match &self.version {
-                    Some(v) => format!("Tool: {}-{v}", self.name),
-                    None => format!("Tool: {}", self.name),
+                return match &a.version {
+                    Some(v) => write!(f, "Tool: {}-{v}", a.name),
+                    None => write!(f, "Tool: {}", a.name),
                 };
             }
         };
-        match &self.email {
-            Some(e) => format!("{prefix}: {} ({e})", self.name),
-            None => format!("{prefix}: {}", self.name),
+        match &a.email {
+            Some(e) => write!(f, "{prefix}: {} ({e})", a.name),
+            None => write!(f, "{prefix}: {}", a.name),
         }
     }
 }
@@ -414,6 +429,17 @@ pub enum Purpose {
 impl Purpose {
     /// Parses either format's spelling (case-insensitive, `-` and `_` alike).
     pub fn parse(s: &str) -> Purpose {
+        // The spellings the formats write, without allocating.
+        match s {
+            "library" | "LIBRARY" => return Purpose::Library,
+            "application" | "APPLICATION" => return Purpose::Application,
+            "file" | "FILE" => return Purpose::File,
+            "container" | "CONTAINER" => return Purpose::Container,
+            "operating-system" | "OPERATING_SYSTEM" | "OPERATING-SYSTEM" => {
+                return Purpose::OperatingSystem;
+            }
+            _ => {}
+        }
         let norm: String = s
             .chars()
             .map(|c| {
@@ -532,6 +558,13 @@ pub enum HashAlgorithm {
 impl HashAlgorithm {
     /// Parses either format's spelling (`SHA256`, `SHA-256`, …).
     pub fn parse(s: &str) -> HashAlgorithm {
+        match s {
+            "SHA256" | "SHA-256" => return HashAlgorithm::Sha256,
+            "SHA1" | "SHA-1" => return HashAlgorithm::Sha1,
+            "SHA512" | "SHA-512" => return HashAlgorithm::Sha512,
+            "MD5" => return HashAlgorithm::Md5,
+            _ => {}
+        }
         let norm: String = s
             .chars()
             .filter(|c| *c != '-' && *c != '_')
@@ -856,6 +889,17 @@ impl RelationshipType {
 
     /// Normalizes a spelling (`depends-on`, `DEPENDS_ON`).
     pub fn new(s: &str) -> Self {
+        for known in [
+            Self::DEPENDS_ON,
+            Self::CONTAINS,
+            Self::DESCRIBES,
+            Self::DEPENDENCY_OF,
+            Self::OTHER,
+        ] {
+            if known.0 == s {
+                return known;
+            }
+        }
         let norm: String = s
             .trim()
             .chars()

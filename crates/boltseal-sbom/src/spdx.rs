@@ -5,15 +5,18 @@
 //! [`crate::validate()`] to judge a document. Writing puts known fields in a fixed order, then the
 //! kept fields, so output is deterministic.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Report, WriteOptions, Written, to_bytes};
+use crate::model::ActorSpdx;
 use crate::model::{
     Actor, ActorKind, Checksum, DocumentInfo, Extensions, ExternalRef, ExtractedLicense, File,
     Format, FormatFamily, HashAlgorithm, License, LicenseKind, LicenseValue, Package, Purpose,
     Relationship, RelationshipType, Sbom, SpdxVersion,
 };
-use crate::wire::{extras_for, wire_struct};
+use crate::wire::{Displayed, extras_for, out_struct, wire_struct};
 
 const FAMILY: FormatFamily = FormatFamily::Spdx;
 
@@ -295,15 +298,20 @@ fn package_from_wire(p: WPackage) -> Package {
 /// None at present; the `Result` leaves room for refusing models SPDX cannot express.
 pub fn write(sbom: &Sbom, opts: &WriteOptions) -> Result<Written, Error> {
     let mut report = Report::default();
-    let doc = to_wire(sbom, opts, &mut report);
+    let namespace;
+    let doc = {
+        namespace = sbom.document.namespace.clone().unwrap_or_else(|| {
+            let name = sbom.document.name.as_deref().unwrap_or("unnamed");
+            let uuid = crate::convert::derived_uuid(&[name, &sbom.packages.len().to_string()]);
+            format!("{}{}-{uuid}", opts.prefix(), crate::convert::slug(name))
+        });
+        to_out(sbom, opts, &namespace, &mut report)
+    };
+    let hint = 256 + sbom.packages.len() * 700 + sbom.files.len() * 300;
     Ok(Written {
-        bytes: to_bytes(&doc, opts.is_pretty()),
+        bytes: to_bytes(&doc, opts.is_pretty(), hint),
         report,
     })
-}
-
-fn some_vec<T>(v: Vec<T>) -> Option<Vec<T>> {
-    (!v.is_empty()).then_some(v)
 }
 
 fn foreign(report: &mut Report, element: &str, e: &Extensions) {
@@ -324,41 +332,113 @@ fn foreign(report: &mut Report, element: &str, e: &Extensions) {
     }
 }
 
-fn to_wire(sbom: &Sbom, opts: &WriteOptions, report: &mut Report) -> WDocument {
+out_struct!(ODocument<'a> {
+    spdx_version: &'a str = "spdxVersion",
+    data_license: &'a str = "dataLicense",
+    spdxid: &'a str = "SPDXID",
+    name: &'a str = "name",
+    namespace: &'a str = "documentNamespace",
+    creation_info: OCreationInfo<'a> = "creationInfo",
+    document_describes: Vec<&'a str> = "documentDescribes",
+    packages: Vec<OPackage<'a>> = "packages",
+    files: Vec<OFile<'a>> = "files",
+    relationships: Vec<ORelationship<'a>> = "relationships",
+    extracted: Vec<OExtracted<'a>> = "hasExtractedLicensingInfos",
+});
+
+out_struct!(OCreationInfo<'a> {
+    created: &'a str = "created",
+    creators: Vec<Displayed<ActorSpdx<'a>>> = "creators",
+    default_creator: [&'a str; 1] = "creators",
+    license_list_version: &'a str = "licenseListVersion",
+});
+
+out_struct!(OPackage<'a> {
+    spdxid: &'a str = "SPDXID",
+    name: &'a str = "name",
+    version: &'a str = "versionInfo",
+    purpose: &'a str = "primaryPackagePurpose",
+    supplier: Displayed<ActorSpdx<'a>> = "supplier",
+    originator: Displayed<ActorSpdx<'a>> = "originator",
+    download_location: &'a str = "downloadLocation",
+    homepage: &'a str = "homepage",
+    files_analyzed: bool = "filesAnalyzed",
+    license_concluded: Cow<'a, str> = "licenseConcluded",
+    license_declared: Cow<'a, str> = "licenseDeclared",
+    copyright: &'a str = "copyrightText",
+    description: &'a str = "description",
+    checksums: Vec<OChecksum<'a>> = "checksums",
+    external_refs: Vec<OExternalRef<'a>> = "externalRefs",
+});
+
+out_struct!(OChecksum<'a> {
+    algorithm: &'a str = "algorithm",
+    value: &'a str = "checksumValue",
+});
+
+out_struct!(OExternalRef<'a> {
+    category: &'a str = "referenceCategory",
+    kind: &'a str = "referenceType",
+    locator: &'a str = "referenceLocator",
+    comment: &'a str = "comment",
+});
+
+out_struct!(OFile<'a> {
+    spdxid: &'a str = "SPDXID",
+    name: &'a str = "fileName",
+    checksums: Vec<OChecksum<'a>> = "checksums",
+    license_concluded: &'a str = "licenseConcluded",
+    license_info: &'a [String] = "licenseInfoInFiles",
+    copyright: &'a str = "copyrightText",
+    comment: &'a str = "comment",
+});
+
+out_struct!(ORelationship<'a> {
+    from: &'a str = "spdxElementId",
+    kind: &'a str = "relationshipType",
+    to: &'a str = "relatedSpdxElement",
+    comment: &'a str = "comment",
+});
+
+out_struct!(OExtracted<'a> {
+    id: &'a str = "licenseId",
+    text: &'a str = "extractedText",
+    name: &'a str = "name",
+});
+
+fn some_vec<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
+fn to_out<'a>(
+    sbom: &'a Sbom,
+    opts: &'a WriteOptions,
+    namespace: &'a str,
+    report: &mut Report,
+) -> ODocument<'a> {
     let d = &sbom.document;
     let doc_id = if d.id.is_empty() {
-        crate::model::DOCUMENT_ID.to_owned()
+        crate::model::DOCUMENT_ID
     } else {
-        d.id.clone()
+        d.id.as_str()
     };
     foreign(report, "document", &sbom.extensions);
     foreign(report, "document", &d.extensions);
-    let name = d.name.clone().unwrap_or_else(|| "unnamed".to_owned());
-    let namespace = d.namespace.clone().unwrap_or_else(|| {
-        let uuid = crate::convert::derived_uuid(&[&name, &sbom.packages.len().to_string()]);
-        format!("{}{}-{uuid}", opts.prefix(), crate::convert::slug(&name))
-    });
-    let mut creators: Vec<String> = d
+    let creators: Vec<Displayed<ActorSpdx<'a>>> = d
         .creators
         .iter()
         .filter(|c| c.kind != ActorKind::NoAssertion)
-        .map(Actor::to_spdx)
+        .map(|c| Displayed(c.spdx()))
         .collect();
-    if creators.is_empty() {
-        creators.push(format!("Tool: boltseal-sbom-{}", env!("CARGO_PKG_VERSION")));
-    }
-    let creation_info = WCreationInfo {
-        created: Some(
-            d.created
-                .clone()
-                .unwrap_or_else(|| opts.created_fallback().to_owned()),
-        ),
-        creators: Some(creators),
-        license_list_version: d.license_list_version.clone(),
+    let creation_info = OCreationInfo {
+        created: Some(d.created.as_deref().unwrap_or(opts.created_fallback())),
+        default_creator: creators.is_empty().then_some([DEFAULT_CREATOR]),
+        creators: some_vec(creators),
+        license_list_version: d.license_list_version.as_deref(),
         extra: extras_for(&d.extensions, FAMILY),
     };
     let mut describes_legacy = Vec::new();
-    let mut relationships = Vec::new();
+    let mut relationships = Vec::with_capacity(sbom.relationships.len());
     for r in &sbom.relationships {
         let legacy = r.from == d.id
             && r.kind == RelationshipType::DESCRIBES
@@ -366,36 +446,36 @@ fn to_wire(sbom: &Sbom, opts: &WriteOptions, report: &mut Report) -> WDocument {
                 .for_family(FAMILY)
                 .is_some_and(|f| f.contains_key("documentDescribes"));
         if legacy {
-            describes_legacy.push(r.to.clone());
+            describes_legacy.push(r.to.as_str());
             continue;
         }
         foreign(report, &r.from, &r.extensions);
-        relationships.push(WRelationship {
-            from: Some(r.from.clone()),
-            kind: Some(r.kind.as_str().to_owned()),
-            to: Some(r.to.clone()),
-            comment: r.comment.clone(),
+        relationships.push(ORelationship {
+            from: Some(&r.from),
+            kind: Some(r.kind.as_str()),
+            to: Some(&r.to),
+            comment: r.comment.as_deref(),
             extra: extras_for(&r.extensions, FAMILY),
         });
     }
     let packages = sbom
         .packages
         .iter()
-        .map(|p| package_to_wire(p, report))
+        .map(|p| package_out(p, report))
         .collect();
     let files = sbom
         .files
         .iter()
         .map(|f| {
             foreign(report, &f.id, &f.extensions);
-            WFile {
-                spdxid: Some(f.id.clone()),
-                name: Some(f.name.clone()),
-                checksums: Some(checksums_to_wire(&f.checksums)),
-                license_concluded: f.license_concluded.clone(),
-                license_info: some_vec(f.license_info.clone()),
-                copyright: f.copyright.clone(),
-                comment: f.comment.clone(),
+            OFile {
+                spdxid: Some(&f.id),
+                name: Some(&f.name),
+                checksums: Some(checksums_out(&f.checksums)),
+                license_concluded: f.license_concluded.as_deref(),
+                license_info: (!f.license_info.is_empty()).then_some(&f.license_info[..]),
+                copyright: f.copyright.as_deref(),
+                comment: f.comment.as_deref(),
                 extra: extras_for(&f.extensions, FAMILY),
             }
         })
@@ -403,22 +483,18 @@ fn to_wire(sbom: &Sbom, opts: &WriteOptions, report: &mut Report) -> WDocument {
     let extracted = sbom
         .extracted_licenses
         .iter()
-        .map(|e| WExtracted {
-            id: Some(e.id.clone()),
-            text: Some(e.text.clone()),
-            name: e.name.clone(),
+        .map(|e| OExtracted {
+            id: Some(&e.id),
+            text: Some(&e.text),
+            name: e.name.as_deref(),
             extra: extras_for(&e.extensions, FAMILY),
         })
         .collect();
-    WDocument {
-        spdx_version: Some(SpdxVersion::V2_3.as_str().to_owned()),
-        data_license: Some(
-            d.data_license
-                .clone()
-                .unwrap_or_else(|| "CC0-1.0".to_owned()),
-        ),
+    ODocument {
+        spdx_version: Some(SpdxVersion::V2_3.as_str()),
+        data_license: Some(d.data_license.as_deref().unwrap_or("CC0-1.0")),
         spdxid: Some(doc_id),
-        name: Some(name),
+        name: Some(d.name.as_deref().unwrap_or("unnamed")),
         namespace: Some(namespace),
         creation_info: Some(creation_info),
         document_describes: some_vec(describes_legacy),
@@ -430,35 +506,37 @@ fn to_wire(sbom: &Sbom, opts: &WriteOptions, report: &mut Report) -> WDocument {
     }
 }
 
-fn checksums_to_wire(list: &[Checksum]) -> Vec<WChecksum> {
+const DEFAULT_CREATOR: &str = concat!("Tool: boltseal-sbom-", env!("CARGO_PKG_VERSION"));
+
+fn checksums_out(list: &[Checksum]) -> Vec<OChecksum<'_>> {
     list.iter()
-        .map(|c| WChecksum {
-            algorithm: Some(c.algorithm.spdx_name().to_owned()),
-            value: Some(c.value.clone()),
-            extra: Map::new(),
+        .map(|c| OChecksum {
+            algorithm: Some(c.algorithm.spdx_name()),
+            value: Some(&c.value),
+            extra: None,
         })
         .collect()
 }
 
-fn package_to_wire(p: &Package, report: &mut Report) -> WPackage {
+fn package_out<'a>(p: &'a Package, report: &mut Report) -> OPackage<'a> {
     foreign(report, &p.id, &p.extensions);
-    let mut external_refs = Vec::new();
+    let mut external_refs = Vec::with_capacity(p.cpes.len() + 1 + p.external_refs.len());
     for cpe in &p.cpes {
-        external_refs.push(WExternalRef {
-            category: Some("SECURITY".to_owned()),
-            kind: Some("cpe23Type".to_owned()),
-            locator: Some(cpe.clone()),
+        external_refs.push(OExternalRef {
+            category: Some("SECURITY"),
+            kind: Some("cpe23Type"),
+            locator: Some(cpe),
             comment: None,
-            extra: Map::new(),
+            extra: None,
         });
     }
     if let Some(purl) = &p.purl {
-        external_refs.push(WExternalRef {
-            category: Some("PACKAGE-MANAGER".to_owned()),
-            kind: Some("purl".to_owned()),
-            locator: Some(purl.clone()),
+        external_refs.push(OExternalRef {
+            category: Some("PACKAGE-MANAGER"),
+            kind: Some("purl"),
+            locator: Some(purl),
             comment: None,
-            extra: Map::new(),
+            extra: None,
         });
     }
     for r in &p.external_refs {
@@ -473,19 +551,19 @@ fn package_to_wire(p: &Package, report: &mut Report) -> WPackage {
             continue;
         };
         foreign(report, &p.id, &r.extensions);
-        external_refs.push(WExternalRef {
-            category: Some(category.clone()),
-            kind: Some(r.kind.clone()),
-            locator: Some(r.locator.clone()),
-            comment: r.comment.clone(),
+        external_refs.push(OExternalRef {
+            category: Some(category),
+            kind: Some(&r.kind),
+            locator: Some(&r.locator),
+            comment: r.comment.as_deref(),
             extra: extras_for(&r.extensions, FAMILY),
         });
     }
-    let mut declared = None;
-    let mut concluded = None;
+    let mut declared: Option<Cow<'a, str>> = None;
+    let mut concluded: Option<Cow<'a, str>> = None;
     for l in &p.licenses {
         let text = match &l.value {
-            LicenseValue::Expression(e) | LicenseValue::Id(e) => e.clone(),
+            LicenseValue::Expression(e) | LicenseValue::Id(e) => e.as_str(),
             LicenseValue::Name(n) => {
                 report.note(
                     &p.id,
@@ -500,8 +578,8 @@ fn package_to_wire(p: &Package, report: &mut Report) -> WPackage {
             &mut declared
         };
         *slot = Some(match slot.take() {
-            None => text,
-            Some(prev) => format!("({prev}) AND ({text})"),
+            None => Cow::Borrowed(text),
+            Some(prev) => Cow::Owned(format!("({prev}) AND ({text})")),
         });
     }
     if p.group.is_some() {
@@ -521,27 +599,23 @@ fn package_to_wire(p: &Package, report: &mut Report) -> WPackage {
         if name.is_none() {
             report.note(&p.id, format!("no SPDX purpose for {pp:?}"));
         }
-        name.map(str::to_owned)
+        name
     });
-    WPackage {
-        spdxid: Some(p.id.clone()),
-        name: Some(p.name.clone()),
-        version: p.version.clone(),
+    OPackage {
+        spdxid: Some(&p.id),
+        name: Some(&p.name),
+        version: p.version.as_deref(),
         purpose,
-        supplier: p.supplier.as_ref().map(Actor::to_spdx),
-        originator: p.originator.as_ref().map(Actor::to_spdx),
-        download_location: Some(
-            p.download_location
-                .clone()
-                .unwrap_or_else(|| "NOASSERTION".to_owned()),
-        ),
-        homepage: p.homepage.clone(),
+        supplier: p.supplier.as_ref().map(|a| Displayed(a.spdx())),
+        originator: p.originator.as_ref().map(|a| Displayed(a.spdx())),
+        download_location: Some(p.download_location.as_deref().unwrap_or("NOASSERTION")),
+        homepage: p.homepage.as_deref(),
         files_analyzed: p.files_analyzed,
         license_concluded: concluded,
         license_declared: declared,
-        copyright: p.copyright.clone(),
-        description: p.description.clone(),
-        checksums: some_vec(checksums_to_wire(&p.checksums)),
+        copyright: p.copyright.as_deref(),
+        description: p.description.as_deref(),
+        checksums: some_vec(checksums_out(&p.checksums)),
         external_refs: some_vec(external_refs),
         extra: extras_for(&p.extensions, FAMILY),
     }

@@ -110,10 +110,58 @@ macro_rules! wire_struct {
 
 pub(crate) use wire_struct;
 
-/// Takes the extension fields of `family` (cloned) for writing, or nothing.
+/// Declares an output struct that borrows from the model: every listed field is an `Option`
+/// written in declaration order when present, then the kept fields.
+macro_rules! out_struct {
+    (
+        $name:ident<$lt:lifetime> { $( $field:ident : $ty:ty = $key:literal ),* $(,)? }
+    ) => {
+        #[derive(Default)]
+        pub(crate) struct $name<$lt> {
+            $( pub(crate) $field: Option<$ty>, )*
+            pub(crate) extra: Option<std::borrow::Cow<$lt, serde_json::Map<String, serde_json::Value>>>,
+        }
+
+        impl serde::Serialize for $name<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
+                $( if let Some(v) = &self.$field { m.serialize_entry($key, v)?; } )*
+                if let Some(extra) = &self.extra {
+                    for (k, v) in extra.iter() {
+                        m.serialize_entry(k, v)?;
+                    }
+                }
+                m.end()
+            }
+        }
+    };
+}
+
+pub(crate) use out_struct;
+
+/// Serializes through `Display` without an intermediate `String`.
+pub(crate) struct Displayed<T>(pub(crate) T);
+
+impl<T: std::fmt::Display> serde::Serialize for Displayed<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// The extension fields of `family` for writing (borrowed), without internal markers.
 pub(crate) fn extras_for(
     ext: &crate::model::Extensions,
     family: crate::model::FormatFamily,
-) -> Map<String, Value> {
-    ext.for_family(family).cloned().unwrap_or_default()
+) -> Option<std::borrow::Cow<'_, Map<String, Value>>> {
+    let fields = ext.for_family(family)?;
+    if fields.keys().any(|k| k.starts_with('\u{0}')) {
+        let owned: Map<String, Value> = fields
+            .iter()
+            .filter(|(k, _)| !k.starts_with('\u{0}'))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        return (!owned.is_empty()).then_some(std::borrow::Cow::Owned(owned));
+    }
+    Some(std::borrow::Cow::Borrowed(fields))
 }
