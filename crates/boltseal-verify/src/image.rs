@@ -1,1 +1,736 @@
-//! Image signature verification (being written).
+//! Signatures and attestations of container images, verified with public keys.
+//!
+//! The core is sync and sans-I/O: [`verify_signature_layers`] and [`verify_attestation_layers`]
+//! check layers already fetched (from a registry, a layout, or a containers/image `dir:` image).
+//! [`verify_image`] and [`verify_image_attestations`] fetch them from a [`Store`] — both the
+//! legacy `sha256-<hex>.sig`/`.att` tags and Sigstore bundle referrers — with bounded reads.
+//!
+//! What a signature must satisfy to count: the signature verifies with the key over the exact
+//! payload bytes; the payload is a cosign simple-signing document (or an in-toto statement in a
+//! DSSE envelope) naming the digest the tag resolved to; every required annotation is present
+//! with the same value; optionally the identity matches; and when a Rekor key is configured, the
+//! legacy `dev.sigstore.cosign/bundle` SET verifies and binds this signature. Layers are never
+//! deduplicated by digest (identical payloads may carry different signatures); any layer that
+//! fails is reported with its reason, and the image verifies only if at least one layer passes.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use boltseal_envelope::bundle::{Bundle, Content, RekorBundle, VerificationContent};
+use boltseal_envelope::dsse;
+use boltseal_envelope::intoto::Statement;
+use boltseal_envelope::predicate;
+use boltseal_envelope::simple_signing::SimpleSigning;
+use boltseal_keys::PublicKey;
+use boltseal_oci::{Descriptor, Manifest, ManifestRef, Store};
+use boltseal_reference::{Digest, Reference, media_type};
+use serde_json::Value;
+use sha2::Digest as _;
+
+/// Legacy signature annotation: standard base64 of the DER signature.
+pub const ANNOTATION_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
+/// Legacy annotation carrying cosign's Rekor bundle (SET + entry).
+pub const ANNOTATION_REKOR_BUNDLE: &str = "dev.sigstore.cosign/bundle";
+/// At most this many signature layers or referrers are read (cosign reads 1000).
+pub const MAX_SIGNATURES: usize = 1000;
+/// Simple-signing payloads and DSSE envelopes larger than this are refused.
+pub const MAX_PAYLOAD_BYTES: u64 = 1024 * 1024;
+/// Sigstore bundles larger than this are refused (they carry certificates and proofs).
+pub const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A signature verification failed. The reason is for people; callers branch on success only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct VerifyError {
+    reason: String,
+}
+
+impl VerifyError {
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        VerifyError {
+            reason: reason.into(),
+        }
+    }
+
+    /// Why verification failed, one line.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl From<boltseal_oci::Error> for VerifyError {
+    fn from(e: boltseal_oci::Error) -> Self {
+        VerifyError::new(e.to_string())
+    }
+}
+
+/// How the signing identity (`docker-reference`) is checked. cosign does not check it;
+/// containers/image does (`matchRepoDigestOrExact` by default).
+#[non_exhaustive]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum IdentityCheck {
+    /// Not checked (cosign's behaviour).
+    #[default]
+    Ignore,
+    /// The payload names exactly this reference (repository and tag).
+    Exact(Reference),
+    /// The payload names this repository, with any tag or none.
+    SameRepository(String),
+}
+
+/// What a key-based verification requires.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct KeyPolicy {
+    /// The keys; a signature by any of them counts.
+    pub keys: Vec<PublicKey>,
+    /// Annotations that must be present with these values (`-a k=v`).
+    pub annotations: BTreeMap<String, String>,
+    /// The identity check.
+    pub identity: IdentityCheck,
+    /// When set, legacy signatures must carry a Rekor bundle whose SET verifies with this key.
+    pub rekor_key: Option<PublicKey>,
+}
+
+impl KeyPolicy {
+    /// Signatures by `key`, no annotations, no identity check, no transparency log.
+    #[must_use]
+    pub fn new(key: PublicKey) -> Self {
+        KeyPolicy {
+            keys: vec![key],
+            annotations: BTreeMap::new(),
+            identity: IdentityCheck::Ignore,
+            rekor_key: None,
+        }
+    }
+
+    /// Also accepts signatures by `key`.
+    #[must_use]
+    pub fn or_key(mut self, key: PublicKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Requires an annotation.
+    #[must_use]
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Sets the identity check.
+    #[must_use]
+    pub fn identity(mut self, check: IdentityCheck) -> Self {
+        self.identity = check;
+        self
+    }
+
+    /// Requires a Rekor SET verified with `key` on legacy signatures.
+    #[must_use]
+    pub fn rekor_key(mut self, key: PublicKey) -> Self {
+        self.rekor_key = Some(key);
+        self
+    }
+
+    fn verify_any(&self, message: &[u8], signature: &[u8]) -> Option<&PublicKey> {
+        self.keys
+            .iter()
+            .find(|k| k.verify_der(message, signature).is_ok())
+    }
+}
+
+/// One layer of a legacy `.sig` or `.att` manifest: media type, blob and annotations.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureLayer {
+    /// The layer's media type.
+    pub media_type: String,
+    /// The layer blob (payload or DSSE envelope).
+    pub blob: Vec<u8>,
+    /// The layer descriptor's annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl SignatureLayer {
+    /// A layer.
+    #[must_use]
+    pub fn new(
+        media_type: impl Into<String>,
+        blob: Vec<u8>,
+        annotations: BTreeMap<String, String>,
+    ) -> Self {
+        SignatureLayer {
+            media_type: media_type.into(),
+            blob,
+            annotations,
+        }
+    }
+}
+
+/// Where a verified signature was found.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A layer of the `sha256-<hex>.sig` / `.att` tag.
+    Legacy,
+    /// A Sigstore bundle referrer.
+    Bundle,
+}
+
+/// A signature that verified.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct VerifiedSignature {
+    /// Where it was found.
+    pub layout: Layout,
+    /// The signed payload as JSON: the simple-signing document (legacy) or the in-toto
+    /// statement (bundle).
+    pub payload: Value,
+    /// The key that verified it.
+    pub key: PublicKey,
+}
+
+/// An attestation that verified.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct VerifiedAttestation {
+    /// Where it was found.
+    pub layout: Layout,
+    /// The statement.
+    pub statement: Statement,
+    /// The statement as JSON, as signed.
+    pub statement_json: Value,
+    /// The key that verified it.
+    pub key: PublicKey,
+}
+
+/// The result of verifying an image.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct VerifiedImage<T> {
+    /// The digest the reference resolved to (once).
+    pub digest: Digest,
+    /// What verified.
+    pub verified: Vec<T>,
+    /// Layers or referrers that did not verify, with reasons (for diagnostics).
+    pub rejected: Vec<String>,
+}
+
+fn b64_decode(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
+}
+
+fn check_identity(check: &IdentityCheck, docker_reference: &str) -> Result<(), String> {
+    match check {
+        IdentityCheck::Ignore => Ok(()),
+        IdentityCheck::Exact(want) => {
+            let got = Reference::parse(docker_reference)
+                .map_err(|e| format!("identity {docker_reference:?} is not a reference: {e}"))?;
+            if got == *want {
+                Ok(())
+            } else {
+                Err(format!("identity {got} is not {want}"))
+            }
+        }
+        IdentityCheck::SameRepository(repo) => {
+            let got = Reference::parse(docker_reference)
+                .map_err(|e| format!("identity {docker_reference:?} is not a reference: {e}"))?;
+            let want = Reference::parse(repo)
+                .map(|r| r.repository_name())
+                .unwrap_or_else(|_| repo.clone());
+            if got.repository_name() == want {
+                Ok(())
+            } else {
+                Err(format!("identity {got} is not in repository {want}"))
+            }
+        }
+    }
+}
+
+/// Checks a legacy Rekor bundle annotation: the SET verifies with the Rekor key, and the entry
+/// (hashedrekord) binds this signature, this payload and this key.
+fn check_rekor_bundle(
+    layer: &SignatureLayer,
+    signature_b64: &str,
+    rekor_key: &PublicKey,
+    signer: &PublicKey,
+) -> Result<(), String> {
+    let text = layer
+        .annotations
+        .get(ANNOTATION_REKOR_BUNDLE)
+        .ok_or("no Rekor bundle annotation, but a Rekor key is required")?;
+    let bundle = RekorBundle::parse(text.as_bytes()).map_err(|e| format!("Rekor bundle: {e}"))?;
+    rekor_key
+        .verify_der(
+            &bundle.payload.canonical_bytes(),
+            &bundle.signed_entry_timestamp,
+        )
+        .map_err(|_| "Rekor SET does not verify with the Rekor key".to_owned())?;
+    let body = bundle
+        .payload
+        .body_bytes()
+        .map_err(|e| format!("Rekor entry body: {e}"))?;
+    let entry: Value =
+        serde_json::from_slice(&body).map_err(|e| format!("Rekor entry body is not JSON: {e}"))?;
+    if entry["kind"] != "hashedrekord" {
+        return Err(format!(
+            "Rekor entry kind {} is not hashedrekord",
+            entry["kind"]
+        ));
+    }
+    let spec = &entry["spec"];
+    let hash = hex_lower(&sha2::Sha256::digest(&layer.blob));
+    if spec["data"]["hash"]["algorithm"] != "sha256" || spec["data"]["hash"]["value"] != hash {
+        return Err("Rekor entry is for another payload".to_owned());
+    }
+    let logged_sig = spec["signature"]["content"].as_str().and_then(b64_decode);
+    if logged_sig != b64_decode(signature_b64) {
+        return Err("Rekor entry is for another signature".to_owned());
+    }
+    let logged_key = spec["signature"]["publicKey"]["content"]
+        .as_str()
+        .and_then(b64_decode)
+        .and_then(|pem| PublicKey::from_pem(&pem).ok());
+    if logged_key.as_ref() != Some(signer) {
+        return Err("Rekor entry is for another key".to_owned());
+    }
+    Ok(())
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn verify_simple_signing_layer(
+    digest: &Digest,
+    layer: &SignatureLayer,
+    policy: &KeyPolicy,
+) -> Result<VerifiedSignature, String> {
+    if layer.media_type != media_type::COSIGN_SIMPLE_SIGNING {
+        return Err(format!(
+            "media type {} is not a signature",
+            layer.media_type
+        ));
+    }
+    if layer.blob.len() as u64 > MAX_PAYLOAD_BYTES {
+        return Err(format!("payload larger than {MAX_PAYLOAD_BYTES} bytes"));
+    }
+    let sig_b64 = layer
+        .annotations
+        .get(ANNOTATION_SIGNATURE)
+        .ok_or("no signature annotation")?;
+    let signature = b64_decode(sig_b64).ok_or("signature annotation is not base64")?;
+    let key = policy
+        .verify_any(&layer.blob, &signature)
+        .ok_or("signature does not verify with the key")?;
+    let payload = SimpleSigning::parse(&layer.blob).map_err(|e| e.to_string())?;
+    if payload.manifest_digest != *digest {
+        return Err(format!(
+            "payload signs {}, not the image {digest}",
+            payload.manifest_digest
+        ));
+    }
+    for (k, v) in &policy.annotations {
+        if payload.annotation(k) != Some(v.as_str()) {
+            return Err(format!("annotation {k}={v} not signed"));
+        }
+    }
+    check_identity(&policy.identity, &payload.docker_reference)?;
+    if let Some(rekor) = &policy.rekor_key {
+        check_rekor_bundle(layer, sig_b64, rekor, key)?;
+    }
+    let json = serde_json::from_slice(&layer.blob).map_err(|e| e.to_string())?;
+    Ok(VerifiedSignature {
+        layout: Layout::Legacy,
+        payload: json,
+        key: *key,
+    })
+}
+
+/// Verifies legacy signature layers of the image `digest` (sync, no I/O).
+///
+/// # Errors
+/// [`VerifyError`] when no layer verifies, naming each layer's failure.
+pub fn verify_signature_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeyPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    if layers.len() > MAX_SIGNATURES {
+        return Err(VerifyError::new(format!(
+            "{} signature layers: more than the {MAX_SIGNATURES} boltseal reads",
+            layers.len()
+        )));
+    }
+    let mut out = VerifiedImage {
+        digest: *digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        match verify_simple_signing_layer(digest, layer, policy) {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("signature {i}: {reason}")),
+        }
+    }
+    finish(out, "signatures")
+}
+
+fn finish<T>(out: VerifiedImage<T>, what: &str) -> Result<VerifiedImage<T>, VerifyError> {
+    if out.verified.is_empty() {
+        let reasons = if out.rejected.is_empty() {
+            format!("no {what} found")
+        } else {
+            out.rejected.join("; ")
+        };
+        return Err(VerifyError::new(format!(
+            "no valid {what} for {}: {reasons}",
+            out.digest
+        )));
+    }
+    Ok(out)
+}
+
+/// Checks a DSSE envelope with the key policy and returns the statement about `digest`.
+fn verify_envelope(
+    digest: &Digest,
+    envelope: &dsse::Envelope,
+    policy: &KeyPolicy,
+) -> Result<(Statement, Value, PublicKey), String> {
+    if envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
+        return Err(format!(
+            "payload type {} is not in-toto",
+            envelope.payload_type
+        ));
+    }
+    let pae = envelope.pae();
+    let key = envelope
+        .signatures
+        .iter()
+        .find_map(|s| policy.verify_any(&pae, &s.sig))
+        .ok_or("envelope signature does not verify with the key")?;
+    let statement = Statement::parse(&envelope.payload).map_err(|e| e.to_string())?;
+    if !statement.matches_digest(digest) {
+        return Err(format!("statement is not about the image {digest}"));
+    }
+    for (k, v) in &policy.annotations {
+        let found = statement.subject.iter().any(|s| {
+            s.matches_digest(digest)
+                && s.annotations
+                    .as_ref()
+                    .and_then(|a| a.get(k))
+                    .and_then(Value::as_str)
+                    == Some(v.as_str())
+        });
+        if !found {
+            return Err(format!("annotation {k}={v} not signed"));
+        }
+    }
+    let json = serde_json::from_slice(&envelope.payload).map_err(|e| e.to_string())?;
+    Ok((statement, json, *key))
+}
+
+/// Verifies legacy attestation layers (DSSE envelopes) of `digest`, keeping statements whose
+/// predicate type is `predicate_type` (`None`: any).
+///
+/// # Errors
+/// [`VerifyError`] when no attestation verifies.
+pub fn verify_attestation_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeyPolicy,
+    predicate_type: Option<&str>,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    if layers.len() > MAX_SIGNATURES {
+        return Err(VerifyError::new(format!(
+            "{} attestation layers: more than the {MAX_SIGNATURES} boltseal reads",
+            layers.len()
+        )));
+    }
+    let mut out = VerifiedImage {
+        digest: *digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        let result = (|| {
+            if layer.media_type != media_type::DSSE_ENVELOPE {
+                return Err(format!(
+                    "media type {} is not a DSSE envelope",
+                    layer.media_type
+                ));
+            }
+            if layer.blob.len() as u64 > MAX_PAYLOAD_BYTES {
+                return Err(format!("envelope larger than {MAX_PAYLOAD_BYTES} bytes"));
+            }
+            let envelope = dsse::Envelope::parse(&layer.blob).map_err(|e| e.to_string())?;
+            verify_envelope(digest, &envelope, policy)
+        })();
+        match result {
+            Ok((statement, json, key)) => out.verified.push(VerifiedAttestation {
+                layout: Layout::Legacy,
+                statement,
+                statement_json: json,
+                key,
+            }),
+            Err(reason) => out.rejected.push(format!("attestation {i}: {reason}")),
+        }
+    }
+    filter_type(&mut out, predicate_type);
+    finish(out, "attestations")
+}
+
+fn filter_type(out: &mut VerifiedImage<VerifiedAttestation>, predicate_type: Option<&str>) {
+    if let Some(t) = predicate_type {
+        let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut out.verified)
+            .into_iter()
+            .partition(|a| a.statement.predicate_type == t);
+        for a in drop {
+            out.rejected.push(format!(
+                "attestation of type {} is not {t}",
+                a.statement.predicate_type
+            ));
+        }
+        out.verified = keep;
+    }
+}
+
+async fn fetch_layers<S: Store>(store: &S, tag: &str) -> Result<Vec<SignatureLayer>, VerifyError> {
+    let raw = match store.get_manifest(&ManifestRef::Tag(tag.to_owned())).await {
+        Ok(raw) => raw,
+        Err(boltseal_oci::Error::NotFound { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let Manifest::Image(m) = raw.parse()? else {
+        return Err(VerifyError::new(format!(
+            "{tag} is an index, not a signature manifest"
+        )));
+    };
+    if m.layers.len() > MAX_SIGNATURES {
+        return Err(VerifyError::new(format!(
+            "{tag} has {} layers: more than the {MAX_SIGNATURES} boltseal reads",
+            m.layers.len()
+        )));
+    }
+    let mut layers = Vec::with_capacity(m.layers.len());
+    for d in &m.layers {
+        let blob = if d.size > MAX_PAYLOAD_BYTES {
+            // Kept as an empty layer so the reason shows up, without reading it.
+            Vec::new()
+        } else {
+            store
+                .get_blob(d)
+                .await?
+                .read_to_vec(MAX_PAYLOAD_BYTES)
+                .await?
+        };
+        let media = if d.size > MAX_PAYLOAD_BYTES {
+            format!(
+                "{} (larger than {MAX_PAYLOAD_BYTES} bytes, not read)",
+                d.media_type
+            )
+        } else {
+            d.media_type.clone()
+        };
+        layers.push(SignatureLayer::new(media, blob, d.annotations.clone()));
+    }
+    Ok(layers)
+}
+
+/// Bundle referrers of `digest`: (referrer digest, bundle) pairs, bounded.
+async fn fetch_bundles<S: Store>(
+    store: &S,
+    digest: &Digest,
+) -> Result<(Vec<(Digest, Bundle)>, Vec<String>), VerifyError> {
+    let mut bundles = Vec::new();
+    let mut rejected = Vec::new();
+    let referrers = store.referrers(digest, None).await?;
+    for r in referrers.iter().take(MAX_SIGNATURES) {
+        let raw = store.get_manifest(&ManifestRef::Digest(r.digest)).await?;
+        let Manifest::Image(m) = raw.parse()? else {
+            continue;
+        };
+        let bundle_layers: Vec<&Descriptor> = m
+            .layers
+            .iter()
+            .filter(|l| {
+                l.media_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            })
+            .collect();
+        let [layer] = bundle_layers.as_slice() else {
+            continue;
+        };
+        if m.layers.len() != 1 {
+            continue;
+        }
+        if layer.size > MAX_BUNDLE_BYTES {
+            rejected.push(format!(
+                "referrer {}: bundle larger than {MAX_BUNDLE_BYTES} bytes",
+                r.digest
+            ));
+            continue;
+        }
+        let bytes = store
+            .get_blob(layer)
+            .await?
+            .read_to_vec(MAX_BUNDLE_BYTES)
+            .await?;
+        match Bundle::parse(&bytes) {
+            Ok(b) => bundles.push((r.digest, b)),
+            Err(e) => rejected.push(format!("referrer {}: {e}", r.digest)),
+        }
+    }
+    if referrers.len() > MAX_SIGNATURES {
+        rejected.push(format!(
+            "more than {MAX_SIGNATURES} referrers; the rest were not read"
+        ));
+    }
+    Ok((bundles, rejected))
+}
+
+/// Checks the key hint of a bundle against the policy's keys (a bundle for another key is
+/// reported as such rather than as a bad signature), and refuses bundles for policies they
+/// cannot satisfy: a bundle statement names no `docker-reference`, so an identity check cannot
+/// pass, and a required Rekor key is checked on legacy signatures only.
+fn check_hint(bundle: &Bundle, policy: &KeyPolicy) -> Result<(), String> {
+    if policy.identity != IdentityCheck::Ignore {
+        return Err("bundle signatures carry no signed identity to check".to_owned());
+    }
+    if policy.rekor_key.is_some() {
+        return Err("a Rekor key is required, which applies to legacy signatures only".to_owned());
+    }
+    match &bundle.verification_material.content {
+        VerificationContent::PublicKey { hint } if !hint.is_empty() => {
+            if policy.keys.iter().any(|k| k.hint() == *hint) {
+                Ok(())
+            } else {
+                Err(format!("signed by another key (hint {hint})"))
+            }
+        }
+        VerificationContent::PublicKey { .. } => Ok(()),
+        _ => Err("signed with a certificate (keyless); verify with an identity".to_owned()),
+    }
+}
+
+/// Verifies the signatures of the image `reference` names in `store` with a key policy: legacy
+/// `.sig` layers and Sigstore bundle referrers (DSSE statements of type
+/// `https://sigstore.dev/cosign/sign/v1`). The tag is resolved once.
+///
+/// # Errors
+/// [`VerifyError`] when nothing verifies, with every layer's reason.
+pub async fn verify_image<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    policy: &KeyPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    let image = store.resolve(reference).await?;
+    let digest = image.digest;
+    let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
+    let layers = fetch_layers(store, &tag).await?;
+    let mut out = match verify_signature_layers(&digest, &layers, policy) {
+        Ok(v) => v,
+        Err(_) if layers.len() <= MAX_SIGNATURES => {
+            // Collect the reasons again without failing yet: bundles may still verify.
+            let mut out = VerifiedImage {
+                digest,
+                verified: Vec::new(),
+                rejected: Vec::new(),
+            };
+            for (i, layer) in layers.iter().enumerate() {
+                if let Err(reason) = verify_simple_signing_layer(&digest, layer, policy) {
+                    out.rejected.push(format!("signature {i}: {reason}"));
+                }
+            }
+            out
+        }
+        Err(e) => return Err(e),
+    };
+    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
+    out.rejected.extend(rejected);
+    for (at, bundle) in bundles {
+        let result = (|| {
+            check_hint(&bundle, policy)?;
+            let Content::DsseEnvelope(env) = &bundle.content else {
+                return Err("message-signature bundle: not an image signature".to_owned());
+            };
+            let (statement, json, key) = verify_envelope(&digest, env, policy)?;
+            if statement.predicate_type != predicate::COSIGN_SIGN_V1 {
+                return Err(format!(
+                    "an attestation ({}), not a signature",
+                    statement.predicate_type
+                ));
+            }
+            Ok(VerifiedSignature {
+                layout: Layout::Bundle,
+                payload: json,
+                key,
+            })
+        })();
+        match result {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("bundle {at}: {reason}")),
+        }
+    }
+    finish(out, "signatures")
+}
+
+/// Verifies the attestations of the image `reference` names: legacy `.att` layers and bundle
+/// referrers, keeping statements of `predicate_type` (`None`: any).
+///
+/// # Errors
+/// [`VerifyError`] when nothing verifies or nothing has the predicate type.
+pub async fn verify_image_attestations<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    policy: &KeyPolicy,
+    predicate_type: Option<&str>,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    let image = store.resolve(reference).await?;
+    let digest = image.digest;
+    let tag = format!("{}.att", boltseal_oci::referrers_tag(&digest));
+    let layers = fetch_layers(store, &tag).await?;
+    let mut out = VerifiedImage {
+        digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    if !layers.is_empty() {
+        match verify_attestation_layers(&digest, &layers, policy, None) {
+            Ok(v) => {
+                out.verified = v.verified;
+                out.rejected = v.rejected;
+            }
+            Err(e) => out.rejected.push(e.reason().to_owned()),
+        }
+    }
+    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
+    out.rejected.extend(rejected);
+    for (at, bundle) in bundles {
+        let result = (|| {
+            check_hint(&bundle, policy)?;
+            let Content::DsseEnvelope(env) = &bundle.content else {
+                return Err("message-signature bundle: not an attestation".to_owned());
+            };
+            let (statement, json, key) = verify_envelope(&digest, env, policy)?;
+            if statement.predicate_type == predicate::COSIGN_SIGN_V1 {
+                return Err("a signature, not an attestation".to_owned());
+            }
+            Ok(VerifiedAttestation {
+                layout: Layout::Bundle,
+                statement,
+                statement_json: json,
+                key,
+            })
+        })();
+        match result {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("bundle {at}: {reason}")),
+        }
+    }
+    filter_type(&mut out, predicate_type);
+    finish(out, "attestations")
+}

@@ -2,6 +2,8 @@
 //!
 //! - [`image`]: signatures and attestations of container images in a store, in both layouts
 //!   (legacy `.sig`/`.att` tags and Sigstore bundle referrers), against public keys.
+//! - [`verifier`]: the [`ImageVerifier`](verifier::ImageVerifier) policy evaluation calls: N-of-M
+//!   attestors, resolved digest, verified payloads, and a TTL cache.
 //! - [`bundle`]: Sigstore bundle verification (v0.1–v0.3): key-based and keyless (certificate
 //!   chain to a Fulcio CA, SCTs, identity), transparency-log entries (SET, inclusion proof,
 //!   checkpoint) and RFC 3161 timestamps, against a [`trust`] root. Pure Rust, offline.
@@ -11,3 +13,4 @@
 pub mod bundle;
 pub mod image;
 pub mod trust;
+pub mod verifier;

@@ -15,6 +15,7 @@ use boltseal::keys::{KeyFormat, PrivateKey, PublicKey};
 use boltseal::oci::{ImageBuilder, Manifest, ManifestRef, RegistryOptions, RegistryStore, Store};
 use boltseal::reference::{Reference, media_type};
 use boltseal::sign::{ANNOTATION_SIGNATURE, SignOptions, sign_image, signature_tag};
+use boltseal::verify::image::{KeyPolicy, verify_image};
 use sigstore::cosign::Constraint;
 use sigstore::cosign::constraint::{AnnotationMarker, PrivateKeySigner};
 use sigstore::cosign::verification_constraint::{
@@ -180,6 +181,19 @@ async fn sigstore_rs_signs_with_boltseal_keys_and_boltseal_reads_it() {
         let parsed = SimpleSigning::parse(&payload).unwrap();
         assert_eq!(parsed.manifest_digest, resolved.digest);
         assert_eq!(parsed.annotation("by"), Some("sigstore-rs"));
+
+        // And boltseal-verify accepts it, with the annotation, and refuses other keys.
+        let policy = KeyPolicy::new(key.public_key()).annotation("by", "sigstore-rs");
+        let verified = verify_image(&store, &ManifestRef::Tag("v1".into()), &policy)
+            .await
+            .unwrap();
+        assert_eq!(verified.verified.len(), 1);
+        let other = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
+        assert!(
+            verify_image(&store, &ManifestRef::Tag("v1".into()), &other)
+                .await
+                .is_err()
+        );
     }
 }
 

@@ -1,0 +1,228 @@
+//! [`ImageVerifier`]: what policy evaluation calls to verify an image against a set of
+//! attestors, with N-of-M semantics and a verification cache.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use boltseal_keys::PublicKey;
+use boltseal_oci::{ManifestRef, RegistryOptions, RegistryStore, Store};
+use boltseal_reference::{Digest, Reference};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::image::{KeyPolicy, VerifyError, verify_image};
+
+/// Something that can vouch for an image.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attestor {
+    /// A public key: a signature by it (legacy or bundle) counts.
+    Key(PublicKey),
+}
+
+/// Attestors and how many of them must vouch (`None`: all of them, Kyverno's default).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttestorSet {
+    /// The attestors.
+    pub attestors: Vec<Attestor>,
+    /// How many must verify; `None` means all.
+    pub count: Option<usize>,
+    /// Annotations every counted signature must carry.
+    pub annotations: Vec<(String, String)>,
+}
+
+impl AttestorSet {
+    /// All of `attestors` must verify.
+    #[must_use]
+    pub fn all(attestors: Vec<Attestor>) -> Self {
+        AttestorSet {
+            attestors,
+            count: None,
+            annotations: Vec::new(),
+        }
+    }
+
+    /// At least `count` of `attestors` must verify.
+    #[must_use]
+    pub fn at_least(count: usize, attestors: Vec<Attestor>) -> Self {
+        AttestorSet {
+            attestors,
+            count: Some(count),
+            annotations: Vec::new(),
+        }
+    }
+
+    /// Requires an annotation on the signatures.
+    #[must_use]
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn required(&self) -> usize {
+        self.count
+            .unwrap_or(self.attestors.len())
+            .min(self.attestors.len())
+            .max(1)
+    }
+
+    /// A stable key for caching (attestors by key hint, count, annotations).
+    fn fingerprint(&self) -> String {
+        let mut parts: Vec<String> = self
+            .attestors
+            .iter()
+            .map(|a| match a {
+                Attestor::Key(k) => format!("key:{}", k.hint()),
+            })
+            .collect();
+        parts.push(format!("count:{:?}", self.count));
+        let mut ann = self.annotations.clone();
+        ann.sort();
+        for (k, v) in ann {
+            parts.push(format!("a:{k}={v}"));
+        }
+        parts.join("|")
+    }
+}
+
+/// The outcome of a successful verification.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct ImageVerification {
+    /// The digest the reference resolved to.
+    pub digest: Digest,
+    /// Indices (into the attestor set) of the attestors that vouched.
+    pub verified_by: Vec<usize>,
+    /// The verified payloads.
+    pub payloads: Vec<Value>,
+}
+
+/// Verifies images for policy evaluation. Implementations resolve the reference once and
+/// answer for that digest.
+pub trait ImageVerifier: Send + Sync {
+    /// Verifies `image` against `attestors`.
+    fn verify(
+        &self,
+        image: &Reference,
+        attestors: &AttestorSet,
+    ) -> impl Future<Output = Result<ImageVerification, VerifyError>> + Send;
+}
+
+/// Checks `attestors` against the image `reference` names in `store` (N of M).
+///
+/// # Errors
+/// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
+pub async fn verify_with_attestors<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    attestors: &AttestorSet,
+) -> Result<ImageVerification, VerifyError> {
+    if attestors.attestors.is_empty() {
+        return Err(VerifyError::new("no attestors configured"));
+    }
+    let digest = store.resolve(reference).await?.digest;
+    let by_digest = ManifestRef::Digest(digest);
+    let mut verified_by = Vec::new();
+    let mut payloads = Vec::new();
+    let mut reasons = Vec::new();
+    for (i, attestor) in attestors.attestors.iter().enumerate() {
+        let Attestor::Key(key) = attestor;
+        let mut policy = KeyPolicy::new(*key);
+        for (k, v) in &attestors.annotations {
+            policy = policy.annotation(k, v);
+        }
+        match verify_image(store, &by_digest, &policy).await {
+            Ok(v) => {
+                verified_by.push(i);
+                payloads.extend(v.verified.into_iter().map(|s| s.payload));
+            }
+            Err(e) => reasons.push(format!("attestor {i}: {}", e.reason())),
+        }
+    }
+    let required = attestors.required();
+    if verified_by.len() < required {
+        return Err(VerifyError::new(format!(
+            "{} of {} required attestors verified {digest}: {}",
+            verified_by.len(),
+            required,
+            reasons.join("; ")
+        )));
+    }
+    Ok(ImageVerification {
+        digest,
+        verified_by,
+        payloads,
+    })
+}
+
+type CacheKey = (Digest, String);
+
+/// An [`ImageVerifier`] over registries, with a cache of successful verifications keyed by
+/// (digest, attestor set) for a time-to-live. Failures are not cached. Safe to share between
+/// concurrent requests.
+#[derive(Clone)]
+pub struct RegistryVerifier {
+    options: RegistryOptions,
+    ttl: Duration,
+    cache: Arc<Mutex<HashMap<CacheKey, (Instant, ImageVerification)>>>,
+}
+
+impl std::fmt::Debug for RegistryVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryVerifier")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RegistryVerifier {
+    /// A verifier whose cache keeps results for `ttl`.
+    #[must_use]
+    pub fn new(options: RegistryOptions, ttl: Duration) -> Self {
+        RegistryVerifier {
+            options,
+            ttl,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// How many results the cache holds (expired ones included until next use).
+    pub async fn cached(&self) -> usize {
+        self.cache.lock().await.len()
+    }
+}
+
+impl ImageVerifier for RegistryVerifier {
+    async fn verify(
+        &self,
+        image: &Reference,
+        attestors: &AttestorSet,
+    ) -> Result<ImageVerification, VerifyError> {
+        let store = RegistryStore::new(image, self.options.clone())?;
+        let reference = match (image.digest(), image.tag()) {
+            (Some(d), _) => ManifestRef::Digest(*d),
+            (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
+            (None, None) => ManifestRef::Tag("latest".to_owned()),
+        };
+        // The tag is resolved on every call (tags move); the cache is per digest.
+        let digest = store.resolve(&reference).await?.digest;
+        let key = (digest, attestors.fingerprint());
+        {
+            let mut cache = self.cache.lock().await;
+            let now = Instant::now();
+            cache.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+            if let Some((_, hit)) = cache.get(&key) {
+                return Ok(hit.clone());
+            }
+        }
+        let result = verify_with_attestors(&store, &ManifestRef::Digest(digest), attestors).await?;
+        self.cache
+            .lock()
+            .await
+            .insert(key, (Instant::now(), result.clone()));
+        Ok(result)
+    }
+}
