@@ -437,3 +437,54 @@ async fn copy_example_copies_indexes_whole_or_one_platform() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn copy_example_uses_docker_credential_helpers() {
+    let registry = support::Registry::start_with_htpasswd(
+        "alice",
+        "$2b$05$6xcwe28UKLKIdSPz.cWQneVu3aCXbgjubdFl7GWS5hUyb76TTqcoe",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let digest = sample(&src, "v1").await;
+    // A credential helper as docker runs them: `docker-credential-<name> get`, host on stdin.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-boltsealtest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread host\nif [ \"$host\" = \"{}\" ]; then echo '{{\"Username\":\"alice\",\"Secret\":\"s3cret\"}}'; else echo 'credentials not found' >&2; exit 1; fi\n",
+            registry.addr
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let docker = dir.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(
+        docker.join("config.json"),
+        br#"{"credsStore":"boltsealtest"}"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(support::example("copy"))
+        .args([
+            "-q",
+            &format!("oci:{}:v1", src.display()),
+            &registry.repo("helper/app:v1"),
+        ])
+        .env("PATH", path)
+        .env("DOCKER_CONFIG", &docker)
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), digest.to_string());
+}
