@@ -14,17 +14,17 @@ fuzz_target!(|data: &[u8]| {
         panic!("a CycloneDX document records its version");
     };
     let opts = WriteOptions::new();
-    let first = boltseal_sbom::cyclonedx::write(&sbom, version, &opts).expect("a read model writes");
+    let first =
+        boltseal_sbom::cyclonedx::write(&sbom, version, &opts).expect("a read model writes");
     let back = boltseal_sbom::cyclonedx::read(&first.bytes).expect("written CycloneDX reads back");
     assert_eq!(back.packages.len(), sbom.packages.len());
     let second = boltseal_sbom::cyclonedx::write(&back, version, &opts).expect("writes again");
-    assert_eq!(first.bytes, second.bytes, "writing is deterministic and stable");
-    let spdx = boltseal_sbom::write(
-        &sbom,
-        Format::Spdx(boltseal_sbom::SpdxVersion::V2_3),
-        &opts,
-    )
-    .expect("converts");
+    assert_eq!(
+        first.bytes, second.bytes,
+        "writing is deterministic and stable"
+    );
+    let spdx = boltseal_sbom::write(&sbom, Format::Spdx(boltseal_sbom::SpdxVersion::V2_3), &opts)
+        .expect("converts");
     let converted = boltseal_sbom::spdx::read(&spdx.bytes).expect("converted output reads");
     assert_eq!(converted.packages.len(), sbom.packages.len());
 });

@@ -16,7 +16,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(back.packages.len(), sbom.packages.len());
     assert_eq!(back.files.len(), sbom.files.len());
     let second = boltseal_sbom::spdx::write(&back, &opts).expect("writes again");
-    assert_eq!(first.bytes, second.bytes, "writing is deterministic and stable");
+    assert_eq!(
+        first.bytes, second.bytes,
+        "writing is deterministic and stable"
+    );
     // Conversion never panics and never loses a package.
     let cdx = boltseal_sbom::write(
         &sbom,
@@ -25,5 +28,8 @@ fuzz_target!(|data: &[u8]| {
     )
     .expect("converts");
     let converted = boltseal_sbom::cyclonedx::read(&cdx.bytes).expect("converted output reads");
-    assert_eq!(converted.packages.len(), sbom.packages.len() + sbom.files.len());
+    assert_eq!(
+        converted.packages.len(),
+        sbom.packages.len() + sbom.files.len()
+    );
 });

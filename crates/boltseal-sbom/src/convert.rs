@@ -442,13 +442,14 @@ fn to_spdx_shape(sbom: &mut Sbom, report: &mut Report) {
     }
     debug_assert!(sbom.relationships.len() <= before);
     // Packages that CONTAIN files keep filesAnalyzed as given; others say false.
+    let file_ids: HashSet<&str> = sbom.files.iter().map(|f| f.id.as_str()).collect();
     let containers: HashSet<String> = sbom
         .relationships
         .iter()
-        .filter(|r| r.kind == RelationshipType::CONTAINS)
-        .filter(|r| sbom.files.iter().any(|f| f.id == r.to))
+        .filter(|r| r.kind == RelationshipType::CONTAINS && file_ids.contains(r.to.as_str()))
         .map(|r| r.from.clone())
         .collect();
+    drop(file_ids);
     for p in &mut sbom.packages {
         if containers.contains(&p.id) && p.files_analyzed == Some(false) {
             p.files_analyzed = Some(true);

@@ -866,6 +866,7 @@ impl<'a> Writer<'a> {
         let mut order: Vec<&'a str> = Vec::new();
         type Entry<'x> = (Vec<&'x str>, Option<&'x Map<String, Value>>);
         let mut deps: HashMap<&'a str, Entry<'a>> = HashMap::new();
+        let mut edges: HashSet<(&'a str, &'a str)> = HashSet::new();
         for (i, r) in sbom.relationships.iter().enumerate() {
             let (from, to) = if r.kind == RelationshipType::DEPENDS_ON {
                 (r.from.as_str(), r.to.as_str())
@@ -879,7 +880,7 @@ impl<'a> Writer<'a> {
                 order.push(from);
                 (Vec::new(), None)
             });
-            if to != "NONE" && to != "NOASSERTION" && !entry.0.contains(&to) {
+            if to != "NONE" && to != "NOASSERTION" && edges.insert((from, to)) {
                 entry.0.push(to);
             }
             if entry.1.is_none() {
