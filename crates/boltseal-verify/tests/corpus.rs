@@ -134,3 +134,51 @@ fn private_sigstore_fixtures() {
         .verify_json(&bundle, &Artifact::Bytes(&artifact), &policy)
         .unwrap();
 }
+
+/// cosign's legacy keyless signature layout (containers/image fixtures): the Rekor SET
+/// annotation and the Fulcio certificate, against the embedded public-good root.
+#[test]
+fn legacy_keyless_annotations() {
+    use boltseal_envelope::bundle::RekorBundle;
+    use boltseal_verify::bundle::{VerifiedSigner, verify_certificate, verify_rekor_bundle};
+    let Some(corpus) = shared_corpus() else {
+        return;
+    };
+    let dir = corpus.join("sigstore/containers-image/signature/fixtures");
+    let trust = TrustedRoot::public_good();
+    let set = RekorBundle::parse(&std::fs::read(dir.join("rekor-set")).unwrap()).unwrap();
+    let integrated = verify_rekor_bundle(&set, &trust).unwrap();
+    let cert = std::fs::read(dir.join("fulcio-cert")).unwrap();
+    let policy = Policy::identity(Identity::exact(
+        "mitr@redhat.com",
+        "https://github.com/login/oauth",
+    ));
+    let (signer, key) = verify_certificate(&cert, &policy, &[integrated], &trust).unwrap();
+    assert!(
+        matches!(signer, VerifiedSigner::Certificate { ref issuer, .. } if issuer.as_deref() == Some("https://github.com/login/oauth"))
+    );
+    // The signature annotation verifies over the payload with the certificate's key.
+    let payload = std::fs::read(dir.join("rekor-payload")).unwrap();
+    let signature = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        std::fs::read_to_string(dir.join("rekor-sig"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    key.verify_signature(&payload, &signature).unwrap();
+    assert!(key.verify_signature(b"other payload", &signature).is_err());
+
+    // Another identity, no time, a time outside the certificate, a tampered SET: refused.
+    let other = Policy::identity(Identity::exact(
+        "someone@example.com",
+        "https://github.com/login/oauth",
+    ));
+    assert!(verify_certificate(&cert, &other, &[integrated], &trust).is_err());
+    assert!(verify_certificate(&cert, &policy, &[], &trust).is_err());
+    assert!(verify_certificate(&cert, &policy, &[integrated + 3600], &trust).is_err());
+    let mut tampered = set.clone();
+    tampered.payload.integrated_time += 1;
+    assert!(verify_rekor_bundle(&tampered, &trust).is_err());
+    assert!(verify_rekor_bundle(&set, &TrustedRoot::empty()).is_err());
+}

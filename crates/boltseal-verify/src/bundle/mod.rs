@@ -56,6 +56,8 @@
 pub(crate) mod asn1;
 mod body;
 pub mod checkpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod merkle;
 mod sct;
 mod timestamp;
@@ -525,43 +527,7 @@ impl<'t> Verifier<'t> {
                     .chain(&timestamps)
                     .copied()
                     .collect();
-                if times.is_empty() {
-                    return fail(
-                        "no verified time (neither a signed entry timestamp nor an RFC 3161 timestamp)",
-                    );
-                }
-                let mut issuer_cert = None;
-                for &at in &times {
-                    issuer_cert = Some(verify_leaf_at(leaf, self.trust, at)?);
-                }
-                if policy.require_sct {
-                    let issuer_cert = issuer_cert.ok_or_else(|| VerifyError::new("no issuer"))?;
-                    sct::verify_embedded(leaf, &issuer_cert, self.trust)
-                        .map_err(VerifyError::new)?;
-                }
-                let names = leaf
-                    .subject_alternative_names()
-                    .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
-                let issuer = leaf
-                    .fulcio_issuer()
-                    .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
-                let matched = identities.iter().any(|identity| {
-                    names.iter().any(|n| identity.subject.matches(n))
-                        && issuer
-                            .as_deref()
-                            .is_some_and(|i| identity.issuer.matches(i))
-                });
-                if !matched {
-                    return fail(format!(
-                        "the certificate's identity {names:?} (issuer {}) does not match the policy",
-                        issuer.as_deref().unwrap_or("none")
-                    ));
-                }
-                VerifiedSigner::Certificate {
-                    certificate: leaf.der().to_vec(),
-                    subject_alternative_names: names,
-                    issuer,
-                }
+                check_certificate(leaf, identities, &times, policy.require_sct, self.trust)?
             }
             (None, Signer::Key(key)) => VerifiedSigner::Key { hint: key.hint() },
             _ => return fail("signer and policy disagree"),
@@ -639,6 +605,122 @@ fn verify_message(
         return fail("the signature does not verify over the artifact");
     }
     Ok(sha256)
+}
+
+/// The keyless checks on a leaf certificate: at least one verified time; at each, a path to a
+/// Fulcio CA of `trust`; an embedded SCT (when required); an identity of the policy.
+fn check_certificate(
+    leaf: &x509::Certificate,
+    identities: &[Identity],
+    times: &[Nanos],
+    require_sct: bool,
+    trust: &TrustedRoot,
+) -> Result<VerifiedSigner, VerifyError> {
+    if times.is_empty() {
+        return fail(
+            "no verified time (neither a signed entry timestamp nor an RFC 3161 timestamp)",
+        );
+    }
+    let mut issuer_cert = None;
+    for &at in times {
+        issuer_cert = Some(verify_leaf_at(leaf, trust, at)?);
+    }
+    if require_sct {
+        let issuer_cert = issuer_cert.ok_or_else(|| VerifyError::new("no issuer"))?;
+        sct::verify_embedded(leaf, &issuer_cert, trust).map_err(VerifyError::new)?;
+    }
+    let names = leaf
+        .subject_alternative_names()
+        .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
+    let issuer = leaf
+        .fulcio_issuer()
+        .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
+    let matched = identities.iter().any(|identity| {
+        names.iter().any(|n| identity.subject.matches(n))
+            && issuer
+                .as_deref()
+                .is_some_and(|i| identity.issuer.matches(i))
+    });
+    if !matched {
+        return fail(format!(
+            "the certificate's identity {names:?} (issuer {}) does not match the policy",
+            issuer.as_deref().unwrap_or("none")
+        ));
+    }
+    Ok(VerifiedSigner::Certificate {
+        certificate: leaf.der().to_vec(),
+        subject_alternative_names: names,
+        issuer,
+    })
+}
+
+/// Verifies a Fulcio certificate outside a bundle (cosign's legacy keyless image signatures:
+/// the `dev.sigstore.cosign/certificate` annotation, PEM or DER) for one of `policy`'s
+/// identities, at the given verified signing times (Unix seconds, e.g. from
+/// [`verify_rekor_bundle`] or an RFC 3161 timestamp): at each time the certificate chains to a
+/// Fulcio CA of `trust`; it carries an SCT from a trusted CT log unless the policy waives it;
+/// its identity matches. Returns the signer and the certificate's public key, which the caller
+/// then verifies the signature with.
+///
+/// A `dev.sigstore.cosign/chain` annotation adds nothing: paths are built from the trusted
+/// root's CA chains only.
+///
+/// # Errors
+/// [`VerifyError`] when the certificate does not parse, a key policy is given, no time is given,
+/// or a check fails.
+pub fn verify_certificate(
+    certificate: &[u8],
+    policy: &Policy,
+    signing_times: &[i64],
+    trust: &TrustedRoot,
+) -> Result<(VerifiedSigner, PublicKey), VerifyError> {
+    let Signer::Identity(identities) = &policy.signer else {
+        return fail("a certificate is verified against identities, not a key");
+    };
+    let der = crate::trust::pem::decode_first(certificate, "CERTIFICATE")
+        .unwrap_or_else(|| certificate.to_vec());
+    let leaf = x509::Certificate::parse(&der)
+        .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
+    let key = leaf
+        .public_key()
+        .ok_or_else(|| VerifyError::new("the certificate's public key is not supported"))?;
+    let times: Vec<Nanos> = signing_times.iter().map(|&t| time::from_unix(t)).collect();
+    let signer = check_certificate(&leaf, identities, &times, policy.require_sct, trust)?;
+    Ok((signer, key))
+}
+
+/// Verifies cosign's `dev.sigstore.cosign/bundle` annotation (the Rekor SET) against the logs
+/// of `trust` and returns the integrated time it vouches for (Unix seconds). The caller still
+/// checks that the entry body records its signature, key or certificate and payload.
+///
+/// # Errors
+/// [`VerifyError`] when no trusted log has the annotation's log id, the SET does not verify, or
+/// the integrated time is outside the log key's validity.
+pub fn verify_rekor_bundle(
+    annotation: &boltseal_envelope::bundle::RekorBundle,
+    trust: &TrustedRoot,
+) -> Result<i64, VerifyError> {
+    let log_id = annotation
+        .payload
+        .log_id_bytes()
+        .map_err(|e| VerifyError::new(e.to_string()))?;
+    let mut found = false;
+    for log in trust.tlogs_by_id(&log_id) {
+        found = true;
+        let Some(key) = log.key() else { continue };
+        if key.verify(
+            &annotation.payload.canonical_bytes(),
+            &annotation.signed_entry_timestamp,
+        ) && log.validity().contains(annotation.payload.integrated_time)
+        {
+            return Ok(annotation.payload.integrated_time);
+        }
+    }
+    if found {
+        fail("the Rekor SET does not verify with the log's key at its integrated time")
+    } else {
+        fail("the Rekor bundle is from a log the trusted root does not list")
+    }
 }
 
 /// The leaf chains to some certificate authority of `trust` at `at`; returns the leaf's issuer.

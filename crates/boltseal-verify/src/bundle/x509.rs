@@ -154,6 +154,10 @@ impl Certificate {
         PublicKey::from_spki_der(&self.spki_der).ok()
     }
 
+    pub(crate) fn not_before_nanos(&self) -> Nanos {
+        self.not_before
+    }
+
     pub(crate) fn valid_at(&self, at: Nanos) -> bool {
         self.not_before <= at && at <= self.not_after
     }

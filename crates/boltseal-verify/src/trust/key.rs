@@ -171,12 +171,13 @@ impl RsaKey {
     }
 }
 
-/// A public key that verifies signatures: ECDSA P-256 or P-384, or Ed25519.
+/// A public key that verifies signatures: ECDSA P-256 or P-384, Ed25519, or RSA (PKCS #1
+/// v1.5, 2048 to 8192 bits).
 ///
 /// These are the key types of Sigstore's public-good and private deployments (Fulcio and
-/// cosign keys, Rekor v1 and v2 logs, CT logs, timestamp authorities). RSA keys are refused
-/// with [`KeyError::Unsupported`]; a trust root that lists one keeps the entry but can never
-/// verify with it.
+/// cosign keys, Rekor v1 and v2 logs, CT logs, timestamp authorities, private CAs). Other
+/// algorithms are refused with [`KeyError::Unsupported`]; a trust root that lists one keeps the
+/// entry but can never verify with it.
 ///
 /// ```
 /// use boltseal_verify::trust::{KeyAlgorithm, PublicKey};
@@ -226,7 +227,7 @@ pub enum KeyError {
         /// What the decoder said.
         reason: String,
     },
-    /// A well-formed key of an algorithm boltseal does not verify with (RSA, other curves).
+    /// A well-formed key of an algorithm boltseal does not verify with (other curves, DSA, …).
     #[error("unsupported public key algorithm {algorithm}")]
     Unsupported {
         /// The algorithm (OID, with the curve OID for EC keys).
@@ -332,6 +333,26 @@ impl PublicKey {
     #[must_use]
     pub fn hint(&self) -> String {
         base64::engine::general_purpose::STANDARD.encode(self.key_id())
+    }
+
+    /// Verifies `signature` over `message`: ECDSA (ASN.1 DER) over SHA-256 for P-256 and
+    /// SHA-384 for P-384, Ed25519 over the message itself, RSA PKCS #1 v1.5 over SHA-256 —
+    /// what cosign signs payloads with.
+    ///
+    /// # Errors
+    /// [`crate::bundle::VerifyError`] when the signature is malformed or does not verify.
+    pub fn verify_signature(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), crate::bundle::VerifyError> {
+        if self.verify(message, signature) {
+            Ok(())
+        } else {
+            Err(crate::bundle::VerifyError::new(
+                "the signature does not verify with the key",
+            ))
+        }
     }
 
     /// The hash a message signature by this key is computed over (SHA-256 for P-256 and

@@ -14,8 +14,9 @@
 //! does); certificate and timestamp authorities without `validFor` are valid at any time.
 //! Windows are closed intervals: an instant equal to `end` is inside.
 //!
-//! Keys of algorithms boltseal does not verify with (RSA CT logs of old deployments) are kept as
-//! entries without a key: they match nothing, and nothing verifies against them.
+//! Log keys are DER SubjectPublicKeyInfo, or PKCS #1 `RSAPublicKey` when `keyDetails` says
+//! `PKCS1_RSA_*`. Keys of algorithms boltseal does not verify with are kept as entries without a
+//! key: they match nothing, and nothing verifies against them.
 //!
 //! ```
 //! use boltseal_verify::trust::TrustedRoot;
