@@ -212,3 +212,77 @@ fn usage_errors_and_unsupported_commands() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Fresh bundles from the shared private-Sigstore generator (a throwaway CA, CT log and Rekor
+/// key per run), when python3 with `cryptography` and `rfc8785` is available.
+#[test]
+fn fresh_private_sigstore_bundles() {
+    let Some(corpus) = support::shared_corpus() else {
+        return;
+    };
+    let tool = corpus.join("../tools/private-sigstore.py");
+    let usable = tool.exists()
+        && Command::new("python3")
+            .args(["-c", "import cryptography, rfc8785"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !usable {
+        eprintln!("SKIPPED: python3 with cryptography and rfc8785 is not available");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let artifact = dir.path().join("artifact.bin");
+    std::fs::write(&artifact, b"fresh bytes to sign\n").unwrap();
+    let out = dir.path().join("instance");
+    let generated = Command::new("python3")
+        .arg(&tool)
+        .arg(&out)
+        .arg(&artifact)
+        .args([
+            "--identity",
+            "ci@example.org",
+            "--issuer",
+            "https://ci.example",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let verify = |identity: &str, root: &str, file: &Path| {
+        Command::new(support::example("conformance"))
+            .args(["verify-bundle", "--bundle"])
+            .arg(out.join("artifact.bin.sigstore.json"))
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", "https://ci.example"])
+            .arg("--trusted-root")
+            .arg(out.join(root))
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    for root in ["trusted_root.json", "trust_config.json"] {
+        let ok = verify("ci@example.org", root, &artifact);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    }
+    assert_eq!(
+        verify("other@example.org", "trusted_root.json", &artifact)
+            .status
+            .code(),
+        Some(1)
+    );
+    let other = dir.path().join("other.bin");
+    std::fs::write(&other, b"other bytes\n").unwrap();
+    assert_eq!(
+        verify("ci@example.org", "trusted_root.json", &other)
+            .status
+            .code(),
+        Some(1)
+    );
+}
