@@ -559,11 +559,20 @@ pub fn write(
     let downgraded = source_version.is_some_and(|v| v > version);
     if downgraded {
         // Kept fields may hold structures of the newer version: drop what the older schema
-        // rejects, below the level of components, services and dependencies.
+        // rejects, below the level of components, services and dependencies; then write the
+        // pruned document again so that its field order is the writer's usual one.
         let mut value = serde_json::to_value(&bom).unwrap_or(Value::Null);
         prune_invalid(&mut value, &mut report);
+        let pruned = serde_json::from_value::<WBom>(value)
+            .map_err(|source| Error::Json {
+                format: "CycloneDX JSON",
+                source,
+            })
+            .and_then(from_wire)?;
+        let again = write(&pruned, version, opts)?;
+        report.extend(again.report);
         return Ok(Written {
-            bytes: to_bytes(&value, opts.is_pretty(), hint),
+            bytes: again.bytes,
             report,
         });
     }

@@ -570,6 +570,10 @@ impl FromStr for Purl {
                 let mut segments = Vec::new();
                 for seg in s.split('/') {
                     let seg = decode(seg, input)?;
+                    if seg.contains('/') {
+                        // An encoded `/` cannot be told from a separator once decoded.
+                        return Err(PurlError::InvalidEncoding { input: err_input() });
+                    }
                     if !seg.is_empty() && seg != "." && seg != ".." {
                         segments.push(seg);
                     }

@@ -16,11 +16,11 @@ use crate::model::{
     Format, FormatFamily, HashAlgorithm, License, LicenseKind, LicenseValue, Package, Purpose,
     Relationship, RelationshipType, Sbom, SpdxVersion,
 };
-use crate::wire::{Displayed, extras_for, out_struct, wire_struct};
+use crate::wire::{Displayed, Key, extras_for, out_struct, wire_struct};
 
 const FAMILY: FormatFamily = FormatFamily::Spdx;
 
-wire_struct!(WDocument {
+wire_struct!(WDocument<'de> {
     spdx_version: String = "spdxVersion",
     data_license: String = "dataLicense",
     spdxid: String = "SPDXID",
@@ -28,9 +28,9 @@ wire_struct!(WDocument {
     namespace: String = "documentNamespace",
     creation_info: WCreationInfo = "creationInfo",
     document_describes: Vec<String> = "documentDescribes",
-    packages: Vec<WPackage> = "packages",
-    files: Vec<WFile> = "files",
-    relationships: Vec<WRelationship> = "relationships",
+    packages: Vec<WPackage<'de>> = "packages",
+    files: Vec<WFile<'de>> = "files",
+    relationships: Vec<WRelationship<'de>> = "relationships",
     extracted: Vec<WExtracted> = "hasExtractedLicensingInfos",
 });
 
@@ -40,11 +40,11 @@ wire_struct!(WCreationInfo {
     license_list_version: String = "licenseListVersion",
 });
 
-wire_struct!(WPackage {
+wire_struct!(WPackage<'de> {
     spdxid: String = "SPDXID",
     name: String = "name",
     version: String = "versionInfo",
-    purpose: String = "primaryPackagePurpose",
+    purpose: Key<'de> = "primaryPackagePurpose",
     supplier: String = "supplier",
     originator: String = "originator",
     download_location: String = "downloadLocation",
@@ -54,35 +54,35 @@ wire_struct!(WPackage {
     license_declared: String = "licenseDeclared",
     copyright: String = "copyrightText",
     description: String = "description",
-    checksums: Vec<WChecksum> = "checksums",
-    external_refs: Vec<WExternalRef> = "externalRefs",
+    checksums: Vec<WChecksum<'de>> = "checksums",
+    external_refs: Vec<WExternalRef<'de>> = "externalRefs",
 });
 
-wire_struct!(WChecksum {
-    algorithm: String = "algorithm",
+wire_struct!(WChecksum<'de> {
+    algorithm: Key<'de> = "algorithm",
     value: String = "checksumValue",
 });
 
-wire_struct!(WExternalRef {
-    category: String = "referenceCategory",
-    kind: String = "referenceType",
+wire_struct!(WExternalRef<'de> {
+    category: Key<'de> = "referenceCategory",
+    kind: Key<'de> = "referenceType",
     locator: String = "referenceLocator",
     comment: String = "comment",
 });
 
-wire_struct!(WFile {
+wire_struct!(WFile<'de> {
     spdxid: String = "SPDXID",
     name: String = "fileName",
-    checksums: Vec<WChecksum> = "checksums",
+    checksums: Vec<WChecksum<'de>> = "checksums",
     license_concluded: String = "licenseConcluded",
     license_info: Vec<String> = "licenseInfoInFiles",
     copyright: String = "copyrightText",
     comment: String = "comment",
 });
 
-wire_struct!(WRelationship {
+wire_struct!(WRelationship<'de> {
     from: String = "spdxElementId",
-    kind: String = "relationshipType",
+    kind: Key<'de> = "relationshipType",
     to: String = "relatedSpdxElement",
     comment: String = "comment",
 });
@@ -118,14 +118,14 @@ fn ext(fields: Map<String, Value>) -> Extensions {
 /// [`Error::UnsupportedVersion`] for versions other than SPDX-2.2 and SPDX-2.3.
 pub fn read(bytes: &[u8]) -> Result<Sbom, Error> {
     let text = crate::decode_text(bytes)?;
-    let doc: WDocument = serde_json::from_slice(&text).map_err(|source| Error::Json {
+    let doc: WDocument<'_> = serde_json::from_slice(&text).map_err(|source| Error::Json {
         format: "SPDX JSON",
         source,
     })?;
     from_wire(doc)
 }
 
-fn from_wire(doc: WDocument) -> Result<Sbom, Error> {
+fn from_wire(doc: WDocument<'_>) -> Result<Sbom, Error> {
     let version = match doc.spdx_version.as_deref() {
         Some("SPDX-2.3") => SpdxVersion::V2_3,
         Some("SPDX-2.2") => SpdxVersion::V2_2,
@@ -187,7 +187,7 @@ fn from_wire(doc: WDocument) -> Result<Sbom, Error> {
     for r in doc.relationships.unwrap_or_default() {
         sbom.relationships.push(Relationship {
             from: r.from.unwrap_or_default(),
-            kind: RelationshipType::new(r.kind.as_deref().unwrap_or_default()),
+            kind: RelationshipType::new(r.kind.as_ref().map_or("", Key::as_str)),
             to: r.to.unwrap_or_default(),
             comment: r.comment,
             extensions: ext(r.extra),
@@ -205,33 +205,33 @@ fn from_wire(doc: WDocument) -> Result<Sbom, Error> {
     Ok(sbom)
 }
 
-fn checksums_from_wire(list: Option<Vec<WChecksum>>) -> Vec<Checksum> {
+fn checksums_from_wire(list: Option<Vec<WChecksum<'_>>>) -> Vec<Checksum> {
     list.unwrap_or_default()
         .into_iter()
         .map(|c| Checksum {
-            algorithm: HashAlgorithm::parse(c.algorithm.as_deref().unwrap_or_default()),
+            algorithm: HashAlgorithm::parse(c.algorithm.as_ref().map_or("", Key::as_str)),
             value: c.value.unwrap_or_default(),
         })
         .collect()
 }
 
-fn package_from_wire(p: WPackage) -> Package {
+fn package_from_wire(p: WPackage<'_>) -> Package {
     let mut purl = None;
     let mut cpes = Vec::new();
     let mut external_refs = Vec::new();
     for r in p.external_refs.unwrap_or_default() {
-        let kind = r.kind.unwrap_or_default();
+        let kind = r.kind.as_ref().map_or("", Key::as_str);
         let locator = r.locator.unwrap_or_default();
         let plain = r.comment.is_none() && r.extra.is_empty();
-        let category = r.category.as_deref();
+        let category = r.category.as_ref().map(Key::as_str);
         if kind == "purl" && purl.is_none() && plain && category == Some("PACKAGE-MANAGER") {
             purl = Some(locator);
         } else if kind == "cpe23Type" && plain && category == Some("SECURITY") {
             cpes.push(locator);
         } else {
             external_refs.push(ExternalRef {
-                category: r.category,
-                kind,
+                category: r.category.map(Key::into_string),
+                kind: kind.to_owned(),
                 locator,
                 comment: r.comment,
                 extensions: ext(r.extra),
@@ -255,7 +255,7 @@ fn package_from_wire(p: WPackage) -> Package {
         id: p.spdxid.unwrap_or_default(),
         name: p.name.unwrap_or_default(),
         version: p.version,
-        purpose: p.purpose.as_deref().map(Purpose::parse),
+        purpose: p.purpose.as_ref().map(|k| Purpose::parse(k.as_str())),
         group: None,
         purl,
         cpes,

@@ -7,7 +7,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::{Map, Value};
 
-/// An object key, borrowed from the input when it has no escapes.
+/// An object key or short string, borrowed from the input when it has no escapes.
+#[derive(Debug)]
 pub(crate) enum Key<'de> {
     Borrowed(&'de str),
     Owned(String),
@@ -52,7 +53,8 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 }
 
 /// Declares a wire struct: every listed field is an `Option`, every other key lands in
-/// `extra`. Serialization writes the known fields in declaration order, then `extra`.
+/// `extra`. Serialization writes the known fields in declaration order, then `extra`. With a
+/// lifetime parameter, fields may borrow from the input (`Key<'de>`).
 macro_rules! wire_struct {
     (
         $(#[$meta:meta])*
@@ -103,6 +105,47 @@ macro_rules! wire_struct {
                     m.serialize_entry(k, v)?;
                 }
                 m.end()
+            }
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        $name:ident<'de> { $( $field:ident : $ty:ty = $key:literal ),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default)]
+        pub(crate) struct $name<'de> {
+            $( pub(crate) $field: Option<$ty>, )*
+            pub(crate) extra: serde_json::Map<String, serde_json::Value>,
+            _input: std::marker::PhantomData<&'de str>,
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name<'de> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V<'de>(std::marker::PhantomData<&'de str>);
+                impl<'de> serde::de::Visitor<'de> for V<'de> {
+                    type Value = $name<'de>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$name<'de>, A::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<$crate::wire::Key<'de>>()? {
+                            match key.as_str() {
+                                $( $key => out.$field = map.next_value()?, )*
+                                _ => {
+                                    let value: serde_json::Value = map.next_value()?;
+                                    out.extra.insert(key.into_string(), value);
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V(std::marker::PhantomData))
             }
         }
     };
