@@ -595,3 +595,41 @@ async fn image_verifier_counts_attestors_and_caches() {
             .is_err()
     );
 }
+
+#[test]
+fn keyless_legacy_signatures_from_the_containers_image_fixtures() {
+    use boltseal::verify::bundle::Identity;
+    use boltseal::verify::image::{KeylessPolicy, Signer, verify_keyless_layers};
+    use boltseal::verify::trust::TrustedRoot;
+    let Some(corpus) = support::shared_corpus() else {
+        return;
+    };
+    let f = corpus.join("sigstore/containers-image/signature/fixtures");
+    let policy = |san: &str| {
+        KeylessPolicy::new(
+            Identity::exact(san, "https://github.com/login/oauth"),
+            TrustedRoot::public_good(),
+        )
+    };
+    let (digest, layers) = dir_image(&f.join("dir-img-cosign-fulcio-rekor-valid"));
+    let digest = digest.unwrap();
+    let ok = verify_keyless_layers(&digest, &layers, &policy("mitr@redhat.com")).unwrap();
+    assert!(matches!(
+        &ok.verified[0].signer,
+        Signer::Certificate { subject_alternative_names, .. } if subject_alternative_names.contains(&"mitr@redhat.com".to_owned())
+    ));
+    let err = verify_keyless_layers(&digest, &layers, &policy("someone@example.com")).unwrap_err();
+    assert!(err.reason().contains("signature 0"), "{err}");
+    // Another image's digest, an empty trust root, a key-signed layer: refused.
+    let other = Digest::sha256_of(b"another manifest");
+    assert!(verify_keyless_layers(&other, &layers, &policy("mitr@redhat.com")).is_err());
+    let empty = KeylessPolicy::new(
+        Identity::exact("mitr@redhat.com", "https://github.com/login/oauth"),
+        TrustedRoot::empty(),
+    );
+    assert!(verify_keyless_layers(&digest, &layers, &empty).is_err());
+    let (d2, key_layers) = dir_image(&f.join("dir-img-cosign-valid"));
+    let err =
+        verify_keyless_layers(&d2.unwrap(), &key_layers, &policy("mitr@redhat.com")).unwrap_err();
+    assert!(err.reason().contains("not a keyless signature"), "{err}");
+}

@@ -178,6 +178,21 @@ pub enum Layout {
     Bundle,
 }
 
+/// Who a verified signature is from.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// One of the policy's public keys.
+    Key(PublicKey),
+    /// A Fulcio certificate whose identity matched (keyless).
+    Certificate {
+        /// The certificate's subject alternative names.
+        subject_alternative_names: Vec<String>,
+        /// The OIDC issuer recorded in it.
+        issuer: Option<String>,
+    },
+}
+
 /// A signature that verified.
 #[non_exhaustive]
 #[derive(Clone, Debug)]
@@ -187,8 +202,8 @@ pub struct VerifiedSignature {
     /// The signed payload as JSON: the simple-signing document (legacy) or the in-toto
     /// statement (bundle).
     pub payload: Value,
-    /// The key that verified it.
-    pub key: PublicKey,
+    /// Who signed it.
+    pub signer: Signer,
 }
 
 /// An attestation that verified.
@@ -346,7 +361,7 @@ fn verify_simple_signing_layer(
     Ok(VerifiedSignature {
         layout: Layout::Legacy,
         payload: json,
-        key: *key,
+        signer: Signer::Key(*key),
     })
 }
 
@@ -667,7 +682,7 @@ pub async fn verify_image<S: Store>(
             Ok(VerifiedSignature {
                 layout: Layout::Bundle,
                 payload: json,
-                key,
+                signer: Signer::Key(key),
             })
         })();
         match result {
@@ -733,4 +748,273 @@ pub async fn verify_image_attestations<S: Store>(
     }
     filter_type(&mut out, predicate_type);
     finish(out, "attestations")
+}
+
+/// What a keyless (Fulcio certificate) verification requires.
+#[non_exhaustive]
+#[derive(Clone, Debug)]
+pub struct KeylessPolicy {
+    /// Accepted identities (certificate SAN and OIDC issuer); any of them counts.
+    pub identities: Vec<crate::bundle::Identity>,
+    /// Annotations that must be present with these values.
+    pub annotations: BTreeMap<String, String>,
+    /// Fulcio CAs, Rekor logs, CT logs and timestamp authorities.
+    pub trust: std::sync::Arc<crate::trust::TrustedRoot>,
+}
+
+impl KeylessPolicy {
+    /// Signatures by `identity`, checked against `trust`.
+    #[must_use]
+    pub fn new(identity: crate::bundle::Identity, trust: crate::trust::TrustedRoot) -> Self {
+        KeylessPolicy {
+            identities: vec![identity],
+            annotations: BTreeMap::new(),
+            trust: std::sync::Arc::new(trust),
+        }
+    }
+
+    /// Requires an annotation.
+    #[must_use]
+    pub fn annotation(mut self, key: &str, value: &str) -> Self {
+        self.annotations.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    fn bundle_policy(&self) -> crate::bundle::Policy {
+        crate::bundle::Policy::any_identity(self.identities.clone())
+    }
+}
+
+/// Legacy annotation carrying the signing certificate (PEM) of keyless signatures.
+pub const ANNOTATION_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+
+fn signer_of(v: crate::bundle::VerifiedSigner) -> Signer {
+    match v {
+        crate::bundle::VerifiedSigner::Certificate {
+            subject_alternative_names,
+            issuer,
+            ..
+        } => Signer::Certificate {
+            subject_alternative_names,
+            issuer,
+        },
+        // A keyless policy never yields a key signer; nothing else is reachable.
+        crate::bundle::VerifiedSigner::Key { .. } => Signer::Certificate {
+            subject_alternative_names: Vec::new(),
+            issuer: None,
+        },
+    }
+}
+
+/// A keyless legacy layer: the Rekor SET gives the signing time, the certificate must chain to
+/// a Fulcio CA at that time with a matching identity, its key must verify the signature, and the
+/// log entry must record this payload, signature and certificate.
+fn verify_keyless_layer(
+    digest: &Digest,
+    layer: &SignatureLayer,
+    policy: &KeylessPolicy,
+) -> Result<VerifiedSignature, String> {
+    if layer.media_type != media_type::COSIGN_SIMPLE_SIGNING {
+        return Err(format!(
+            "media type {} is not a signature",
+            layer.media_type
+        ));
+    }
+    if layer.blob.len() as u64 > MAX_PAYLOAD_BYTES {
+        return Err(format!("payload larger than {MAX_PAYLOAD_BYTES} bytes"));
+    }
+    let sig_b64 = layer
+        .annotations
+        .get(ANNOTATION_SIGNATURE)
+        .ok_or("no signature annotation")?;
+    let signature = b64_decode(sig_b64).ok_or("signature annotation is not base64")?;
+    let certificate = layer
+        .annotations
+        .get(ANNOTATION_CERTIFICATE)
+        .ok_or("no certificate: not a keyless signature")?;
+    let rekor_text = layer
+        .annotations
+        .get(ANNOTATION_REKOR_BUNDLE)
+        .ok_or("no Rekor bundle: a keyless signature needs a logged signing time")?;
+    let rekor =
+        RekorBundle::parse(rekor_text.as_bytes()).map_err(|e| format!("Rekor bundle: {e}"))?;
+    let time = crate::bundle::verify_rekor_bundle(&rekor, &policy.trust)
+        .map_err(|e| e.reason().to_owned())?;
+    let (signer, key) = crate::bundle::verify_certificate(
+        certificate.as_bytes(),
+        &policy.bundle_policy(),
+        &[time],
+        &policy.trust,
+    )
+    .map_err(|e| e.reason().to_owned())?;
+    key.verify_signature(&layer.blob, &signature)
+        .map_err(|_| "signature does not verify with the certificate's key".to_owned())?;
+    // The log entry must be about this payload, signature and certificate.
+    let body = rekor
+        .payload
+        .body_bytes()
+        .map_err(|e| format!("Rekor entry body: {e}"))?;
+    let entry: Value =
+        serde_json::from_slice(&body).map_err(|e| format!("Rekor entry body is not JSON: {e}"))?;
+    let spec = &entry["spec"];
+    if entry["kind"] != "hashedrekord"
+        || spec["data"]["hash"]["algorithm"] != "sha256"
+        || spec["data"]["hash"]["value"] != hex_lower(&sha2::Sha256::digest(&layer.blob))
+    {
+        return Err("Rekor entry is for another payload".to_owned());
+    }
+    if spec["signature"]["content"].as_str().and_then(b64_decode) != Some(signature.clone()) {
+        return Err("Rekor entry is for another signature".to_owned());
+    }
+    let logged = spec["signature"]["publicKey"]["content"]
+        .as_str()
+        .and_then(b64_decode)
+        .map(|pem| pem_der(&pem))
+        .unwrap_or_default();
+    if logged.is_empty() || logged != pem_der(certificate.as_bytes()) {
+        return Err("Rekor entry is for another certificate".to_owned());
+    }
+    let payload = SimpleSigning::parse(&layer.blob).map_err(|e| e.to_string())?;
+    if payload.manifest_digest != *digest {
+        return Err(format!(
+            "payload signs {}, not the image {digest}",
+            payload.manifest_digest
+        ));
+    }
+    for (k, v) in &policy.annotations {
+        if payload.annotation(k) != Some(v.as_str()) {
+            return Err(format!("annotation {k}={v} not signed"));
+        }
+    }
+    let json = serde_json::from_slice(&layer.blob).map_err(|e| e.to_string())?;
+    Ok(VerifiedSignature {
+        layout: Layout::Legacy,
+        payload: json,
+        signer: signer_of(signer),
+    })
+}
+
+/// Verifies keyless legacy signature layers of the image `digest` (sync, no I/O).
+///
+/// # Errors
+/// [`VerifyError`] when no layer verifies, naming each layer's failure.
+pub fn verify_keyless_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeylessPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    if layers.len() > MAX_SIGNATURES {
+        return Err(VerifyError::new(format!(
+            "{} signature layers: more than the {MAX_SIGNATURES} boltseal reads",
+            layers.len()
+        )));
+    }
+    let mut out = VerifiedImage {
+        digest: *digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        match verify_keyless_layer(digest, layer, policy) {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("signature {i}: {reason}")),
+        }
+    }
+    finish(out, "signatures")
+}
+
+/// The DER inside the first PEM block (or the input when it is not PEM).
+fn pem_der(input: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(input);
+    let Some(start) = text.find("-----BEGIN ") else {
+        return input.to_vec();
+    };
+    let rest = &text[start..];
+    let body: String = rest
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END "))
+        .collect();
+    b64_decode(&body).unwrap_or_default()
+}
+
+/// Verifies keyless signatures of the image `reference` names: legacy `.sig` layers with a
+/// certificate and a Rekor bundle, and Sigstore bundle referrers (chain, SCT, identity,
+/// transparency log and timestamps checked by [`crate::bundle::Verifier`]).
+///
+/// # Errors
+/// [`VerifyError`] when nothing verifies, with every layer's reason.
+pub async fn verify_image_keyless<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    policy: &KeylessPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    let digest = store.resolve(reference).await?.digest;
+    let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
+    let layers = fetch_layers(store, &tag).await?;
+    let mut out = VerifiedImage {
+        digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        match verify_keyless_layer(&digest, layer, policy) {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("signature {i}: {reason}")),
+        }
+    }
+    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
+    out.rejected.extend(rejected);
+    let verifier = crate::bundle::Verifier::new(&policy.trust);
+    for (at, bundle) in bundles {
+        let result = (|| {
+            let verified = verifier
+                .verify(
+                    &bundle,
+                    &crate::bundle::Artifact::Digest(digest),
+                    &policy.bundle_policy(),
+                )
+                .map_err(|e| e.reason().to_owned())?;
+            let statement = verified
+                .statement
+                .clone()
+                .ok_or("not an in-toto statement: not an image signature")?;
+            if !statement.matches_digest(&digest) {
+                return Err(format!("statement is not about the image {digest}"));
+            }
+            if statement.predicate_type != predicate::COSIGN_SIGN_V1 {
+                return Err(format!(
+                    "an attestation ({}), not a signature",
+                    statement.predicate_type
+                ));
+            }
+            for (k, v) in &policy.annotations {
+                let found = statement.subject.iter().any(|s| {
+                    s.annotations
+                        .as_ref()
+                        .and_then(|a| a.get(k))
+                        .and_then(Value::as_str)
+                        == Some(v.as_str())
+                });
+                if !found {
+                    return Err(format!("annotation {k}={v} not signed"));
+                }
+            }
+            let payload = verified
+                .dsse_payload
+                .as_ref()
+                .and_then(|(_, p)| serde_json::from_slice(p).ok())
+                .unwrap_or(Value::Null);
+            Ok(VerifiedSignature {
+                layout: Layout::Bundle,
+                payload,
+                signer: signer_of(verified.signer),
+            })
+        })();
+        match result {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("bundle {at}: {reason}")),
+        }
+    }
+    finish(out, "signatures")
 }
