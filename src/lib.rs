@@ -4,7 +4,7 @@
 //!
 //! | module | crate |
 //! | --- | --- |
-//! | [`reference`] | `boltseal-reference` |
+//! | [`reference`](mod@reference) | `boltseal-reference` |
 //! | [`oci`] | `boltseal-oci` |
 //! | [`envelope`] | `boltseal-envelope` |
 //! | [`sbom`] | `boltseal-sbom` |
