@@ -587,6 +587,27 @@ async fn image_verifier_counts_attestors_and_caches() {
     let set = AttestorSet::all(keys(&[&a]));
     let (x, y) = tokio::join!(verifier.verify(&image, &set), verifier.verify(&image, &set));
     assert_eq!(x.unwrap().digest, y.unwrap().digest);
+    // A keyless attestor does not vouch for key signatures; with a key attestor, 1 of 2 passes.
+    let keyless = Attestor::Keyless {
+        identity: boltseal::verify::bundle::Identity::exact(
+            "dev@example.com",
+            "https://issuer.example",
+        ),
+        trust: std::sync::Arc::new(boltseal::verify::trust::TrustedRoot::public_good()),
+    };
+    let err = verifier
+        .verify(&image, &AttestorSet::at_least(1, vec![keyless.clone()]))
+        .await
+        .unwrap_err();
+    assert!(err.reason().contains("not a keyless signature"), "{err}");
+    let mixed = verifier
+        .verify(
+            &image,
+            &AttestorSet::at_least(1, vec![keyless, Attestor::Key(a.public_key())]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mixed.verified_by, vec![1]);
     // No attestors is a refusal, not a pass.
     assert!(
         verifier

@@ -12,19 +12,27 @@ use boltseal_reference::{Digest, Reference};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::image::{KeyPolicy, VerifyError, verify_image};
+use crate::image::{KeyPolicy, KeylessPolicy, VerifyError, verify_image, verify_image_keyless};
 
 /// Something that can vouch for an image.
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Attestor {
     /// A public key: a signature by it (legacy or bundle) counts.
     Key(PublicKey),
+    /// A keyless identity: a signature whose Fulcio certificate matches it, checked against the
+    /// trusted root (certificate chain, SCT, Rekor SET or bundle proofs).
+    Keyless {
+        /// The identity (SAN and OIDC issuer matchers).
+        identity: crate::bundle::Identity,
+        /// The trust material.
+        trust: Arc<crate::trust::TrustedRoot>,
+    },
 }
 
 /// Attestors and how many of them must vouch (`None`: all of them, Kyverno's default).
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct AttestorSet {
     /// The attestors.
     pub attestors: Vec<Attestor>,
@@ -76,6 +84,9 @@ impl AttestorSet {
             .iter()
             .map(|a| match a {
                 Attestor::Key(k) => format!("key:{}", k.hint()),
+                Attestor::Keyless { identity, trust } => {
+                    format!("keyless:{identity:?}@{:p}", Arc::as_ptr(trust))
+                }
             })
             .collect();
         parts.push(format!("count:{:?}", self.count));
@@ -129,12 +140,27 @@ pub async fn verify_with_attestors<S: Store>(
     let mut payloads = Vec::new();
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
-        let Attestor::Key(key) = attestor;
-        let mut policy = KeyPolicy::new(*key);
-        for (k, v) in &attestors.annotations {
-            policy = policy.annotation(k, v);
-        }
-        match verify_image(store, &by_digest, &policy).await {
+        let result = match attestor {
+            Attestor::Key(key) => {
+                let mut policy = KeyPolicy::new(*key);
+                for (k, v) in &attestors.annotations {
+                    policy = policy.annotation(k, v);
+                }
+                verify_image(store, &by_digest, &policy).await
+            }
+            Attestor::Keyless { identity, trust } => {
+                let mut policy = KeylessPolicy {
+                    identities: vec![identity.clone()],
+                    annotations: std::collections::BTreeMap::new(),
+                    trust: Arc::clone(trust),
+                };
+                for (k, v) in &attestors.annotations {
+                    policy = policy.annotation(k, v);
+                }
+                verify_image_keyless(store, &by_digest, &policy).await
+            }
+        };
+        match result {
             Ok(v) => {
                 verified_by.push(i);
                 payloads.extend(v.verified.into_iter().map(|s| s.payload));
