@@ -553,7 +553,7 @@ pub fn write(
         same_or_older_source: source_version.is_none_or(|v| v <= version),
         report: Report::default(),
     };
-    let hint = 512 + sbom.packages.len() * 900;
+    let hint = 4096 + sbom.packages.len() * 1500 + sbom.relationships.len() * 100;
     let bom = w.bom();
     let mut report = w.report;
     let downgraded = source_version.is_some_and(|v| v > version);

@@ -45,8 +45,8 @@ wire_struct!(WPackage<'de> {
     name: String = "name",
     version: String = "versionInfo",
     purpose: Key<'de> = "primaryPackagePurpose",
-    supplier: String = "supplier",
-    originator: String = "originator",
+    supplier: Key<'de> = "supplier",
+    originator: Key<'de> = "originator",
     download_location: String = "downloadLocation",
     homepage: String = "homepage",
     files_analyzed: bool = "filesAnalyzed",
@@ -259,8 +259,8 @@ fn package_from_wire(p: WPackage<'_>) -> Package {
         group: None,
         purl,
         cpes,
-        supplier: p.supplier.as_deref().map(Actor::parse_spdx),
-        originator: p.originator.as_deref().map(Actor::parse_spdx),
+        supplier: p.supplier.as_ref().map(|k| Actor::parse_spdx(k.as_str())),
+        originator: p.originator.as_ref().map(|k| Actor::parse_spdx(k.as_str())),
         licenses,
         checksums: checksums_from_wire(p.checksums),
         download_location: p.download_location,
@@ -307,7 +307,8 @@ pub fn write(sbom: &Sbom, opts: &WriteOptions) -> Result<Written, Error> {
         });
         to_out(sbom, opts, &namespace, &mut report)
     };
-    let hint = 256 + sbom.packages.len() * 700 + sbom.files.len() * 300;
+    let hint =
+        4096 + sbom.packages.len() * 1200 + sbom.files.len() * 600 + sbom.relationships.len() * 160;
     Ok(Written {
         bytes: to_bytes(&doc, opts.is_pretty(), hint),
         report,
