@@ -1,4 +1,4 @@
-//! `sbom-validate FILE...`: validate SPDX 2.2/2.3 and CycloneDX 1.4–1.6 JSON documents.
+//! `sbom-validate FILE...`: validate SPDX 2.2/2.3 and CycloneDX 1.4–1.7 JSON documents.
 //!
 //! For each file, every finding is one line on standard output, `invalid: <element>:
 //! <message>` for a broken rule and `warning: <element>: <message>` for a doubtful one, where

@@ -44,7 +44,7 @@ fn cyclonedx_specification_cases_through_sbom_validate() {
     };
     let base = corpus.join("sbom/cyclonedx-specification/tools/src/test/resources");
     let mut failures = Vec::new();
-    for version in ["1.4", "1.5", "1.6"] {
+    for version in ["1.4", "1.5", "1.6", "1.7"] {
         let (mut valid, mut invalid) = (0, 0);
         let mut files: Vec<PathBuf> = std::fs::read_dir(base.join(version))
             .unwrap()

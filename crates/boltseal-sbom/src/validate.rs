@@ -1,4 +1,6 @@
-//! Validation of SPDX 2.2/2.3 and CycloneDX 1.4–1.6 (1.7 as 1.6) JSON documents.
+//! Validation of SPDX 2.2/2.3 and CycloneDX 1.4–1.7 JSON documents (for 1.7, its additions to
+//! 1.6: citations, external components with version ranges, mixed license choices,
+//! distribution constraints; patent assertions are checked for their JSON type only).
 //!
 //! Two layers, both reported as [`Finding`]s:
 //!
@@ -624,7 +626,7 @@ fn is_cpe23(s: &str) -> bool {
 // ------------------------------------------------------------------------------------------
 // CycloneDX schema rules.
 
-use CycloneDxVersion::{V1_4, V1_5, V1_6};
+use CycloneDxVersion::{V1_4, V1_5, V1_6, V1_7};
 
 struct Cdx {
     c: Cx,
@@ -844,6 +846,7 @@ impl Cdx {
                 self.each(x, true, |s, c| s.c.object_only(c));
             }
             "properties" if self.since(V1_5) => self.properties(x),
+            "citations" if self.since(V1_7) => self.each(x, true, |s, c| s.citation(c)),
             "declarations" | "definitions" if self.since(V1_6) => self.c.object_only(x),
             other => self.c.unknown(other),
         }
@@ -1035,6 +1038,12 @@ impl Cdx {
                 "properties" => s.properties(x),
                 "lifecycles" if v >= V1_5 => s.each(x, false, |s, l| s.lifecycle(l)),
                 "manufacturer" if v >= V1_6 => s.entity(x),
+                "distributionConstraints" if v >= V1_7 => s.props(x, &[], |s, k, x| {
+                    k == "tlp" && {
+                        s.c.enumeration(x, &["CLEAR", "GREEN", "AMBER", "AMBER_AND_STRICT", "RED"]);
+                        true
+                    }
+                }),
                 _ => return false,
             }
             true
@@ -1074,6 +1083,20 @@ impl Cdx {
 
     fn component(&mut self, x: &Value) {
         let v = self.v;
+        if v >= V1_7
+            && let Some(m) = x.as_object()
+            && m.contains_key("versionRange")
+        {
+            if m.contains_key("version") {
+                self.c
+                    .err("a component has either \"version\" or \"versionRange\", not both");
+            }
+            if m.get("isExternal").and_then(Value::as_bool) != Some(true) {
+                self.c.err(
+                    "\"versionRange\" is only allowed on components with \"isExternal\": true",
+                );
+            }
+        }
         self.props(x, &["type", "name"], |s, k, x| {
             match k {
                 "type" => s.versioned_enum(x, COMPONENT_TYPES),
@@ -1127,6 +1150,9 @@ impl Cdx {
                 "authors" if v >= V1_6 => s.each(x, false, |s, a| s.contact(a)),
                 "omniborId" | "swhid" | "tags" if v >= V1_6 => s.c.strings(x, false),
                 "cryptoProperties" if v >= V1_6 => s.c.object_only(x),
+                "isExternal" if v >= V1_7 => s.c.boolean(x),
+                "versionRange" if v >= V1_7 => s.c.min_len(x, 1),
+                "patentAssertions" if v >= V1_7 => s.c.objects(x),
                 _ => return false,
             }
             true
@@ -1357,6 +1383,40 @@ impl Cdx {
 
     fn license_choice(&mut self, x: &Value) {
         let v = self.v;
+        if v >= V1_7 {
+            // Each item is a license or an expression; they may be mixed.
+            self.each(x, false, |s, item| {
+                let is_expression = item
+                    .as_object()
+                    .is_some_and(|m| m.contains_key("expression"));
+                if is_expression {
+                    s.props(item, &["expression"], |s, k, x| {
+                        match k {
+                            "expression" => {
+                                s.c.string(x);
+                            }
+                            "expressionDetails" => s.c.objects(x),
+                            "acknowledgement" => {
+                                s.c.enumeration(x, &["declared", "concluded"]);
+                            }
+                            "bom-ref" => s.ref_type(x),
+                            "licensing" => s.c.object_only(x),
+                            "properties" => s.properties(x),
+                            _ => return false,
+                        }
+                        true
+                    });
+                } else {
+                    s.props(item, &["license"], |s, k, x| {
+                        k == "license" && {
+                            s.license(x);
+                            true
+                        }
+                    });
+                }
+            });
+            return;
+        }
         if v == V1_4 {
             // An array of objects, each with exactly one of `license` and `expression`.
             self.each(x, false, |s, item| {
@@ -1425,6 +1485,37 @@ impl Cdx {
         );
     }
 
+    fn citation(&mut self, x: &Value) {
+        if let Some(m) = x.as_object() {
+            if m.contains_key("pointers") == m.contains_key("expressions") {
+                self.c
+                    .err("a citation has exactly one of \"pointers\" and \"expressions\"");
+            }
+            if !m.contains_key("attributedTo") && !m.contains_key("process") {
+                self.c
+                    .err("a citation names \"attributedTo\" or \"process\" (or both)");
+            }
+        }
+        self.props(x, &["timestamp"], |s, k, x| {
+            match k {
+                "bom-ref" | "attributedTo" | "process" => s.ref_type(x),
+                "pointers" | "expressions" => {
+                    if x.as_array().is_some_and(Vec::is_empty) {
+                        s.c.err("needs at least 1 item(s)");
+                    }
+                    s.c.strings(x, false);
+                }
+                "timestamp" => s.c.date_time(x),
+                "note" => {
+                    s.c.string(x);
+                }
+                "signature" => s.signature(x),
+                _ => return false,
+            }
+            true
+        });
+    }
+
     fn external_reference(&mut self, x: &Value) {
         let v = self.v;
         self.props(x, &["url", "type"], |s, k, x| {
@@ -1443,6 +1534,7 @@ impl Cdx {
                 }
                 "type" => s.versioned_enum(x, EXTREF_TYPES),
                 "hashes" => s.hashes(x),
+                "properties" if v >= V1_7 => s.properties(x),
                 _ => return false,
             }
             true
@@ -1484,6 +1576,7 @@ impl Cdx {
                     s.c.string(x);
                 }
                 "tags" if v >= V1_6 => s.c.strings(x, false),
+                "patentAssertions" if v >= V1_7 => s.c.objects(x),
                 _ => return false,
             }
             true
