@@ -337,6 +337,17 @@ impl Purl {
             input: input.clone(),
             kind: kind.clone(),
         };
+        if kind == "git" && (name.contains("//") || name.starts_with('/') || name.ends_with('/')) {
+            // A git name is a path: no empty segments.
+            name = name
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
+            if name.is_empty() {
+                return Err(PurlError::MissingName { input });
+            }
+        }
         match kind.as_str() {
             "pypi" => name = name.replace('_', "-"),
             "cpan" if name.contains("::") => return Err(invalid_name()),
@@ -514,8 +525,12 @@ impl FromStr for Purl {
         };
         let name = if kind.eq_ignore_ascii_case("git") {
             let mut parts = Vec::new();
-            for seg in name.split('/') {
-                parts.push(decode(seg, input)?);
+            for seg in name.split('/').filter(|s| !s.is_empty()) {
+                let seg = decode(seg, input)?;
+                if seg.contains('/') {
+                    return Err(PurlError::InvalidEncoding { input: err_input() });
+                }
+                parts.push(seg);
             }
             parts.join("/")
         } else {

@@ -16,6 +16,21 @@ fn encoded_slash_in_a_subpath_segment_is_refused() {
     assert_eq!(ok.to_string().parse::<Purl>().unwrap(), ok);
 }
 
+/// sbom_purl: a git name ending in `/` (or with an empty segment) printed a form that parsed
+/// to another name.
+#[test]
+fn git_names_have_no_empty_segments() {
+    let p: Purl = "pkg:git/host/a//b/@v1".parse().unwrap();
+    assert_eq!(p.name(), "a/b");
+    assert_eq!(p.to_string().parse::<Purl>().unwrap(), p);
+    assert!("pkg:git/host/a%2Fb".parse::<Purl>().is_err());
+    let built = Purl::builder("git", "a/b/")
+        .namespace("host")
+        .build()
+        .unwrap();
+    assert_eq!(built.name(), "a/b");
+}
+
 /// sbom_cyclonedx: a CycloneDX 1.7 document written as 1.6 went through the pruning path and
 /// came out with sorted keys, so writing the read-back document gave other bytes.
 #[test]
