@@ -39,6 +39,11 @@ if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json' 
 fi
 export BOLTSEAL_PEERS_VENV="$peers_venv"
 
+# `scripts/test.sh --install-only` stops here (CI installs first, then smoke-runs benchmarks).
+if [ "${1:-}" = "--install-only" ]; then
+    exit 0
+fi
+
 locked=()
 [ -f Cargo.lock ] && locked=(--locked)
 
