@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use boltseal::oci::{ImageLocation, ManifestRef, RegistryOptions};
+use boltseal::oci::ImageLocation;
 use boltseal::sign::{AttestOptions, SignatureFormat, attest_image};
 use clap::Parser;
 
@@ -56,21 +56,11 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     common::runtime().block_on(async move {
-        let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
-        let store = match args.image.open(&registry).await {
-            Ok(s) => s,
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
-        let reference = match args.image.resolve(&store).await {
-            Ok(d) => ManifestRef::Digest(d.digest),
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
+        let (store, reference) =
+            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         let identity = args
             .identity
             .clone()

@@ -10,7 +10,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use boltseal::oci::{ImageLocation, RegistryOptions};
+use boltseal::oci::ImageLocation;
 use boltseal::sign::{SignOptions, SignatureFormat, sign_image};
 use clap::Parser;
 
@@ -46,21 +46,11 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     common::runtime().block_on(async move {
-        let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-        let store = match args.image.open(&options).await {
-            Ok(s) => s,
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
-        let reference = match args.image.resolve(&store).await {
-            Ok(d) => boltseal::oci::ManifestRef::Digest(d.digest),
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
+        let (store, reference) =
+            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         let identity = args
             .identity
             .clone()

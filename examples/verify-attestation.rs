@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use boltseal::envelope::predicate::predicate_type_for;
 use boltseal::keys::read_public_key;
-use boltseal::oci::{ImageLocation, ManifestRef, RegistryOptions};
+use boltseal::oci::ImageLocation;
 use boltseal::verify::image::{KeyPolicy, verify_image_attestations};
 use clap::Parser;
 
@@ -54,21 +54,11 @@ fn main() -> ExitCode {
         policy = policy.annotation(k, v);
     }
     common::runtime().block_on(async move {
-        let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-        let store = match args.image.open(&options).await {
-            Ok(s) => s,
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
-        let reference = match args.image.resolve(&store).await {
-            Ok(d) => ManifestRef::Digest(d.digest),
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
+        let (store, reference) =
+            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         match verify_image_attestations(&store, &reference, &policy, Some(&predicate_type)).await {
             Ok(verified) => {
                 eprintln!(

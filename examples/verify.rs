@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use boltseal::keys::read_public_key;
-use boltseal::oci::{ImageLocation, ManifestRef, RegistryOptions};
+use boltseal::oci::ImageLocation;
 use boltseal::reference::Reference;
 use boltseal::verify::bundle::{Identity, Matcher};
 use boltseal::verify::image::{
@@ -102,21 +102,11 @@ fn main() -> ExitCode {
         }
     }
     common::runtime().block_on(async move {
-        let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-        let store = match args.image.open(&options).await {
-            Ok(s) => s,
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
-        let reference = match args.image.resolve(&store).await {
-            Ok(d) => ManifestRef::Digest(d.digest),
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
+        let (store, reference) =
+            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         match verify_image(&store, &reference, &policy).await {
             Ok(verified) => {
                 eprintln!(
@@ -188,21 +178,11 @@ fn keyless(args: Args) -> ExitCode {
         policy = policy.annotation(k, v);
     }
     common::runtime().block_on(async move {
-        let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-        let store = match args.image.open(&options).await {
-            Ok(s) => s,
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
-        let reference = match args.image.resolve(&store).await {
-            Ok(d) => ManifestRef::Digest(d.digest),
-            Err(e) => {
-                let code = common::store_exit(&e);
-                return common::fail(format!("{}: {e}", args.image), code);
-            }
-        };
+        let (store, reference) =
+            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
         match verify_image_keyless(&store, &reference, &policy).await {
             Ok(verified) => {
                 eprintln!(

@@ -120,3 +120,21 @@ pub fn identity_for(location: &boltseal::oci::ImageLocation) -> String {
         _ => "localhost/image".to_owned(),
     }
 }
+
+/// Opens the store an image location names and resolves it to its digest, once. Errors are
+/// one `error:` line with the store's exit status.
+pub async fn open_and_resolve(
+    image: &boltseal::oci::ImageLocation,
+    allow_http_registry: bool,
+) -> Result<(boltseal::oci::AnyStore, boltseal::oci::ManifestRef), ExitCode> {
+    let options = boltseal::oci::RegistryOptions::new().allow_http(allow_http_registry);
+    let store = image.open(&options).await.map_err(|e| {
+        let code = store_exit(&e);
+        fail(format!("{image}: {e}"), code)
+    })?;
+    let digest = image.resolve(&store).await.map_err(|e| {
+        let code = store_exit(&e);
+        fail(format!("{image}: {e}"), code)
+    })?;
+    Ok((store, boltseal::oci::ManifestRef::Digest(digest.digest)))
+}
