@@ -319,11 +319,9 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn verify_simple_signing_layer(
-    digest: &Digest,
-    layer: &SignatureLayer,
-    policy: &KeyPolicy,
-) -> Result<VerifiedSignature, String> {
+/// The checks every legacy signature layer needs before its signature is looked at: the media
+/// type, the payload size, and the signature annotation. Returns the annotation and its bytes.
+fn layer_signature(layer: &SignatureLayer) -> Result<(&str, Vec<u8>), String> {
     if layer.media_type != media_type::COSIGN_SIMPLE_SIGNING {
         return Err(format!(
             "media type {} is not a signature",
@@ -338,21 +336,41 @@ fn verify_simple_signing_layer(
         .get(ANNOTATION_SIGNATURE)
         .ok_or("no signature annotation")?;
     let signature = b64_decode(sig_b64).ok_or("signature annotation is not base64")?;
-    let key = policy
-        .verify_any(&layer.blob, &signature)
-        .ok_or("signature does not verify with the key")?;
-    let payload = SimpleSigning::parse(&layer.blob).map_err(|e| e.to_string())?;
+    Ok((sig_b64.as_str(), signature))
+}
+
+/// The checks on a payload whose signature verified: it is a simple-signing document about
+/// `digest` carrying every required annotation.
+fn check_payload(
+    digest: &Digest,
+    blob: &[u8],
+    annotations: &BTreeMap<String, String>,
+) -> Result<SimpleSigning, String> {
+    let payload = SimpleSigning::parse(blob).map_err(|e| e.to_string())?;
     if payload.manifest_digest != *digest {
         return Err(format!(
             "payload signs {}, not the image {digest}",
             payload.manifest_digest
         ));
     }
-    for (k, v) in &policy.annotations {
+    for (k, v) in annotations {
         if payload.annotation(k) != Some(v.as_str()) {
             return Err(format!("annotation {k}={v} not signed"));
         }
     }
+    Ok(payload)
+}
+
+fn verify_simple_signing_layer(
+    digest: &Digest,
+    layer: &SignatureLayer,
+    policy: &KeyPolicy,
+) -> Result<VerifiedSignature, String> {
+    let (sig_b64, signature) = layer_signature(layer)?;
+    let key = policy
+        .verify_any(&layer.blob, &signature)
+        .ok_or("signature does not verify with the key")?;
+    let payload = check_payload(digest, &layer.blob, &policy.annotations)?;
     check_identity(&policy.identity, &payload.docker_reference)?;
     if let Some(rekor) = &policy.rekor_key {
         check_rekor_bundle(layer, sig_b64, rekor, key)?;
@@ -814,20 +832,7 @@ fn verify_keyless_layer(
     layer: &SignatureLayer,
     policy: &KeylessPolicy,
 ) -> Result<VerifiedSignature, String> {
-    if layer.media_type != media_type::COSIGN_SIMPLE_SIGNING {
-        return Err(format!(
-            "media type {} is not a signature",
-            layer.media_type
-        ));
-    }
-    if layer.blob.len() as u64 > MAX_PAYLOAD_BYTES {
-        return Err(format!("payload larger than {MAX_PAYLOAD_BYTES} bytes"));
-    }
-    let sig_b64 = layer
-        .annotations
-        .get(ANNOTATION_SIGNATURE)
-        .ok_or("no signature annotation")?;
-    let signature = b64_decode(sig_b64).ok_or("signature annotation is not base64")?;
+    let (_, signature) = layer_signature(layer)?;
     let certificate = layer
         .annotations
         .get(ANNOTATION_CERTIFICATE)
@@ -874,18 +879,7 @@ fn verify_keyless_layer(
     if logged.is_empty() || logged != pem_der(certificate.as_bytes()) {
         return Err("Rekor entry is for another certificate".to_owned());
     }
-    let payload = SimpleSigning::parse(&layer.blob).map_err(|e| e.to_string())?;
-    if payload.manifest_digest != *digest {
-        return Err(format!(
-            "payload signs {}, not the image {digest}",
-            payload.manifest_digest
-        ));
-    }
-    for (k, v) in &policy.annotations {
-        if payload.annotation(k) != Some(v.as_str()) {
-            return Err(format!("annotation {k}={v} not signed"));
-        }
-    }
+    check_payload(digest, &layer.blob, &policy.annotations)?;
     let json = serde_json::from_slice(&layer.blob).map_err(|e| e.to_string())?;
     Ok(VerifiedSignature {
         layout: Layout::Legacy,
