@@ -274,3 +274,52 @@ fn verify_layers_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
         sigstore::cosign::verify_constraints(divan::black_box(&layers), constraints.iter()).unwrap()
     });
 }
+
+/// `verify` end to end against the loopback registry: resolve the tag, fetch the `.sig`
+/// manifest and its layers (and look for bundle referrers), verify.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn verify_image_registry_boltseal(bencher: divan::Bencher<'_, '_>) {
+    let f = fixture();
+    let _ = verify_fixture();
+    let policy = boltseal::verify::image::KeyPolicy::new(f.key.public_key());
+    bencher.bench(|| {
+        rt().block_on(async {
+            boltseal::verify::image::verify_image(&f.store, &ManifestRef::Tag("v1".into()), &policy)
+                .await
+                .unwrap()
+        })
+    });
+}
+
+/// The same with sigstore-rs: a client, `triangulate`, `trusted_signature_layers`,
+/// `verify_constraints`.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn verify_image_registry_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
+    let f = fixture();
+    let _ = verify_fixture();
+    let pem = f.key.public_key().to_pem();
+    bencher.bench_local(|| {
+        rt().block_on(async {
+            let mut client = ClientBuilder::default()
+                .with_oci_client_config(ClientConfig {
+                    protocol: ClientProtocol::Http,
+                    ..Default::default()
+                })
+                .build()
+                .unwrap();
+            let image: OciReference = f.image.parse().unwrap();
+            let layers = client
+                .trusted_signature_layers(&Auth::Anonymous, &image)
+                .await
+                .unwrap();
+            let constraints: sigstore::cosign::verification_constraint::VerificationConstraintVec =
+                vec![Box::new(
+                    sigstore::cosign::verification_constraint::PublicKeyVerifier::try_from(
+                        pem.as_bytes(),
+                    )
+                    .unwrap(),
+                )];
+            sigstore::cosign::verify_constraints(&layers, constraints.iter()).unwrap();
+        })
+    });
+}
