@@ -383,14 +383,12 @@ fn verify_simple_signing_layer(
     })
 }
 
-/// Verifies legacy signature layers of the image `digest` (sync, no I/O).
-///
-/// # Errors
-/// [`VerifyError`] when no layer verifies, naming each layer's failure.
-pub fn verify_signature_layers(
+/// Checks each layer with `check`, collecting what verified and why the rest did not, without
+/// failing yet (bundle referrers may still verify). Refuses more than [`MAX_SIGNATURES`] layers.
+fn check_layers(
     digest: &Digest,
     layers: &[SignatureLayer],
-    policy: &KeyPolicy,
+    check: impl Fn(&SignatureLayer) -> Result<VerifiedSignature, String>,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
     if layers.len() > MAX_SIGNATURES {
         return Err(VerifyError::new(format!(
@@ -404,11 +402,26 @@ pub fn verify_signature_layers(
         rejected: Vec::new(),
     };
     for (i, layer) in layers.iter().enumerate() {
-        match verify_simple_signing_layer(digest, layer, policy) {
+        match check(layer) {
             Ok(v) => out.verified.push(v),
             Err(reason) => out.rejected.push(format!("signature {i}: {reason}")),
         }
     }
+    Ok(out)
+}
+
+/// Verifies legacy signature layers of the image `digest` (sync, no I/O).
+///
+/// # Errors
+/// [`VerifyError`] when no layer verifies, naming each layer's failure.
+pub fn verify_signature_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeyPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    let out = check_layers(digest, layers, |l| {
+        verify_simple_signing_layer(digest, l, policy)
+    })?;
     finish(out, "signatures")
 }
 
@@ -664,24 +677,9 @@ pub async fn verify_image<S: Store>(
     let digest = image.digest;
     let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
     let layers = fetch_layers(store, &tag).await?;
-    let mut out = match verify_signature_layers(&digest, &layers, policy) {
-        Ok(v) => v,
-        Err(_) if layers.len() <= MAX_SIGNATURES => {
-            // Collect the reasons again without failing yet: bundles may still verify.
-            let mut out = VerifiedImage {
-                digest,
-                verified: Vec::new(),
-                rejected: Vec::new(),
-            };
-            for (i, layer) in layers.iter().enumerate() {
-                if let Err(reason) = verify_simple_signing_layer(&digest, layer, policy) {
-                    out.rejected.push(format!("signature {i}: {reason}"));
-                }
-            }
-            out
-        }
-        Err(e) => return Err(e),
-    };
+    let mut out = check_layers(&digest, &layers, |l| {
+        verify_simple_signing_layer(&digest, l, policy)
+    })?;
     let (bundles, rejected) = fetch_bundles(store, &digest).await?;
     out.rejected.extend(rejected);
     for (at, bundle) in bundles {
@@ -897,23 +895,7 @@ pub fn verify_keyless_layers(
     layers: &[SignatureLayer],
     policy: &KeylessPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
-    if layers.len() > MAX_SIGNATURES {
-        return Err(VerifyError::new(format!(
-            "{} signature layers: more than the {MAX_SIGNATURES} boltseal reads",
-            layers.len()
-        )));
-    }
-    let mut out = VerifiedImage {
-        digest: *digest,
-        verified: Vec::new(),
-        rejected: Vec::new(),
-    };
-    for (i, layer) in layers.iter().enumerate() {
-        match verify_keyless_layer(digest, layer, policy) {
-            Ok(v) => out.verified.push(v),
-            Err(reason) => out.rejected.push(format!("signature {i}: {reason}")),
-        }
-    }
+    let out = check_layers(digest, layers, |l| verify_keyless_layer(digest, l, policy))?;
     finish(out, "signatures")
 }
 
@@ -946,17 +928,9 @@ pub async fn verify_image_keyless<S: Store>(
     let digest = store.resolve(reference).await?.digest;
     let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
     let layers = fetch_layers(store, &tag).await?;
-    let mut out = VerifiedImage {
-        digest,
-        verified: Vec::new(),
-        rejected: Vec::new(),
-    };
-    for (i, layer) in layers.iter().enumerate() {
-        match verify_keyless_layer(&digest, layer, policy) {
-            Ok(v) => out.verified.push(v),
-            Err(reason) => out.rejected.push(format!("signature {i}: {reason}")),
-        }
-    }
+    let mut out = check_layers(&digest, &layers, |l| {
+        verify_keyless_layer(&digest, l, policy)
+    })?;
     let (bundles, rejected) = fetch_bundles(store, &digest).await?;
     out.rejected.extend(rejected);
     let verifier = crate::bundle::Verifier::new(&policy.trust);
