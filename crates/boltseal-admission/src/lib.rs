@@ -1,0 +1,1 @@
+//! Serves Kubernetes admission reviews (AdmissionReview v1) with boltseal-policy decisions.

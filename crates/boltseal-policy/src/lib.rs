@@ -1,0 +1,1 @@
+//! Evaluates Kyverno `ClusterPolicy` and `Policy` documents against Kubernetes resources.
