@@ -1,0 +1,1 @@
+//! auditable (in progress).

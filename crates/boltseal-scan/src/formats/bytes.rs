@@ -1,0 +1,1 @@
+//! Bounds-checked reads shared by the format parsers.
