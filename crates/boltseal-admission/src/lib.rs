@@ -1,1 +1,16 @@
 //! Serves Kubernetes admission reviews (AdmissionReview v1) with boltseal-policy decisions.
+//!
+//! - [`review`]: the `admission.k8s.io/v1` wire format — a bounded, strict decoder for requests
+//!   and the response (uid echoed, `allowed`, `status`, a base64 JSON Patch, warnings, audit
+//!   annotations).
+//! - [`server`]: the HTTPS webhook (`POST /mutate`, `POST /validate`, `GET /healthz`) over a
+//!   [`server::Reviewer`], with per-request deadlines below the webhook timeout and the
+//!   `failurePolicy` applied when they pass.
+//! - [`tls`]: the serving certificate (rustls with aws-lc-rs), reloaded when its files change.
+
+pub mod review;
+pub mod server;
+pub mod tls;
+
+pub use review::{AdmissionRequest, AdmissionResponse, DecodeError, Operation};
+pub use server::{FailurePolicy, Phase, Reviewer, ServerOptions, Webhook};
