@@ -4,7 +4,8 @@
 //!   (`ENCRYPTED SIGSTORE PRIVATE KEY`, legacy `ENCRYPTED COSIGN PRIVATE KEY`; scrypt
 //!   N = 2^15, 2^16, 2^17; empty passwords) or unencrypted PKCS#8 / SEC1 PEM, and written
 //!   encrypted ([`KeyFormat`]). A wrong password is [`KeyError::WrongPassword`].
-//! - [`PublicKey`]: `PUBLIC KEY` PEM, the Sigstore key hint, DER signature verification.
+//! - [`PublicKey`]: `PUBLIC KEY` PEM, the Sigstore key hint, DER signature verification with
+//!   RustCrypto's `p256` or, with the `aws-lc` feature, AWS-LC ([`Backend`]).
 //! - [`Signer`]: the extension point for other key sources (KMS, PKCS#11, remote signers).
 //! - [`read_password`] (`COSIGN_PASSWORD`, a prompt), [`write_key_pair`] (0600, no overwrite
 //!   without `force`).
@@ -33,7 +34,7 @@ pub use encrypted::ScryptCost;
 pub use error::{KeyError, SignError, VerifyError};
 pub use files::{KeyPairPaths, read_private_key, read_public_key, write_key_pair};
 pub use keys::{
-    COSIGN_PRIVATE_KEY_LABEL, KeyFormat, MAX_KEY_FILE_BYTES, PUBLIC_KEY_LABEL, PrivateKey,
+    Backend, COSIGN_PRIVATE_KEY_LABEL, KeyFormat, MAX_KEY_FILE_BYTES, PUBLIC_KEY_LABEL, PrivateKey,
     PublicKey, SIGSTORE_PRIVATE_KEY_LABEL, Signer, StoredAs,
 };
 pub use password::{PASSWORD_ENV, read_password};

@@ -21,7 +21,7 @@ use boltseal_envelope::dsse;
 use boltseal_envelope::intoto::Statement;
 use boltseal_envelope::predicate;
 use boltseal_envelope::simple_signing::SimpleSigning;
-use boltseal_keys::PublicKey;
+use boltseal_keys::{Backend, PublicKey};
 use boltseal_oci::{Descriptor, Manifest, ManifestRef, Store};
 use boltseal_reference::{Digest, Reference, media_type};
 use serde_json::Value;
@@ -91,6 +91,9 @@ pub struct KeyPolicy {
     pub identity: IdentityCheck,
     /// When set, legacy signatures must carry a Rekor bundle whose SET verifies with this key.
     pub rekor_key: Option<PublicKey>,
+    /// The ECDSA implementation that checks signatures ([`Backend::DEFAULT`] unless set);
+    /// every backend gives the same answers.
+    pub backend: Backend,
 }
 
 impl KeyPolicy {
@@ -102,7 +105,15 @@ impl KeyPolicy {
             annotations: BTreeMap::new(),
             identity: IdentityCheck::Ignore,
             rekor_key: None,
+            backend: Backend::DEFAULT,
         }
+    }
+
+    /// Verifies signatures with `backend` (`p256`, or AWS-LC with the `aws-lc` feature).
+    #[must_use]
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
     }
 
     /// Also accepts signatures by `key`.
@@ -136,7 +147,7 @@ impl KeyPolicy {
     fn verify_any(&self, message: &[u8], signature: &[u8]) -> Option<&PublicKey> {
         self.keys
             .iter()
-            .find(|k| k.verify_der(message, signature).is_ok())
+            .find(|k| k.verify_der_with(self.backend, message, signature).is_ok())
     }
 }
 
@@ -216,8 +227,8 @@ pub struct VerifiedAttestation {
     pub statement: Statement,
     /// The statement as JSON, as signed.
     pub statement_json: Value,
-    /// The key that verified it.
-    pub key: PublicKey,
+    /// Who signed it: one of the policy's keys, or a Fulcio certificate whose identity matched.
+    pub signer: Signer,
 }
 
 /// The result of verifying an image.
@@ -272,6 +283,7 @@ fn check_rekor_bundle(
     signature_b64: &str,
     rekor_key: &PublicKey,
     signer: &PublicKey,
+    backend: Backend,
 ) -> Result<(), String> {
     let text = layer
         .annotations
@@ -279,7 +291,8 @@ fn check_rekor_bundle(
         .ok_or("no Rekor bundle annotation, but a Rekor key is required")?;
     let bundle = RekorBundle::parse(text.as_bytes()).map_err(|e| format!("Rekor bundle: {e}"))?;
     rekor_key
-        .verify_der(
+        .verify_der_with(
+            backend,
             &bundle.payload.canonical_bytes(),
             &bundle.signed_entry_timestamp,
         )
@@ -373,7 +386,7 @@ fn verify_simple_signing_layer(
     let payload = check_payload(digest, &layer.blob, &policy.annotations)?;
     check_identity(&policy.identity, &payload.docker_reference)?;
     if let Some(rekor) = &policy.rekor_key {
-        check_rekor_bundle(layer, sig_b64, rekor, key)?;
+        check_rekor_bundle(layer, sig_b64, rekor, key, policy.backend)?;
     }
     let json = serde_json::from_slice(&layer.blob).map_err(|e| e.to_string())?;
     Ok(VerifiedSignature {
@@ -458,11 +471,22 @@ fn verify_envelope(
         .iter()
         .find_map(|s| policy.verify_any(&pae, &s.sig))
         .ok_or("envelope signature does not verify with the key")?;
-    let statement = Statement::parse(&envelope.payload).map_err(|e| e.to_string())?;
+    let (statement, json) = check_statement(digest, &envelope.payload, &policy.annotations)?;
+    Ok((statement, json, *key))
+}
+
+/// The checks on a signed in-toto statement: it parses, a subject has the image digest, and
+/// that subject carries every required annotation. Returns the statement and its JSON.
+fn check_statement(
+    digest: &Digest,
+    payload: &[u8],
+    annotations: &BTreeMap<String, String>,
+) -> Result<(Statement, Value), String> {
+    let statement = Statement::parse(payload).map_err(|e| e.to_string())?;
     if !statement.matches_digest(digest) {
         return Err(format!("statement is not about the image {digest}"));
     }
-    for (k, v) in &policy.annotations {
+    for (k, v) in annotations {
         let found = statement.subject.iter().any(|s| {
             s.matches_digest(digest)
                 && s.annotations
@@ -475,8 +499,23 @@ fn verify_envelope(
             return Err(format!("annotation {k}={v} not signed"));
         }
     }
-    let json = serde_json::from_slice(&envelope.payload).map_err(|e| e.to_string())?;
-    Ok((statement, json, *key))
+    let json = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    Ok((statement, json))
+}
+
+/// The checks every legacy attestation layer needs first: the media type, the size, and a DSSE
+/// envelope with an in-toto payload.
+fn attestation_envelope(layer: &SignatureLayer) -> Result<dsse::Envelope, String> {
+    if layer.media_type != media_type::DSSE_ENVELOPE {
+        return Err(format!(
+            "media type {} is not a DSSE envelope",
+            layer.media_type
+        ));
+    }
+    if layer.blob.len() as u64 > MAX_PAYLOAD_BYTES {
+        return Err(format!("envelope larger than {MAX_PAYLOAD_BYTES} bytes"));
+    }
+    dsse::Envelope::parse(&layer.blob).map_err(|e| e.to_string())
 }
 
 /// Verifies legacy attestation layers (DSSE envelopes) of `digest`, keeping statements whose
@@ -502,25 +541,14 @@ pub fn verify_attestation_layers(
         rejected: Vec::new(),
     };
     for (i, layer) in layers.iter().enumerate() {
-        let result = (|| {
-            if layer.media_type != media_type::DSSE_ENVELOPE {
-                return Err(format!(
-                    "media type {} is not a DSSE envelope",
-                    layer.media_type
-                ));
-            }
-            if layer.blob.len() as u64 > MAX_PAYLOAD_BYTES {
-                return Err(format!("envelope larger than {MAX_PAYLOAD_BYTES} bytes"));
-            }
-            let envelope = dsse::Envelope::parse(&layer.blob).map_err(|e| e.to_string())?;
-            verify_envelope(digest, &envelope, policy)
-        })();
+        let result = attestation_envelope(layer)
+            .and_then(|envelope| verify_envelope(digest, &envelope, policy));
         match result {
             Ok((statement, json, key)) => out.verified.push(VerifiedAttestation {
                 layout: Layout::Legacy,
                 statement,
                 statement_json: json,
-                key,
+                signer: Signer::Key(key),
             }),
             Err(reason) => out.rejected.push(format!("attestation {i}: {reason}")),
         }
@@ -754,7 +782,7 @@ pub async fn verify_image_attestations<S: Store>(
                 layout: Layout::Bundle,
                 statement,
                 statement_json: json,
-                key,
+                signer: Signer::Key(key),
             })
         })();
         match result {
@@ -985,4 +1013,173 @@ pub async fn verify_image_keyless<S: Store>(
         }
     }
     finish(out, "signatures")
+}
+
+/// A keyless legacy attestation layer (`.att`, what `cosign attest` writes with a Fulcio
+/// certificate): the Rekor SET gives the signing time, the certificate must chain to a Fulcio CA
+/// at that time with a matching identity, its key must verify a DSSE signature over the PAE,
+/// the log entry (`intoto` 0.0.2 or `dsse` 0.0.1/0.0.2) must record this envelope, signature and
+/// certificate, and the statement must be about the image and carry the required annotations.
+fn verify_keyless_attestation_layer(
+    digest: &Digest,
+    layer: &SignatureLayer,
+    policy: &KeylessPolicy,
+) -> Result<VerifiedAttestation, String> {
+    let envelope = attestation_envelope(layer)?;
+    if envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
+        return Err(format!(
+            "payload type {} is not in-toto",
+            envelope.payload_type
+        ));
+    }
+    let certificate = layer
+        .annotations
+        .get(ANNOTATION_CERTIFICATE)
+        .ok_or("no certificate: not a keyless attestation")?;
+    let rekor_text = layer
+        .annotations
+        .get(ANNOTATION_REKOR_BUNDLE)
+        .ok_or("no Rekor bundle: a keyless attestation needs a logged signing time")?;
+    let rekor =
+        RekorBundle::parse(rekor_text.as_bytes()).map_err(|e| format!("Rekor bundle: {e}"))?;
+    let time = crate::bundle::verify_rekor_bundle(&rekor, &policy.trust)
+        .map_err(|e| e.reason().to_owned())?;
+    let (signer, key) = crate::bundle::verify_certificate(
+        certificate.as_bytes(),
+        &policy.bundle_policy(),
+        &[time],
+        &policy.trust,
+    )
+    .map_err(|e| e.reason().to_owned())?;
+    let pae = envelope.pae();
+    let signature = envelope
+        .signatures
+        .iter()
+        .find(|s| key.verify_signature(&pae, &s.sig).is_ok())
+        .ok_or("envelope signature does not verify with the certificate's key")?;
+    let body = rekor
+        .payload
+        .body_bytes()
+        .map_err(|e| format!("Rekor entry body: {e}"))?;
+    crate::bundle::check_logged_envelope(
+        &body,
+        &signature.sig,
+        &pem_der(certificate.as_bytes()),
+        &envelope,
+        &pae,
+    )
+    .map_err(|e| format!("Rekor entry: {e}"))?;
+    let (statement, statement_json) =
+        check_statement(digest, &envelope.payload, &policy.annotations)?;
+    Ok(VerifiedAttestation {
+        layout: Layout::Legacy,
+        statement,
+        statement_json,
+        signer: signer_of(signer),
+    })
+}
+
+/// Verifies keyless legacy attestation layers (DSSE envelopes with a Fulcio certificate and a
+/// Rekor bundle) of `digest` (sync, no I/O), keeping statements whose predicate type is
+/// `predicate_type` (`None`: any).
+///
+/// # Errors
+/// [`VerifyError`] when no attestation verifies, naming each layer's failure.
+pub fn verify_keyless_attestation_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeylessPolicy,
+    predicate_type: Option<&str>,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    if layers.len() > MAX_SIGNATURES {
+        return Err(VerifyError::new(format!(
+            "{} attestation layers: more than the {MAX_SIGNATURES} boltseal reads",
+            layers.len()
+        )));
+    }
+    let mut out = VerifiedImage {
+        digest: *digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    for (i, layer) in layers.iter().enumerate() {
+        match verify_keyless_attestation_layer(digest, layer, policy) {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("attestation {i}: {reason}")),
+        }
+    }
+    filter_type(&mut out, predicate_type);
+    finish(out, "attestations")
+}
+
+/// Verifies keyless attestations of the image `reference` names: legacy `.att` layers with a
+/// Fulcio certificate and a Rekor bundle, and Sigstore bundle referrers with a certificate
+/// (chain, SCT, identity, transparency log and timestamps checked by
+/// [`crate::bundle::Verifier`]); keeps statements of `predicate_type` (`None`: any) whose
+/// subject is the image digest. The tag is resolved once.
+///
+/// # Errors
+/// [`VerifyError`] when nothing verifies or nothing has the predicate type, with every layer's
+/// reason.
+pub async fn verify_image_attestations_keyless<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    policy: &KeylessPolicy,
+    predicate_type: Option<&str>,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    let digest = store.resolve(reference).await?.digest;
+    let tag = format!("{}.att", boltseal_oci::referrers_tag(&digest));
+    let layers = fetch_layers(store, &tag).await?;
+    let mut out = VerifiedImage {
+        digest,
+        verified: Vec::new(),
+        rejected: Vec::new(),
+    };
+    if !layers.is_empty() {
+        match verify_keyless_attestation_layers(&digest, &layers, policy, None) {
+            Ok(v) => {
+                out.verified = v.verified;
+                out.rejected = v.rejected;
+            }
+            Err(e) => out.rejected.push(e.reason().to_owned()),
+        }
+    }
+    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
+    out.rejected.extend(rejected);
+    let verifier = crate::bundle::Verifier::new(&policy.trust);
+    for (at, bundle) in bundles {
+        let result = (|| {
+            if !matches!(bundle.content, Content::DsseEnvelope(_)) {
+                return Err("message-signature bundle: not an attestation".to_owned());
+            }
+            let verified = verifier
+                .verify(
+                    &bundle,
+                    &crate::bundle::Artifact::Digest(digest),
+                    &policy.bundle_policy(),
+                )
+                .map_err(|e| e.reason().to_owned())?;
+            let (_, payload) = verified
+                .dsse_payload
+                .as_ref()
+                .ok_or("not a DSSE envelope: not an attestation")?;
+            let (statement, statement_json) =
+                check_statement(&digest, payload, &policy.annotations)?;
+            if statement.predicate_type == predicate::COSIGN_SIGN_V1 {
+                return Err("a signature, not an attestation".to_owned());
+            }
+            Ok(VerifiedAttestation {
+                layout: Layout::Bundle,
+                statement,
+                statement_json,
+                signer: signer_of(verified.signer),
+            })
+        })();
+        match result {
+            Ok(v) => out.verified.push(v),
+            Err(reason) => out.rejected.push(format!("bundle {at}: {reason}")),
+        }
+    }
+    filter_type(&mut out, predicate_type);
+    finish(out, "attestations")
 }

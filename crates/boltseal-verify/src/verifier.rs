@@ -1,5 +1,8 @@
 //! [`ImageVerifier`]: what policy evaluation calls to verify an image against a set of
-//! attestors, with N-of-M semantics and a verification cache.
+//! attestors, with N-of-M semantics and a verification cache: signatures
+//! ([`ImageVerifier::verify`], Kyverno's `attestors`) and attestations of one predicate type
+//! ([`ImageVerifier::verify_attestations`], Kyverno's `attestations`), by keys and keyless
+//! identities alike.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,7 +15,10 @@ use boltseal_reference::{Digest, Reference};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::image::{KeyPolicy, KeylessPolicy, VerifyError, verify_image, verify_image_keyless};
+use crate::image::{
+    KeyPolicy, KeylessPolicy, VerifyError, verify_image, verify_image_attestations,
+    verify_image_attestations_keyless, verify_image_keyless,
+};
 
 /// Something that can vouch for an image.
 #[non_exhaustive]
@@ -107,7 +113,10 @@ pub struct ImageVerification {
     pub digest: Digest,
     /// Indices (into the attestor set) of the attestors that vouched.
     pub verified_by: Vec<usize>,
-    /// The verified payloads.
+    /// The verified payloads: simple-signing documents or signature statements for
+    /// [`ImageVerifier::verify`]; the in-toto statements (of the requested predicate type, about
+    /// the digest) for [`ImageVerifier::verify_attestations`]. A statement vouched for by several
+    /// attestors appears once per attestor.
     pub payloads: Vec<Value>,
 }
 
@@ -120,6 +129,26 @@ pub trait ImageVerifier: Send + Sync {
         image: &Reference,
         attestors: &AttestorSet,
     ) -> impl Future<Output = Result<ImageVerification, VerifyError>> + Send;
+
+    /// Verifies `image`'s attestations of `predicate_type` (a URI) against `attestors`: an
+    /// attestor vouches when at least one attestation of that type about the digest verifies
+    /// with it; the payloads are those statements.
+    ///
+    /// The default implementation refuses (a verifier that cannot check attestations must not
+    /// pass them).
+    fn verify_attestations(
+        &self,
+        image: &Reference,
+        attestors: &AttestorSet,
+        predicate_type: &str,
+    ) -> impl Future<Output = Result<ImageVerification, VerifyError>> + Send {
+        let _ = (image, attestors, predicate_type);
+        async {
+            Err(VerifyError::new(
+                "this verifier does not verify attestations",
+            ))
+        }
+    }
 }
 
 /// Checks `attestors` against the image `reference` names in `store` (N of M).
@@ -184,6 +213,73 @@ pub async fn verify_with_attestors<S: Store>(
     })
 }
 
+/// Checks `attestors` against the attestations of `predicate_type` of the image `reference`
+/// names in `store` (N of M): keys through [`verify_image_attestations`], keyless identities
+/// through [`verify_image_attestations_keyless`] (legacy `.att` layers and bundle referrers).
+///
+/// # Errors
+/// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
+pub async fn verify_attestations_with_attestors<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+    attestors: &AttestorSet,
+    predicate_type: &str,
+) -> Result<ImageVerification, VerifyError> {
+    if attestors.attestors.is_empty() {
+        return Err(VerifyError::new("no attestors configured"));
+    }
+    let digest = store.resolve(reference).await?.digest;
+    let by_digest = ManifestRef::Digest(digest);
+    let mut verified_by = Vec::new();
+    let mut payloads = Vec::new();
+    let mut reasons = Vec::new();
+    for (i, attestor) in attestors.attestors.iter().enumerate() {
+        let result = match attestor {
+            Attestor::Key(key) => {
+                let mut policy = KeyPolicy::new(*key);
+                for (k, v) in &attestors.annotations {
+                    policy = policy.annotation(k, v);
+                }
+                verify_image_attestations(store, &by_digest, &policy, Some(predicate_type)).await
+            }
+            Attestor::Keyless { identity, trust } => {
+                let mut policy = KeylessPolicy {
+                    identities: vec![identity.clone()],
+                    annotations: std::collections::BTreeMap::new(),
+                    trust: Arc::clone(trust),
+                };
+                for (k, v) in &attestors.annotations {
+                    policy = policy.annotation(k, v);
+                }
+                verify_image_attestations_keyless(store, &by_digest, &policy, Some(predicate_type))
+                    .await
+            }
+        };
+        match result {
+            Ok(v) => {
+                verified_by.push(i);
+                payloads.extend(v.verified.into_iter().map(|a| a.statement_json));
+            }
+            Err(e) => reasons.push(format!("attestor {i}: {}", e.reason())),
+        }
+    }
+    let required = attestors.required();
+    if verified_by.len() < required {
+        return Err(VerifyError::new(format!(
+            "{} of {} required attestors verified attestations of type {predicate_type} for \
+             {digest}: {}",
+            verified_by.len(),
+            required,
+            reasons.join("; ")
+        )));
+    }
+    Ok(ImageVerification {
+        digest,
+        verified_by,
+        payloads,
+    })
+}
+
 type CacheKey = (Digest, String);
 
 /// An [`ImageVerifier`] over registries, with a cache of successful verifications keyed by
@@ -221,21 +317,27 @@ impl RegistryVerifier {
     }
 }
 
-impl ImageVerifier for RegistryVerifier {
-    async fn verify(
+impl RegistryVerifier {
+    /// Resolves `image` (every call: tags move), answers from the cache for (digest, `what`),
+    /// else runs `check` on the digest and caches a success.
+    async fn cached_check<F, Fut>(
         &self,
         image: &Reference,
-        attestors: &AttestorSet,
-    ) -> Result<ImageVerification, VerifyError> {
+        what: String,
+        check: F,
+    ) -> Result<ImageVerification, VerifyError>
+    where
+        F: FnOnce(RegistryStore, ManifestRef) -> Fut,
+        Fut: Future<Output = Result<ImageVerification, VerifyError>>,
+    {
         let store = RegistryStore::new(image, self.options.clone())?;
         let reference = match (image.digest(), image.tag()) {
             (Some(d), _) => ManifestRef::Digest(*d),
             (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
             (None, None) => ManifestRef::Tag("latest".to_owned()),
         };
-        // The tag is resolved on every call (tags move); the cache is per digest.
         let digest = store.resolve(&reference).await?.digest;
-        let key = (digest, attestors.fingerprint());
+        let key = (digest, what);
         {
             let mut cache = self.cache.lock().await;
             let now = Instant::now();
@@ -244,11 +346,37 @@ impl ImageVerifier for RegistryVerifier {
                 return Ok(hit.clone());
             }
         }
-        let result = verify_with_attestors(&store, &ManifestRef::Digest(digest), attestors).await?;
+        let result = check(store, ManifestRef::Digest(digest)).await?;
         self.cache
             .lock()
             .await
             .insert(key, (Instant::now(), result.clone()));
         Ok(result)
+    }
+}
+
+impl ImageVerifier for RegistryVerifier {
+    async fn verify(
+        &self,
+        image: &Reference,
+        attestors: &AttestorSet,
+    ) -> Result<ImageVerification, VerifyError> {
+        self.cached_check(image, attestors.fingerprint(), |store, by_digest| async move {
+            verify_with_attestors(&store, &by_digest, attestors).await
+        })
+        .await
+    }
+
+    async fn verify_attestations(
+        &self,
+        image: &Reference,
+        attestors: &AttestorSet,
+        predicate_type: &str,
+    ) -> Result<ImageVerification, VerifyError> {
+        let what = format!("{}|attestations:{predicate_type}", attestors.fingerprint());
+        self.cached_check(image, what, |store, by_digest| async move {
+            verify_attestations_with_attestors(&store, &by_digest, attestors, predicate_type).await
+        })
+        .await
     }
 }

@@ -742,3 +742,33 @@ fn verify_leaf_at(
     reasons.dedup();
     fail(format!("certificate chain: {}", reasons.join("; ")))
 }
+
+/// Checks that a Rekor entry body outside a bundle (cosign's legacy `dev.sigstore.cosign/bundle`
+/// annotation on an `.att` layer) records this DSSE envelope, this signature and this
+/// certificate. The body names its own kind and version (`intoto` 0.0.2, `dsse` 0.0.1/0.0.2,
+/// `hashedrekord` 0.0.2 over the PAE).
+pub(crate) fn check_logged_envelope(
+    body: &[u8],
+    signature: &[u8],
+    certificate_der: &[u8],
+    envelope: &dsse::Envelope,
+    pae: &[u8],
+) -> Result<(), String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the log entry body is not JSON: {e}"))?;
+    let kind = value.get("kind").and_then(serde_json::Value::as_str);
+    let version = value.get("apiVersion").and_then(serde_json::Value::as_str);
+    let (Some(kind), Some(version)) = (kind, version) else {
+        return Err("the log entry body names no kind and version".to_owned());
+    };
+    let claims = body::Claims {
+        signature,
+        signer: body::Signer::Certificate(certificate_der),
+        content: body::Signed::Dsse {
+            payload_type: &envelope.payload_type,
+            payload: &envelope.payload,
+            pae,
+        },
+    };
+    body::check(body, kind, version, &claims)
+}
