@@ -1,0 +1,106 @@
+//! The one error type of a scan.
+
+/// Why a scan failed. Every variant names what was being read (the image, a layer digest, an
+/// entry inside a layer) so that the message alone locates the problem.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The source string is not one of the supported forms.
+    #[error("invalid image source {input:?}: {reason}")]
+    InvalidSource {
+        /// What was given.
+        input: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Reading from an OCI store (layout or registry) failed.
+    #[error(transparent)]
+    Store(#[from] boltseal_oci::Error),
+    /// A file could not be read.
+    #[error("{what}: {source}")]
+    Io {
+        /// The file or stream.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An archive or image document is malformed.
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// The document (archive member, manifest, config).
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A layer entry is refused: path traversal, an invalid whiteout, a path too deep.
+    #[error("layer {layer}: entry {entry:?}: {reason}")]
+    Entry {
+        /// The layer's digest.
+        layer: String,
+        /// The entry's path as written in the tar.
+        entry: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A configured limit was reached.
+    #[error("{what}: {limit_name} limit of {limit} exceeded")]
+    Limit {
+        /// Where (a layer digest, possibly with an entry).
+        what: String,
+        /// Which limit (`total bytes`, `entries`, `compression ratio`, …).
+        limit_name: &'static str,
+        /// Its value.
+        limit: u64,
+    },
+    /// Content did not match the digest it was named by.
+    #[error("{what}: digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// The blob or layer.
+        what: String,
+        /// The expected digest.
+        expected: String,
+        /// The digest of the content read.
+        actual: String,
+    },
+    /// No image in an index or archive matches the requested platform or tag.
+    #[error("{what}: {reason}")]
+    NotFound {
+        /// The index or archive.
+        what: String,
+        /// What was looked for.
+        reason: String,
+    },
+    /// Writing the SBOM failed.
+    #[error("writing the SBOM: {0}")]
+    Sbom(#[from] boltseal_sbom::Error),
+}
+
+impl Error {
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the error comes from the input (a malformed or hostile image, a bad source
+    /// string) rather than from the environment (I/O, network).
+    #[must_use]
+    pub fn is_input_error(&self) -> bool {
+        match self {
+            Error::InvalidSource { .. } => true,
+            Error::Store(e) => matches!(e.kind(), boltseal_oci::ErrorKind::Usage),
+            _ => false,
+        }
+    }
+}
+
+/// Results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

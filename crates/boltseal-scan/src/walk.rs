@@ -1,0 +1,354 @@
+//! Streaming one layer: decompression (gzip, zstd or none, detected from the first bytes),
+//! the tar walk, path checks and limits, and the choice of which contents to keep.
+
+use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+use crate::index::{LayerChanges, Node, NodeKind};
+
+/// Bounds on what a scan reads. Every limit is an error naming the layer (and entry) when
+/// reached, never a crash or an unbounded allocation.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Uncompressed bytes read over all layers.
+    pub max_total_bytes: u64,
+    /// Uncompressed bytes per compressed byte of a layer, checked once a layer has produced
+    /// more than [`Limits::ratio_grace_bytes`] (decompression bombs).
+    pub max_compression_ratio: u64,
+    /// Uncompressed bytes a layer may produce before the ratio is checked.
+    pub ratio_grace_bytes: u64,
+    /// Entries over all layers.
+    pub max_entries: u64,
+    /// Bytes of one file whose contents are kept for a cataloger; larger files are indexed
+    /// but not read.
+    pub max_file_bytes: u64,
+    /// Path components of one entry.
+    pub max_depth: usize,
+    /// Bytes of one path.
+    pub max_path_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_total_bytes: 64 << 30,
+            max_compression_ratio: 1000,
+            ratio_grace_bytes: 256 << 20,
+            max_entries: 4_000_000,
+            max_file_bytes: 64 << 20,
+            max_depth: 256,
+            max_path_bytes: 4096,
+        }
+    }
+}
+
+/// What the catalogers need of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Want {
+    /// Only the index entry.
+    Nothing,
+    /// The whole contents (bounded by [`Limits::max_file_bytes`]).
+    Content,
+}
+
+/// Counters shared by the layers of one scan.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    pub(crate) bytes: AtomicU64,
+    pub(crate) entries: AtomicU64,
+    pub(crate) compressed: AtomicU64,
+}
+
+/// Counts bytes through a reader and enforces the byte limits.
+struct Counted<'a, R> {
+    inner: R,
+    seen: u64,
+    own: &'a AtomicU64,
+    total: Option<(&'a AtomicU64, u64)>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen += n as u64;
+        self.own.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some((total, limit)) = self.total {
+            let now = total.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+            if now > limit {
+                return Err(std::io::Error::other(LimitHit("total bytes", limit)));
+            }
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct LimitHit(&'static str, u64);
+
+impl std::fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} limit of {} exceeded", self.0, self.1)
+    }
+}
+
+impl std::error::Error for LimitHit {}
+
+/// Decompressed stream with the ratio check.
+struct RatioGuard<'a, R> {
+    inner: R,
+    produced: u64,
+    compressed: &'a AtomicU64,
+    limits: &'a Limits,
+}
+
+impl<R: Read> Read for RatioGuard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.produced += n as u64;
+        if self.produced > self.limits.ratio_grace_bytes {
+            let c = self.compressed.load(Ordering::Relaxed).max(1);
+            if self.produced / c > self.limits.max_compression_ratio {
+                return Err(std::io::Error::other(LimitHit(
+                    "compression ratio",
+                    self.limits.max_compression_ratio,
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Turns an I/O error from a layer stream back into the error it carries.
+pub(crate) fn from_io(e: std::io::Error, what: &str) -> Error {
+    if e.get_ref().is_some_and(|i| i.is::<boltseal_oci::Error>()) {
+        return Error::Store(boltseal_oci::BlobReader::into_store_error(e, what));
+    }
+    if e.get_ref().is_some_and(|i| i.is::<Error>()) {
+        if let Some(Ok(inner)) = e.into_inner().map(|b| b.downcast::<Error>()) {
+            return *inner;
+        }
+        return Error::invalid(what, "read failed");
+    }
+    if let Some(hit) = e.get_ref().and_then(|i| i.downcast_ref::<LimitHit>()) {
+        return Error::Limit {
+            what: what.to_owned(),
+            limit_name: hit.0,
+            limit: hit.1,
+        };
+    }
+    Error::invalid(what, e.to_string())
+}
+
+/// Normalizes a tar path to `/a/b`; `..` anywhere is refused (it could only point outside
+/// the layer), as are paths deeper or longer than the limits.
+pub(crate) fn normalize(raw: &[u8], limits: &Limits) -> std::result::Result<String, String> {
+    if raw.len() > limits.max_path_bytes {
+        return Err(format!(
+            "path longer than {} bytes",
+            limits.max_path_bytes
+        ));
+    }
+    if raw.contains(&0) {
+        return Err("path contains a NUL byte".to_owned());
+    }
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::with_capacity(text.len() + 1);
+    let mut depth = 0;
+    for c in text.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => return Err("path escapes the image root".to_owned()),
+            _ => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err(format!("path deeper than {} components", limits.max_depth));
+                }
+                out.push('/');
+                out.push_str(c);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+fn parent_and_name(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(0) => ("/", &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("/", path),
+    }
+}
+
+/// Streams one layer (`reader` yields the blob as stored: compressed or not, verified by the
+/// caller's reader) and returns what it changes. `layer` names the layer in errors.
+pub(crate) fn walk_layer<R: Read>(
+    reader: R,
+    index: u32,
+    layer: &str,
+    limits: &Limits,
+    budget: &Budget,
+    wants: &(dyn Fn(&str, u32) -> Want + Sync),
+) -> Result<LayerChanges> {
+    let compressed_seen = AtomicU64::new(0);
+    let compressed = Counted {
+        inner: reader,
+        seen: 0,
+        own: &compressed_seen,
+        total: None,
+    };
+    let mut buffered = BufReader::with_capacity(256 << 10, compressed);
+    let head = buffered.fill_buf().map_err(|e| from_io(e, layer))?;
+    let decoder: Box<dyn Read + '_> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::bufread::MultiGzDecoder::new(&mut buffered))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(
+            zstd::stream::read::Decoder::with_buffer(&mut buffered)
+                .map_err(|e| from_io(e, layer))?,
+        )
+    } else {
+        Box::new(&mut buffered)
+    };
+    let guarded = RatioGuard {
+        inner: decoder,
+        produced: 0,
+        compressed: &compressed_seen,
+        limits,
+    };
+    let layer_bytes = AtomicU64::new(0);
+    let counted = Counted {
+        inner: guarded,
+        seen: 0,
+        own: &layer_bytes,
+        total: Some((&budget.bytes, limits.max_total_bytes)),
+    };
+    let mut archive = tar::Archive::new(counted);
+    let changes = read_entries(&mut archive, index, layer, limits, budget, wants)?;
+    // Read to the end so the blob's digest is checked and trailing data is consumed.
+    let mut rest = archive.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| from_io(e, layer))?;
+    drop(rest);
+    std::io::copy(&mut buffered, &mut std::io::sink()).map_err(|e| from_io(e, layer))?;
+    budget
+        .compressed
+        .fetch_add(compressed_seen.load(Ordering::Relaxed), Ordering::Relaxed);
+    Ok(changes)
+}
+
+fn read_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    index: u32,
+    layer: &str,
+    limits: &Limits,
+    budget: &Budget,
+    wants: &(dyn Fn(&str, u32) -> Want + Sync),
+) -> Result<LayerChanges> {
+    let mut changes = LayerChanges::default();
+    let entries = archive.entries().map_err(|e| from_io(e, layer))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| from_io(e, layer))?;
+        if budget.entries.fetch_add(1, Ordering::Relaxed) >= limits.max_entries {
+            return Err(Error::Limit {
+                what: format!("layer {layer}"),
+                limit_name: "entries",
+                limit: limits.max_entries,
+            });
+        }
+        let raw = entry.path_bytes().into_owned();
+        let shown = String::from_utf8_lossy(&raw).into_owned();
+        let refuse = |reason: String| Error::Entry {
+            layer: layer.to_owned(),
+            entry: shown.clone(),
+            reason,
+        };
+        let path = normalize(&raw, limits).map_err(refuse)?;
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0o644);
+        let kind = header.entry_type();
+        let (parent, name) = parent_and_name(&path);
+        if let Some(hidden) = name.strip_prefix(".wh.") {
+            if hidden == ".wh..opq" {
+                changes.opaque.push(parent.to_owned());
+            } else if hidden.is_empty() || hidden == "." || hidden == ".." {
+                return Err(refuse("invalid whiteout".to_owned()));
+            } else if parent == "/" {
+                changes.whiteouts.push(format!("/{hidden}"));
+            } else {
+                changes.whiteouts.push(format!("{parent}/{hidden}"));
+            }
+            continue;
+        }
+        if path == "/" {
+            continue;
+        }
+        let size = entry.size();
+        let node = match kind {
+            tar::EntryType::Directory => Node::new(NodeKind::Dir, index, 0, mode),
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                Node::new(NodeKind::Symlink(target), index, 0, mode)
+            }
+            tar::EntryType::Link => {
+                let target = entry.link_name_bytes().unwrap_or_default().into_owned();
+                let target = normalize(&target, limits)
+                    .map_err(|r| refuse(format!("hard link target: {r}")))?;
+                let mut node = Node::new(NodeKind::Hardlink(target.clone()), index, 0, mode);
+                // A hard link to a file kept earlier in the same layer shares its contents.
+                if let Some((_, t)) = changes.entries.iter().rev().find(|(p, _)| *p == target) {
+                    node.content = t.content.clone();
+                    node.size = t.size;
+                    node.elf = t.elf;
+                }
+                node
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let mut node = Node::new(NodeKind::File, index, size, mode);
+                let want = wants(&path, mode);
+                if want == Want::Content && size <= limits.max_file_bytes {
+                    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                    (&mut entry)
+                        .take(size)
+                        .read_to_end(&mut buf)
+                        .map_err(|e| from_io(e, layer))?;
+                    node.elf = buf.starts_with(b"\x7fELF");
+                    node.content = Some(Arc::from(buf));
+                } else if mode & 0o111 != 0 && size >= 4 {
+                    let mut magic = [0u8; 4];
+                    entry
+                        .read_exact(&mut magic)
+                        .map_err(|e| from_io(e, layer))?;
+                    node.elf = &magic == b"\x7fELF";
+                }
+                node
+            }
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => continue,
+            _ => Node::new(NodeKind::Other, index, 0, mode),
+        };
+        changes.entries.push((path, node));
+    }
+    Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_refuses_escapes_and_cleans_the_rest() {
+        let l = Limits::default();
+        assert_eq!(normalize(b"./usr//bin/./x", &l).as_deref(), Ok("/usr/bin/x"));
+        assert_eq!(normalize(b"./", &l).as_deref(), Ok("/"));
+        assert!(normalize(b"../etc/passwd", &l).is_err());
+        assert!(normalize(b"a/../../b", &l).is_err());
+        let deep = "a/".repeat(300);
+        assert!(normalize(deep.as_bytes(), &l).is_err());
+    }
+}
