@@ -1,0 +1,127 @@
+//! Property tests: every request and response the model can hold encodes to an AdmissionReview
+//! that decodes to the same value; arbitrary JSON never panics the decoder and a refusal is one
+//! line.
+#![allow(clippy::unwrap_used)]
+
+use boltseal_admission::review::{
+    AdmissionRequest, AdmissionResponse, GroupVersionKind, Operation, UserInfo, decode_request,
+    decode_response,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn text() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 ./:@_-]{0,12}"
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(text(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn object() -> impl Strategy<Value = Value> {
+    (text(), text(), json_value()).prop_map(|(name, ns, spec)| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": name, "namespace": ns}, "spec": spec})
+    })
+}
+
+fn operation() -> impl Strategy<Value = Operation> {
+    prop_oneof![
+        Just(Operation::Create),
+        Just(Operation::Update),
+        Just(Operation::Delete),
+        Just(Operation::Connect),
+    ]
+}
+
+fn request() -> impl Strategy<Value = AdmissionRequest> {
+    (
+        "[a-f0-9-]{1,36}",
+        operation(),
+        ("[a-z.]{0,10}", "v[0-9]", "[A-Z][a-zA-Z]{0,10}"),
+        object(),
+        object(),
+        (text(), prop::collection::vec(text(), 0..3)),
+        any::<Option<bool>>(),
+    )
+        .prop_map(|(uid, op, (g, v, k), obj, old, (user, groups), dry)| {
+            let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+            let mut r = AdmissionRequest::new(&uid, op, GroupVersionKind::new(&g, &v, &k), obj)
+                .with_user(UserInfo::new(&user, &groups));
+            if matches!(op, Operation::Update | Operation::Delete) {
+                r = r.with_old_object(old);
+            }
+            if let Some(d) = dry {
+                r = r.with_dry_run(d);
+            }
+            r
+        })
+}
+
+fn response() -> impl Strategy<Value = AdmissionResponse> {
+    (
+        "[a-f0-9-]{1,36}",
+        any::<bool>(),
+        text(),
+        prop::collection::vec(json_value(), 0..3),
+        prop::collection::vec(text(), 0..3),
+        prop::collection::btree_map(text(), text(), 0..3),
+    )
+        .prop_map(|(uid, allowed, message, patch, warnings, audit)| {
+            let mut r = if allowed {
+                AdmissionResponse::allow(&uid)
+            } else {
+                AdmissionResponse::deny(&uid, &message)
+            };
+            r = r.with_patch(&patch);
+            for w in &warnings {
+                r = r.with_warning(w);
+            }
+            for (k, v) in &audit {
+                r = r.with_audit_annotation(k, v);
+            }
+            r
+        })
+}
+
+proptest! {
+    #[test]
+    fn requests_round_trip(r in request()) {
+        let back = decode_request(&r.to_review_json()).unwrap();
+        prop_assert_eq!(back, r);
+    }
+
+    #[test]
+    fn responses_round_trip(r in response()) {
+        let back = decode_response(&r.to_review_json()).unwrap();
+        prop_assert_eq!(&back, &r);
+        if r.patch.is_some() {
+            prop_assert!(back.patch_operations().is_some());
+        }
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(v in json_value(), api in prop::option::of(text())) {
+        let mut review = json!({"kind": "AdmissionReview", "request": v.clone(), "response": v});
+        review["apiVersion"] = json!(api.unwrap_or_else(|| "admission.k8s.io/v1".to_owned()));
+        let body = serde_json::to_vec(&review).unwrap();
+        if let Err(e) = decode_request(&body) {
+            prop_assert!(!e.to_string().contains('\n'));
+        }
+        if let Err(e) = decode_response(&body) {
+            prop_assert!(!e.to_string().contains('\n'));
+        }
+    }
+}
