@@ -1,0 +1,106 @@
+//! The one error type of this crate.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Errors of scanning, resolving and writing.
+///
+/// Every variant names the file or the image concerned, so its `Display` is a complete
+/// one-line message.
+#[non_exhaustive]
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// A file is larger than [`MAX_FILE_BYTES`](crate::MAX_FILE_BYTES).
+    #[error("{path}: larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A file is not UTF-8 text.
+    #[error("{path}: not UTF-8 text")]
+    NotText {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A YAML file could not be parsed.
+    #[error("invalid YAML at line {line}, column {column}: {message}")]
+    Yaml {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column (in characters).
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// A file to pin changed between reading and writing; nothing was written.
+    #[error("{path}: changed while it was being pinned; nothing written")]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A rewrite would not have produced the expected references; nothing was written.
+    #[error(
+        "{path}: rewriting would change more than the image references ({reason}); nothing written"
+    )]
+    RewriteCheck {
+        /// The file.
+        path: PathBuf,
+        /// What the re-scan of the rewritten text found.
+        reason: String,
+    },
+    /// Resolving an image tag failed.
+    #[error("{image}: {source}")]
+    Resolve {
+        /// The image as `registry/repository:tag`.
+        image: String,
+        /// The store error (shared: every reference to the same tag carries it).
+        #[source]
+        source: Arc<boltseal_oci::Error>,
+    },
+    /// A path named on the command line is neither a file nor a directory.
+    #[error("{path}: not a file or directory")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Edits overlap or lie outside the text.
+    #[error("edit {start}..{end} overlaps another edit or lies outside the text")]
+    BadEdit {
+        /// Start byte of the offending edit.
+        start: usize,
+        /// End byte of the offending edit.
+        end: usize,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source: Arc::new(source),
+        }
+    }
+
+    /// Whether this is a store error of the given kind (for example a missing tag).
+    #[must_use]
+    pub fn store_kind(&self) -> Option<boltseal_oci::ErrorKind> {
+        match self {
+            Error::Resolve { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
+/// Results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

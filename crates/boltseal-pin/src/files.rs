@@ -1,0 +1,143 @@
+//! Files: which ones to scan, bounded reads, atomic writes.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+use crate::scan::FileKind;
+
+/// Files larger than this are refused (16 MiB).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Directories a walk does not enter besides hidden ones.
+const SKIPPED_DIRS: [&str; 2] = ["node_modules", "target"];
+
+/// The files to scan for `paths`: a file named on its own is scanned whatever its name
+/// (`*.yaml`/`*.yml` as Kubernetes manifests, anything else as a Dockerfile); a directory is
+/// walked (sorted, without following symbolic links, skipping hidden entries, `node_modules`
+/// and `target`) for the names [`FileKind::for_name`] knows.
+///
+/// # Errors
+/// [`Error::NotAFile`] or [`Error::Io`] for a path that cannot be read.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, FileKind)>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            walk(path, &mut out)?;
+        } else if meta.is_file() {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let kind = match FileKind::for_name(&name) {
+                Some(FileKind::Kubernetes) => FileKind::Kubernetes,
+                _ => FileKind::Dockerfile,
+            };
+            out.push((path.clone(), kind));
+        } else {
+            return Err(Error::NotAFile { path: path.clone() });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> Result<()> {
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        if kind.is_dir() {
+            if !SKIPPED_DIRS.contains(&name.as_str()) {
+                walk(&entry.path(), out)?;
+            }
+        } else if kind.is_file()
+            && let Some(k) = FileKind::for_name(&name)
+        {
+            out.push((entry.path(), k));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a text file of at most [`MAX_FILE_BYTES`].
+///
+/// # Errors
+/// [`Error::Io`], [`Error::TooLarge`], [`Error::NotText`].
+pub fn read_text(path: &Path) -> Result<String> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| Error::NotText {
+        path: path.to_owned(),
+    })
+}
+
+/// Replaces the file at `path` with `new`, atomically: the text goes to a new temporary file
+/// in the same directory (same permissions), is flushed to disk, and is renamed over the
+/// original only if the original still holds `old`. A symbolic link is followed, so the
+/// link stays and its target is replaced.
+///
+/// # Errors
+/// [`Error::Changed`] when the file no longer holds `old`; [`Error::Io`].
+pub fn write_atomic(path: &Path, old: &str, new: &str) -> Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let target = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let permissions = std::fs::metadata(&target)
+        .map_err(|e| Error::io(&target, e))?
+        .permissions();
+    let tmp = dir.join(format!(
+        ".{name}.pin-{}-{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.write_all(new.as_bytes())
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.set_permissions(permissions)
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+        drop(f);
+        if read_text(&target).ok().as_deref() != Some(old) {
+            return Err(Error::Changed {
+                path: path.to_owned(),
+            });
+        }
+        std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        // Make the rename durable; not every platform can open a directory.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
