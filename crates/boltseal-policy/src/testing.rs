@@ -1,0 +1,1 @@
+//! `kyverno test`: runs `kyverno-test.yaml` files.
