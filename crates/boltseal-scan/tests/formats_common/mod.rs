@@ -157,3 +157,13 @@ pub fn go_binary() -> Option<PathBuf> {
     );
     None
 }
+
+/// Whether a command is on PATH (skips loudly when it is not).
+pub fn have(cmd: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(cmd).is_file()));
+    if !found {
+        eprintln!("SKIPPED: {cmd} is not installed");
+    }
+    found
+}
