@@ -870,6 +870,18 @@ impl Store for RegistryStore {
                 r.header(ACCEPT, media_type::OCI_INDEX)
             })
             .await?;
+        // Only "no referrers API" (404, or an endpoint the registry does not route: 400, 405)
+        // falls back to the tag schema; a server error, a refusal or throttling is an error, so
+        // that a registry fault is never reported as "no signatures".
+        let status = resp.status();
+        if status.is_server_error()
+            || matches!(
+                status,
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+            )
+        {
+            return Err(self.fail("GET", &url, resp, subject.as_str()).await);
+        }
         let is_index = resp
             .headers()
             .get(CONTENT_TYPE)

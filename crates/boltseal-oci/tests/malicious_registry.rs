@@ -1237,6 +1237,36 @@ async fn junk_referrers_response_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn referrers_server_errors_are_errors_not_an_empty_list() {
+    guard(async {
+        let subject = image().manifest_digest;
+        for status in [500u16, 503, 401, 403, 429] {
+            let evil = Evil::start("127.0.0.1", move |_| {
+                move |req: &Req| {
+                    if req.path() == referrers_path(&subject) {
+                        Reply::new(status).bytes(b"{}".to_vec())
+                    } else {
+                        Reply::not_found()
+                    }
+                }
+            })
+            .await;
+            let s = store(evil.addr, Credential::Anonymous);
+            let err = s.referrers(&subject, None).await.unwrap_err();
+            assert!(
+                !matches!(err, Error::NotFound { .. }),
+                "status {status}: {err:?}"
+            );
+            assert!(
+                err.to_string().contains(&status.to_string()),
+                "{status}: {err}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_referrers_response_is_refused() {
     guard(async {
         let subject = image().manifest_digest;
