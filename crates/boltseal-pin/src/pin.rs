@@ -114,6 +114,14 @@ pub struct Entry {
     pub state: State,
 }
 
+impl Entry {
+    /// A reference with its state.
+    #[must_use]
+    pub fn new(image: ImageRef, state: State) -> Self {
+        Entry { image, state }
+    }
+}
+
 /// Everything about one file.
 #[non_exhaustive]
 #[derive(Clone, Debug)]
