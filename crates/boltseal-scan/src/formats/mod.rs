@@ -19,3 +19,4 @@ pub mod golang;
 pub mod java;
 pub mod object;
 pub mod rpm;
+mod zip;

@@ -11,7 +11,7 @@
 //! assert_eq!(detect(b"#!/bin/sh\n"), None);
 //! ```
 
-use super::bytes::{Endian, cstr, slice, slice64, u16_at, u32_at, u64_at, uptr_at};
+use super::bytes::{Endian, cstr, slice, slice64, u16_at, u32_at, u64_at};
 
 /// More section headers than this is treated as a malformed file.
 pub const MAX_SECTIONS: usize = 65_536;
@@ -51,9 +51,6 @@ pub fn detect(bytes: &[u8]) -> Option<BinaryFormat> {
 #[derive(Clone, Debug)]
 pub(crate) struct Section<'a> {
     pub(crate) name: Vec<u8>,
-    /// Mach-O segment name (`__DATA`); empty elsewhere.
-    pub(crate) segment: Vec<u8>,
-    pub(crate) addr: u64,
     /// File contents of the section (empty for sections without file data).
     pub(crate) data: &'a [u8],
 }
@@ -70,9 +67,6 @@ struct Mapping {
 #[derive(Debug)]
 pub(crate) struct Object<'a> {
     pub(crate) format: BinaryFormat,
-    pub(crate) endian: Endian,
-    /// Pointer size in bytes (4 or 8).
-    pub(crate) ptr_size: usize,
     pub(crate) sections: Vec<Section<'a>>,
     mappings: Vec<Mapping>,
     file: &'a [u8],
@@ -105,12 +99,6 @@ impl<'a> Object<'a> {
             }
         }
         None
-    }
-
-    /// A pointer-sized value at virtual address `addr`.
-    pub(crate) fn ptr_at(&self, addr: u64) -> Option<u64> {
-        let b = self.read_at(addr, self.ptr_size as u64)?;
-        uptr_at(b, 0, self.ptr_size, self.endian)
     }
 }
 
@@ -183,8 +171,6 @@ fn parse_elf(b: &[u8]) -> Option<Object<'_>> {
             let name = strtab.get(name_off..).map(cstr).unwrap_or_default();
             sections.push(Section {
                 name: name.to_vec(),
-                segment: Vec::new(),
-                addr: w(h + o_addr)?,
                 data: data_of(h).unwrap_or_default(),
             });
         }
@@ -232,8 +218,6 @@ fn parse_elf(b: &[u8]) -> Option<Object<'_>> {
     }
     Some(Object {
         format: BinaryFormat::Elf,
-        endian: e,
-        ptr_size: if is64 { 8 } else { 4 },
         sections,
         mappings,
         file: b,
@@ -250,9 +234,9 @@ fn parse_pe(b: &[u8]) -> Option<Object<'_>> {
     let nsections = usize::from(u16_at(b, coff + 2, e)?);
     let opt_size = usize::from(u16_at(b, coff + 16, e)?);
     let opt = coff + 20;
-    let (ptr_size, image_base) = match u16_at(b, opt, e)? {
-        0x10b => (4, u64::from(u32_at(b, opt + 28, e)?)),
-        0x20b => (8, u64_at(b, opt + 24, e)?),
+    let image_base = match u16_at(b, opt, e)? {
+        0x10b => u64::from(u32_at(b, opt + 28, e)?),
+        0x20b => u64_at(b, opt + 24, e)?,
         _ => return None,
     };
     let table = opt.checked_add(opt_size)?;
@@ -277,17 +261,10 @@ fn parse_pe(b: &[u8]) -> Option<Object<'_>> {
             offset: raw_off,
             size: data.len() as u64,
         });
-        sections.push(Section {
-            name,
-            segment: Vec::new(),
-            addr: vaddr,
-            data,
-        });
+        sections.push(Section { name, data });
     }
     Some(Object {
         format: BinaryFormat::Pe,
-        endian: e,
-        ptr_size,
         sections,
         mappings,
         file: b,
@@ -361,16 +338,13 @@ fn parse_macho(b: &[u8]) -> Option<Object<'_>> {
                     break;
                 };
                 let name = cstr(raw.get(..16)?).to_vec();
-                let segment = cstr(raw.get(16..32)?).to_vec();
-                let (addr, len, off) = if is64 {
-                    (w(s + 32)?, w(s + 40)?, u32_at(b, s + 48, e)?)
+                let (len, off) = if is64 {
+                    (w(s + 40)?, u32_at(b, s + 48, e)?)
                 } else {
-                    (w(s + 32)?, w(s + 36)?, u32_at(b, s + 40, e)?)
+                    (w(s + 36)?, u32_at(b, s + 40, e)?)
                 };
                 sections.push(Section {
                     name,
-                    segment,
-                    addr,
                     data: slice64(b, u64::from(off), len).unwrap_or_default(),
                 });
             }
@@ -379,8 +353,6 @@ fn parse_macho(b: &[u8]) -> Option<Object<'_>> {
     }
     Some(Object {
         format: BinaryFormat::MachO,
-        endian: e,
-        ptr_size: if is64 { 8 } else { 4 },
         sections,
         mappings,
         file: b,
