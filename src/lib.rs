@@ -14,7 +14,9 @@
 //! | [`verify`] | `boltseal-verify` |
 //! | [`policy`] | `boltseal-policy` |
 //! | [`pin`] | `boltseal-pin` |
+//! | [`admission`] | `boltseal-admission` |
 
+pub use boltseal_admission as admission;
 pub use boltseal_envelope as envelope;
 pub use boltseal_keys as keys;
 pub use boltseal_oci as oci;

@@ -6,11 +6,15 @@
 //! - [`server`]: the HTTPS webhook (`POST /mutate`, `POST /validate`, `GET /healthz`) over a
 //!   [`server::Reviewer`], with per-request deadlines below the webhook timeout and the
 //!   `failurePolicy` applied when they pass.
+//! - [`policy`]: [`policy::PolicyReviewer`], the decisions of boltseal-policy's Kyverno-compatible
+//!   engine.
 //! - [`tls`]: the serving certificate (rustls with aws-lc-rs), reloaded when its files change.
 
+pub mod policy;
 pub mod review;
 pub mod server;
 pub mod tls;
 
+pub use policy::PolicyReviewer;
 pub use review::{AdmissionRequest, AdmissionResponse, DecodeError, Operation};
 pub use server::{FailurePolicy, Phase, Reviewer, ServerOptions, Webhook};

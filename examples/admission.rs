@@ -1,0 +1,113 @@
+//! `admission --policy DIR --tls-cert C --tls-key K [--addr A]`: the Kubernetes admission
+//! webhook (stands in for Kyverno's admission controller for image policies). Serves
+//! AdmissionReview v1 over HTTPS: `POST /mutate` verifies images and pins them to digests,
+//! `POST /validate` enforces, `GET /healthz` answers `ok`.
+//!
+//! Prints `listening on https://ADDR (N policies)` on stderr once it accepts connections, and
+//! one `warning:` line per policy feature that behaves differently from Kyverno. Stops
+//! gracefully on SIGTERM or Ctrl-C (exit 0). Unreadable policies or certificates, or an address
+//! that cannot be bound, are one `error:` line and exit 2.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use boltseal::admission::{PolicyReviewer, Webhook, tls};
+use boltseal::oci::RegistryOptions;
+use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier};
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "admission",
+    about = "Kubernetes admission webhook enforcing Kyverno image policies"
+)]
+struct Args {
+    /// Policy file or directory of Kyverno ClusterPolicy / Policy YAML (repeatable).
+    #[arg(long, required = true)]
+    policy: Vec<PathBuf>,
+    /// Serving certificate chain (PEM, leaf first); reloaded when the file changes.
+    #[arg(long)]
+    tls_cert: PathBuf,
+    /// Serving private key (PEM: PKCS #8, PKCS #1 or SEC1).
+    #[arg(long)]
+    tls_key: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    addr: SocketAddr,
+    /// How long successful verifications are remembered, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    cache_ttl: u64,
+    /// Allow plain HTTP to registries that are not on a loopback address.
+    #[arg(long)]
+    allow_http_registry: bool,
+}
+
+fn main() -> ExitCode {
+    let args = match common::parse_args::<Args>() {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let policies = match PolicySet::from_paths(&args.policy) {
+        Ok(p) => p,
+        Err(e) => return common::fail(e, 2),
+    };
+    if policies.policies().is_empty() {
+        return common::fail("no policies found in the --policy paths", 2);
+    }
+    for warning in policies.warnings() {
+        eprintln!("warning: {}", warning.replace('\n', " "));
+    }
+    let config = match tls::server_config(&args.tls_cert, &args.tls_key) {
+        Ok(c) => c,
+        Err(e) => return common::fail(e, 2),
+    };
+    let count = policies.policies().len();
+    let ttl = Duration::from_secs(args.cache_ttl);
+    let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
+    let engine = Engine::new(
+        policies,
+        Arc::new(RegistryImageVerifier::new(registry, ttl)),
+    )
+    .with_cache_ttl(ttl);
+    let webhook = Webhook::new(PolicyReviewer::new(Arc::new(engine)));
+    common::runtime().block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(args.addr).await {
+            Ok(l) => l,
+            Err(e) => return common::fail(format!("{}: {e}", args.addr), 2),
+        };
+        let local = listener.local_addr().unwrap_or(args.addr);
+        eprintln!("listening on https://{local} ({count} policies)");
+        match webhook.serve(listener, Arc::new(config), shutdown()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => common::fail(e, 1),
+        }
+    })
+}
+
+/// Completes on SIGTERM (what the kubelet sends) or Ctrl-C.
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = tokio::signal::ctrl_c() => {},
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

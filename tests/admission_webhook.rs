@@ -1,0 +1,474 @@
+//! The admission webhook over real HTTPS (rustls server, reqwest + rustls client trusting a CA
+//! made for the test) with the real policy engine against a real registry: health, malformed
+//! reviews, uid echo, signed Pods admitted and pinned to digests, unsigned images and unsigned
+//! init containers refused with Kyverno's message, Audit admitting with a warning, and a
+//! registry that hangs or drops connections handled by the failure policy within the deadline.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "admission_support/mod.rs"]
+mod admission_support;
+mod support;
+
+use admission_support::{
+    Server, TestCa, apply_patch, create_review, deployment, pod, push_image, sign, signature_policy,
+};
+use boltseal::admission::ServerOptions;
+use boltseal::admission::review::{AdmissionResponse, decode_response};
+use boltseal::keys::PrivateKey;
+use boltseal::sign::SignatureFormat;
+use serde_json::{Value, json};
+
+async fn post(
+    client: &reqwest::Client,
+    server: &Server,
+    path: &str,
+    body: Vec<u8>,
+) -> AdmissionResponse {
+    let resp = client
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    decode_response(&resp.bytes().await.unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_malformed_reviews_and_uid_echo() {
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    // A small body limit, so that the refused body still fits the loopback socket buffers and
+    // the client reads the 413 instead of a reset.
+    let mut options = ServerOptions::default();
+    options.max_body_bytes = 64 << 10;
+    let server = Server::start_with(
+        &ca,
+        &signature_policy("verify", &["registry.invalid/*"], &key, "Enforce", "Fail"),
+        options,
+    )
+    .await;
+    let client = ca.client();
+
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok\n");
+
+    // Malformed reviews: 400 with a one-line reason; the server keeps serving.
+    for (body, reason) in [
+        (b"{not json".to_vec(), "invalid AdmissionReview JSON"),
+        (
+            br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview"}"#.to_vec(),
+            "apiVersion",
+        ),
+        (
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#.to_vec(),
+            "no request",
+        ),
+        (
+            serde_json::to_vec(&json!({"apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview", "request": {"uid": "", "operation": "CREATE",
+                "kind": {"version": "v1", "kind": "Pod"},
+                "resource": {"version": "v1", "resource": "pods"}, "object": {}}}))
+            .unwrap(),
+            "request.uid: empty",
+        ),
+    ] {
+        let resp = client
+            .post(server.url("/validate"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
+        let text = resp.text().await.unwrap();
+        assert!(text.contains(reason), "{text}");
+        assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+    }
+    let wrong_type = client
+        .post(server.url("/mutate"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    let too_big = client
+        .post(server.url("/mutate"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 100 << 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+    assert_eq!(
+        client
+            .get(server.url("/mutate"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        405
+    );
+    assert_eq!(
+        client
+            .get(server.url("/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        client
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "still serving after the malformed reviews"
+    );
+
+    // A Pod no policy is about: admitted, uid echoed, nothing patched, on both webhooks.
+    for path in ["/mutate", "/validate"] {
+        let uid = format!("uid-{path}");
+        let r = post(
+            &client,
+            &server,
+            path,
+            create_review(&uid, pod("web", &["nginx:1.27"], &[])),
+        )
+        .await;
+        assert_eq!(r.uid, uid);
+        assert!(r.allowed);
+        assert!(r.patch.is_none());
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_pods_are_pinned_and_unsigned_images_refused() {
+    let registry = support::Registry::start();
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    // Three signed images (both signature layouts), one unsigned.
+    let mut signed = Vec::new();
+    for (i, format) in [
+        SignatureFormat::Legacy,
+        SignatureFormat::Bundle,
+        SignatureFormat::Legacy,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (text, digest) = push_image(
+            &registry.addr,
+            &format!("signed/app{i}"),
+            &format!("app {i}"),
+        )
+        .await;
+        sign(&text, &key, format).await;
+        signed.push((text, digest));
+    }
+    let (unsigned, _) = push_image(&registry.addr, "signed/unsigned", "nobody signed this").await;
+    let policy = signature_policy(
+        "verify-image-signatures",
+        &[&format!("{}/signed/*", registry.addr)],
+        &key,
+        "Enforce",
+        "Fail",
+    );
+    let server = Server::start(&ca, &policy).await;
+    let client = ca.client();
+
+    // A signed 3-container Pod: admitted on /mutate with a patch pinning every image.
+    let images: Vec<&str> = signed.iter().map(|(t, _)| t.as_str()).collect();
+    let object = pod("signed", &images, &[]);
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-signed", object.clone()),
+    )
+    .await;
+    assert_eq!(r.uid, "u-signed");
+    assert!(r.allowed, "{:?}", r.status);
+    let ops = r.patch_operations().expect("a JSON patch");
+    let patched = apply_patch(object, &ops);
+    for (i, (text, digest)) in signed.iter().enumerate() {
+        assert_eq!(
+            patched["spec"]["containers"][i]["image"],
+            json!(format!("{text}@{digest}")),
+            "{ops:?}"
+        );
+    }
+    // The stored form passes the validating webhook (digests present, images verified).
+    let r = post(
+        &client,
+        &server,
+        "/validate",
+        create_review("u-signed-2", patched),
+    )
+    .await;
+    assert!(r.allowed, "{:?}", r.status);
+    assert!(r.patch.is_none(), "validating webhooks never patch");
+
+    // An unsigned image: refused on /mutate with Kyverno's message.
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-unsigned", pod("mixed", &[images[0], &unsigned], &[])),
+    )
+    .await;
+    assert_eq!(r.uid, "u-unsigned");
+    assert!(!r.allowed);
+    assert!(r.patch.is_none());
+    let status = r.status.unwrap();
+    assert_eq!(status.status, "Failure");
+    let message = status.message;
+    assert!(
+        message.starts_with(
+            "\n\nresource Pod/default/mixed was blocked due to the following policies \n\n\
+             verify-image-signatures:\n  check-signature: "
+        ),
+        "{message:?}"
+    );
+    assert!(message.contains(&unsigned), "{message}");
+    // Without the mutating webhook's verification, the validating webhook refuses a tag.
+    let r = post(
+        &client,
+        &server,
+        "/validate",
+        create_review("u-tag", pod("tag", &[images[0]], &[])),
+    )
+    .await;
+    assert!(!r.allowed, "{r:?}");
+
+    // A Deployment whose init container is unsigned: refused through the autogen rule.
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-deploy", deployment("api", &[images[1]], &[&unsigned])),
+    )
+    .await;
+    assert!(!r.allowed);
+    let message = r.status.unwrap().message;
+    assert!(
+        message.contains("resource Deployment/default/api was blocked"),
+        "{message}"
+    );
+    assert!(message.contains("autogen-check-signature"), "{message}");
+    assert!(message.contains(&unsigned), "{message}");
+    // The same Deployment with a signed init container is admitted and pinned.
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-deploy-ok", deployment("api", &[images[1]], &[images[2]])),
+    )
+    .await;
+    assert!(r.allowed, "{:?}", r.status);
+    let ops = r.patch_operations().unwrap();
+    assert!(
+        ops.iter().any(
+            |o| o["path"] == "/spec/template/spec/initContainers/0/image"
+                && o["value"] == json!(format!("{}@{}", signed[2].0, signed[2].1))
+        ),
+        "{ops:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_admits_with_a_warning() {
+    let registry = support::Registry::start();
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    let (unsigned, _) = push_image(&registry.addr, "audit/app", "unsigned").await;
+    let policy = signature_policy(
+        "audit-signatures",
+        &[&format!("{}/audit/*", registry.addr)],
+        &key,
+        "Audit",
+        "Fail",
+    );
+    let server = Server::start(&ca, &policy).await;
+    let client = ca.client();
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-audit", pod("audited", &[&unsigned], &[])),
+    )
+    .await;
+    assert!(r.allowed, "{:?}", r.status);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("policy audit-signatures.check-signature: ")),
+        "{:?}",
+        r.warnings
+    );
+    server.stop().await;
+}
+
+/// A registry that accepts connections and never answers: the review's deadline (from the API
+/// server's `?timeout=`) passes and the failure policy decides — refuse under `Fail`, admit
+/// with a warning under `Ignore`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hanging_and_dropping_registries_follow_the_failure_policy() {
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hang_addr = hang.local_addr().unwrap();
+    // Accept and hold every connection without answering.
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&held);
+    std::thread::spawn(move || {
+        for stream in hang.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    // A registry that closes every connection at once.
+    let drop_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let drop_addr = drop_listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in drop_listener.incoming().flatten() {
+            drop(stream);
+        }
+    });
+
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    let client = ca.client();
+    for (failure_policy, allowed) in [("Fail", false), ("Ignore", true)] {
+        let policy = signature_policy("verify", &["127.0.0.1:*"], &key, "Enforce", failure_policy);
+        let server = Server::start(&ca, &policy).await;
+
+        let image = format!("{hang_addr}/app:v1");
+        let resp = client
+            .post(server.url("/mutate?timeout=2s"))
+            .header("content-type", "application/json")
+            .body(create_review("u-hang", pod("hang", &[&image], &[])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!(r.uid, "u-hang");
+        assert_eq!(r.allowed, allowed, "{failure_policy}: {r:?}");
+        let said = match &r.status {
+            Some(s) => s.message.clone(),
+            None => r.warnings.join(" "),
+        };
+        assert!(
+            said.contains("did not finish within 1800 ms"),
+            "{failure_policy}: {said}"
+        );
+        assert!(
+            said.contains(&format!("failurePolicy {failure_policy}")),
+            "{said}"
+        );
+
+        let image = format!("{drop_addr}/app:v1");
+        let r = post(
+            &client,
+            &server,
+            "/mutate?timeout=5s",
+            create_review("u-drop", pod("dropped", &[&image], &[])),
+        )
+        .await;
+        assert_eq!(r.allowed, allowed, "{failure_policy}: {r:?}");
+        if allowed {
+            assert!(
+                r.warnings
+                    .iter()
+                    .any(|w| w.contains("failurePolicy Ignore")),
+                "{:?}",
+                r.warnings
+            );
+        } else {
+            let message = r.status.unwrap().message;
+            assert!(
+                message.contains("resource Pod/default/dropped was blocked"),
+                "{message}"
+            );
+        }
+        server.stop().await;
+    }
+    drop(held);
+}
+
+#[test]
+fn deploy_manifests_have_the_webhook_properties() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let webhooks = std::fs::read_to_string(root.join("webhooks.yaml")).unwrap();
+    let docs = boltseal::policy::yaml::documents(&webhooks).unwrap();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration"
+        ]
+    );
+    for (doc, path) in docs.iter().zip(["/mutate", "/validate"]) {
+        let hook = &doc["webhooks"][0];
+        assert_eq!(hook["sideEffects"], "None");
+        assert_eq!(hook["failurePolicy"], "Fail");
+        assert_eq!(hook["admissionReviewVersions"], json!(["v1"]));
+        assert_eq!(hook["clientConfig"]["service"]["path"], path);
+        let timeout = hook["timeoutSeconds"].as_i64().unwrap();
+        assert!((1..=30).contains(&timeout));
+        let excluded = &hook["namespaceSelector"]["matchExpressions"][0];
+        assert_eq!(excluded["key"], "kubernetes.io/metadata.name");
+        assert_eq!(excluded["operator"], "NotIn");
+        assert!(
+            excluded["values"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("kube-system"))
+        );
+        let resources: Vec<&Value> = hook["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| r["resources"].as_array().unwrap())
+            .collect();
+        for r in [
+            "pods",
+            "deployments",
+            "statefulsets",
+            "daemonsets",
+            "jobs",
+            "cronjobs",
+        ] {
+            assert!(resources.contains(&&json!(r)), "{path}: {r}");
+        }
+    }
+    let deployment = std::fs::read_to_string(root.join("deployment.yaml")).unwrap();
+    let docs = boltseal::policy::yaml::documents(&deployment).unwrap();
+    let d = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let spec = &d["spec"]["template"]["spec"];
+    assert_eq!(spec["securityContext"]["runAsNonRoot"], true);
+    let c = &spec["containers"][0];
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+    assert!(c["resources"]["requests"].is_object());
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(c[probe]["httpGet"]["path"], "/healthz");
+        assert_eq!(c[probe]["httpGet"]["scheme"], "HTTPS");
+    }
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    for flag in ["--policy", "--tls-cert", "--tls-key", "--addr"] {
+        assert!(args.contains(&flag), "{flag}");
+    }
+}
