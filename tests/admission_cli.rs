@@ -1,0 +1,219 @@
+//! The `admission` example as it is deployed: a serving certificate made with the README's
+//! openssl commands (run verbatim, minus the kubectl steps), the webhook started on loopback,
+//! reached over HTTPS under the Service's DNS name by a client that trusts only that CA, a signed
+//! Pod admitted and pinned, an unsigned one refused, SIGTERM a graceful exit 0; usage and input
+//! errors as one `error:` line with exit 2.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "admission_support/mod.rs"]
+mod admission_support;
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use admission_support::{create_review, pod, push_image, sign, signature_policy};
+use boltseal::admission::review::decode_response;
+use boltseal::keys::PrivateKey;
+use boltseal::sign::SignatureFormat;
+
+const SERVICE_NAME: &str = "boltseal-admission.boltseal-system.svc";
+
+/// The shell block of the README's "The webhook's certificates" section, without the lines that
+/// talk to a cluster.
+fn readme_certificate_commands() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## The webhook's certificates")
+        .nth(1)
+        .expect("README section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    // Join continuation lines, then drop the cluster steps.
+    block
+        .replace("\\\n", " ")
+        .lines()
+        .filter(|l| !l.contains("kubectl"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_serves_with_the_readme_certificate_and_stops_on_sigterm() {
+    if !support::require_tool("openssl") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = readme_certificate_commands();
+    assert!(script.contains("openssl x509 -req"), "{script}");
+    let out = Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (signed, digest) = push_image(&registry.addr, "cli/signed", "signed").await;
+    sign(&signed, &key, SignatureFormat::Bundle).await;
+    let (unsigned, _) = push_image(&registry.addr, "cli/unsigned", "unsigned").await;
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("verify.yaml"),
+        signature_policy(
+            "verify-image-signatures",
+            &[&format!("{}/cli/*", registry.addr)],
+            &key,
+            "Enforce",
+            "Fail",
+        ),
+    )
+    .unwrap();
+
+    let mut child = Command::new(support::example("admission"))
+        .arg("--policy")
+        .arg(&policies)
+        .arg("--tls-cert")
+        .arg(dir.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.path().join("tls.key"))
+        .args(["--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no listening line"
+        );
+        if line.starts_with("listening on ") {
+            break;
+        }
+        assert!(line.starts_with("warning: "), "{line}");
+    }
+    assert!(line.trim_end().ends_with("(1 policies)"), "{line}");
+    let addr: std::net::SocketAddr = line
+        .trim_start_matches("listening on https://")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // The client knows the webhook only under the Service's name, as the API server does.
+    let ca = std::fs::read(dir.path().join("ca.crt")).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .resolve(SERVICE_NAME, addr)
+        .build()
+        .unwrap();
+    let base = format!("https://{SERVICE_NAME}:{}", addr.port());
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    for (uid, image, allowed) in [
+        ("u-signed", &signed, true),
+        ("u-unsigned", &unsigned, false),
+    ] {
+        let resp = client
+            .post(format!("{base}/mutate?timeout=10s"))
+            .header("content-type", "application/json")
+            .body(create_review(uid, pod("web", &[image], &[])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!(r.uid, uid);
+        assert_eq!(r.allowed, allowed, "{r:?}");
+        if allowed {
+            let ops = r.patch_operations().unwrap();
+            assert_eq!(ops[0]["path"], "/spec/containers/0/image");
+            assert_eq!(ops[0]["value"], format!("{signed}@{digest}"));
+        } else {
+            let message = r.status.unwrap().message;
+            assert!(message.contains("verify-image-signatures:"), "{message}");
+        }
+    }
+
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\nspec:\n  rules:\n  \
+         - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n    validate:\n      \
+         pattern: {spec: {containers: [{image: \"*@*\"}]}}\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.crt");
+    let not_yaml = dir.path().join("bad.yaml");
+    std::fs::write(&not_yaml, "kind: [unclosed").unwrap();
+    for (args, expect) in [
+        (vec!["--policy", policy.to_str().unwrap()], "required"),
+        (
+            vec![
+                "--policy",
+                policy.to_str().unwrap(),
+                "--tls-cert",
+                missing.to_str().unwrap(),
+                "--tls-key",
+                missing.to_str().unwrap(),
+            ],
+            "missing.crt",
+        ),
+        (
+            vec![
+                "--policy",
+                not_yaml.to_str().unwrap(),
+                "--tls-cert",
+                missing.to_str().unwrap(),
+                "--tls-key",
+                missing.to_str().unwrap(),
+            ],
+            "bad.yaml",
+        ),
+    ] {
+        let out = Command::new(support::example("admission"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+    }
+}
