@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use boltseal::oci::RegistryOptions;
 use boltseal::policy::{
-    AdmissionInput, Engine, Offline, Operation, Phase, PolicySet, RegistryImageVerifier,
-    Verifier, load_resources,
+    AdmissionInput, Engine, Offline, Operation, Phase, PolicySet, RegistryImageVerifier, Verifier,
+    load_resources,
 };
 use clap::Parser;
 use serde_json::json;

@@ -21,7 +21,9 @@ use boltseal::policy::{
     RuleStatus,
 };
 use boltseal::reference::{Digest, Reference};
-use boltseal::sign::{AttestOptions, SignOptions, SignatureFormat, attest_image, sign_image, signature_tag};
+use boltseal::sign::{
+    AttestOptions, SignOptions, SignatureFormat, attest_image, sign_image, signature_tag,
+};
 use serde_json::{Value, json};
 
 const EXAMPLE_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnFX+0SsVivk7OjCHnPZx6GjfKXbo\n\
@@ -32,7 +34,12 @@ fn tag(t: &str) -> ManifestRef {
 }
 
 /// Pushes a one-file image as `repo:t`; returns its store, reference text and digest.
-async fn push(registry: &support::Registry, repo: &str, t: &str, content: &str) -> (RegistryStore, String, Digest) {
+async fn push(
+    registry: &support::Registry,
+    repo: &str,
+    t: &str,
+    content: &str,
+) -> (RegistryStore, String, Digest) {
     let text = registry.repo(&format!("{repo}:{t}"));
     let reference: Reference = text.parse().unwrap();
     let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
@@ -48,16 +55,18 @@ async fn push(registry: &support::Registry, repo: &str, t: &str, content: &str) 
 
 /// An example policy with the test's key and registry.
 fn example_policy(name: &str, key: &PrivateKey, registry: &support::Registry) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/policies")
+        .join(name);
     let text = std::fs::read_to_string(path).unwrap();
     let pem = key.public_key().to_pem();
-    let body: Vec<&str> = pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
+    let body: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     assert!(text.contains("registry.example.com/apps/*") || name == "require-digest.yaml");
     let example_body: Vec<&str> = EXAMPLE_KEY.lines().map(str::trim).collect();
-    let mut out = text.replace("registry.example.com/apps/*", &format!("{}/policy/*", registry.addr));
+    let mut out = text.replace(
+        "registry.example.com/apps/*",
+        &format!("{}/policy/*", registry.addr),
+    );
     // Replace the example key's lines (same indentation) with the test key's.
     let indent_of = |line: &str| line.len() - line.trim_start().len();
     let mut lines: Vec<String> = Vec::new();
@@ -100,19 +109,30 @@ fn engine(yaml: &str) -> Engine {
     let policies = PolicySet::from_yaml_str("test.yaml", yaml).unwrap();
     Engine::new(
         policies,
-        Arc::new(RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(60))),
+        Arc::new(RegistryImageVerifier::new(
+            RegistryOptions::new(),
+            Duration::from_secs(60),
+        )),
     )
 }
 
 async fn mutate(engine: &Engine, object: &Value) -> EngineResponse {
     engine
-        .evaluate(&AdmissionInput::new(Phase::Mutate, Operation::Create, object.clone()))
+        .evaluate(&AdmissionInput::new(
+            Phase::Mutate,
+            Operation::Create,
+            object.clone(),
+        ))
         .await
 }
 
 async fn validate(engine: &Engine, object: &Value) -> EngineResponse {
     engine
-        .evaluate(&AdmissionInput::new(Phase::Validate, Operation::Create, object.clone()))
+        .evaluate(&AdmissionInput::new(
+            Phase::Validate,
+            Operation::Create,
+            object.clone(),
+        ))
         .await
 }
 
@@ -190,7 +210,10 @@ async fn signed_images_are_admitted_and_pinned_the_rest_refused() {
     let (policy_name, status, message) = only_rule(&r);
     assert_eq!(policy_name, "verify-image-signatures");
     assert_eq!(status, RuleStatus::Pass, "{message}");
-    assert!(message.contains("verified image signatures for"), "{message}");
+    assert!(
+        message.contains("verified image signatures for"),
+        "{message}"
+    );
     let patches: Vec<Value> = serde_json::from_slice(&r.patch_json().unwrap()).unwrap();
     assert_eq!(
         patches,
@@ -212,7 +235,10 @@ async fn signed_images_are_admitted_and_pinned_the_rest_refused() {
     // A second admission is answered from the cache.
     let again = mutate(&engine, &object).await;
     assert!(again.allowed());
-    assert!(only_rule(&again).2.contains("verified from cache"), "{again:#?}");
+    assert!(
+        only_rule(&again).2.contains("verified from cache"),
+        "{again:#?}"
+    );
 
     // Unsigned, wrong key, replayed signature: refused with Kyverno's message shape.
     for (image, what) in [
@@ -264,7 +290,11 @@ async fn signed_images_are_admitted_and_pinned_the_rest_refused() {
     let (_, rule) = r.results().next().unwrap();
     assert_eq!(rule.rule, "autogen-check-image-signature");
     assert_eq!(rule.status, RuleStatus::Fail);
-    assert!(rule.message.contains(&w.unsigned.1.to_string()) || rule.message.contains("unsigned"), "{}", rule.message);
+    assert!(
+        rule.message.contains(&w.unsigned.1.to_string()) || rule.message.contains("unsigned"),
+        "{}",
+        rule.message
+    );
     // Signed Deployment: pinned at the template's path.
     let good = json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -273,7 +303,10 @@ async fn signed_images_are_admitted_and_pinned_the_rest_refused() {
     });
     let r = mutate(&engine, &good).await;
     assert!(r.allowed(), "{r:#?}");
-    assert_eq!(r.patches()[0].path, "/spec/template/spec/containers/0/image");
+    assert_eq!(
+        r.patches()[0].path,
+        "/spec/template/spec/containers/0/image"
+    );
 }
 
 #[tokio::test]
@@ -291,13 +324,21 @@ async fn audit_reports_without_blocking_and_failure_policy_governs_errors() {
     let (_, status, _) = only_rule(&r);
     assert_eq!(status, RuleStatus::Fail);
     assert_eq!(r.warnings().len(), 1);
-    assert!(r.warnings()[0].starts_with("policy verify-image-signatures.check-image-signature: failed to verify image"));
+    assert!(r.warnings()[0].starts_with(
+        "policy verify-image-signatures.check-image-signature: failed to verify image"
+    ));
     assert!(r.blocked_message().is_none());
     // Audit with mutateDigest is refused when loading, as Kyverno does.
-    let err = PolicySet::from_yaml_str("x.yaml", &enforce.replace("failureAction: Enforce", "failureAction: Audit"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("mutateDigest must be set to false for 'Audit' failure action"), "{err}");
+    let err = PolicySet::from_yaml_str(
+        "x.yaml",
+        &enforce.replace("failureAction: Enforce", "failureAction: Audit"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("mutateDigest must be set to false for 'Audit' failure action"),
+        "{err}"
+    );
 
     // A registry that does not answer: an error, blocking under failurePolicy Fail only.
     let dead = {
@@ -312,7 +353,10 @@ async fn audit_reports_without_blocking_and_failure_policy_governs_errors() {
     assert!(!r.allowed());
     let ignore = fail_policy.replace("failurePolicy: Fail", "failurePolicy: Ignore");
     let engine = engine_for(&ignore);
-    assert_eq!(engine.policies().failure_policy(), boltseal::policy::FailurePolicy::Ignore);
+    assert_eq!(
+        engine.policies().failure_policy(),
+        boltseal::policy::FailurePolicy::Ignore
+    );
     let r = mutate(&engine, &object).await;
     assert_eq!(only_rule(&r).1, RuleStatus::Error);
     assert!(r.allowed());
@@ -332,7 +376,10 @@ async fn attestors_count_n_of_m() {
         w.key.public_key().to_pem(),
         other.public_key().to_pem()
     );
-    let indented: String = both.lines().map(|l| format!("                {l}\n")).collect();
+    let indented: String = both
+        .lines()
+        .map(|l| format!("                {l}\n"))
+        .collect();
     let policy = |count: &str| {
         format!(
             r#"apiVersion: kyverno.io/v1
@@ -361,8 +408,13 @@ spec:
     assert_eq!(only_rule(&r).1, RuleStatus::Fail, "{r:#?}");
     let r = mutate(&engine(&policy("count: 1")), &object).await;
     assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
-    let err = PolicySet::from_yaml_str("x.yaml", &policy("count: 3")).unwrap_err().to_string();
-    assert!(err.contains("count 3 is larger than the 2 entries"), "{err}");
+    let err = PolicySet::from_yaml_str("x.yaml", &policy("count: 3"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("count 3 is larger than the 2 entries"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -372,12 +424,16 @@ async fn slsa_provenance_conditions() {
     let engine = engine(&policy);
     let provenance = |builder: &str| {
         Provenance::builder("https://example.com/build/v1", builder)
-            .source("https://github.com/example/app", "0123456789abcdef0123456789abcdef01234567")
+            .source(
+                "https://github.com/example/app",
+                "0123456789abcdef0123456789abcdef01234567",
+            )
             .build()
             .unwrap()
             .to_value()
     };
-    let good_builder = "https://github.com/example/app/.github/workflows/release.yml@refs/heads/main";
+    let good_builder =
+        "https://github.com/example/app/.github/workflows/release.yml@refs/heads/main";
     let (store, good, _) = push(&w.registry, "policy/built", "good", "good").await;
     attest_image(
         &store,
@@ -405,7 +461,10 @@ async fn slsa_provenance_conditions() {
         &tag("rogue"),
         &rogue,
         &w.key,
-        &AttestOptions::new("https://slsa.dev/provenance/v1", provenance("https://evil.example/builder")),
+        &AttestOptions::new(
+            "https://slsa.dev/provenance/v1",
+            provenance("https://evil.example/builder"),
+        ),
     )
     .await
     .unwrap();
@@ -414,14 +473,21 @@ async fn slsa_provenance_conditions() {
         let r = mutate(&engine, &pod("p", &[image], &[])).await;
         let (_, status, message) = only_rule(&r);
         assert_eq!(status, RuleStatus::Pass, "{image}: {message}");
-        assert!(message.starts_with("verified image attestations for"), "{message}");
+        assert!(
+            message.starts_with("verified image attestations for"),
+            "{message}"
+        );
         assert!(r.allowed());
         assert_eq!(r.patches().len(), 1);
     }
     let r = mutate(&engine, &pod("p", &[&rogue], &[])).await;
     let (_, status, message) = only_rule(&r);
     assert_eq!(status, RuleStatus::Fail, "{message}");
-    assert!(message.contains("image attestations verification failed, verifiedCount: 0, requiredCount: 1"), "{message}");
+    assert!(
+        message
+            .contains("image attestations verification failed, verifiedCount: 0, requiredCount: 1"),
+        "{message}"
+    );
     assert!(!r.allowed());
     // Signed but no provenance at all.
     let r = mutate(&engine, &pod("p", &[&w.legacy.0], &[])).await;
@@ -433,17 +499,38 @@ async fn policy_apply_example_follows_its_contract() {
     let w = world().await;
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.yaml");
-    std::fs::write(&policy, example_policy("verify-image-signatures.yaml", &w.key, &w.registry)).unwrap();
+    std::fs::write(
+        &policy,
+        example_policy("verify-image-signatures.yaml", &w.key, &w.registry),
+    )
+    .unwrap();
     let good = dir.path().join("good.yaml");
-    std::fs::write(&good, serde_json::to_string(&pod("good", &[&w.bundle.0], &[])).unwrap()).unwrap();
+    std::fs::write(
+        &good,
+        serde_json::to_string(&pod("good", &[&w.bundle.0], &[])).unwrap(),
+    )
+    .unwrap();
     let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, serde_json::to_string(&pod("bad", &[&w.unsigned.0], &[])).unwrap()).unwrap();
+    std::fs::write(
+        &bad,
+        serde_json::to_string(&pod("bad", &[&w.unsigned.0], &[])).unwrap(),
+    )
+    .unwrap();
     let bin = support::example("policy-apply");
     let out = Command::new(&bin)
-        .args(["--policy".as_ref(), policy.as_os_str(), "--resource".as_ref(), good.as_os_str()])
+        .args([
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--resource".as_ref(),
+            good.as_os_str(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -459,19 +546,34 @@ async fn policy_apply_example_follows_its_contract() {
         json!([{"op": "replace", "path": "/spec/containers/0/image", "value": format!("{}@{}", w.bundle.0, w.bundle.1)}])
     );
     let out = Command::new(&bin)
-        .args(["--policy".as_ref(), policy.as_os_str(), "--resource".as_ref(), bad.as_os_str()])
+        .args([
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--resource".as_ref(),
+            bad.as_os_str(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let line: Value = serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let line: Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["result"], "fail");
     // A broken policy is an input error.
     std::fs::write(&policy, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec: {rules: [{name: r, match: {any: [{resources: {kinds: [Pod]}}]}, mutate: {}}]}\n").unwrap();
     let out = Command::new(&bin)
-        .args(["--policy".as_ref(), policy.as_os_str(), "--resource".as_ref(), bad.as_os_str()])
+        .args([
+            "--policy".as_ref(),
+            policy.as_os_str(),
+            "--resource".as_ref(),
+            bad.as_os_str(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("error: ") && stderr.contains("spec.rules[0].mutate: `mutate` is not supported"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ")
+            && stderr.contains("spec.rules[0].mutate: `mutate` is not supported"),
+        "{stderr}"
+    );
 }

@@ -2,14 +2,16 @@
 //! `_online/`) reproduces its expected results, through the library and through the
 //! `policy-test` example.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use boltseal::policy::testing::{discover, run_test_file};
 use boltseal::policy::Offline;
+use boltseal::policy::testing::{discover, run_test_file};
 
 fn cases() -> Option<Vec<PathBuf>> {
     let root = support::shared_corpus()?.join("kyverno");
@@ -19,7 +21,11 @@ fn cases() -> Option<Vec<PathBuf>> {
         .filter(|p| p.is_dir() && !p.ends_with("_online"))
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 13, "expected the 13 offline cases, found {}", dirs.len());
+    assert!(
+        dirs.len() >= 13,
+        "expected the 13 offline cases, found {}",
+        dirs.len()
+    );
     Some(dirs)
 }
 
@@ -61,11 +67,24 @@ fn policy_test_example_passes_each_case_and_flags_a_wrong_expectation() {
     let Some(dirs) = cases() else { return };
     let bin = support::example("policy-test");
     for dir in &dirs {
-        let out = Command::new(&bin).arg("--offline").arg(dir).output().expect("run");
+        let out = Command::new(&bin)
+            .arg("--offline")
+            .arg(dir)
+            .output()
+            .expect("run");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}: {stdout}{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {stdout}{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let last = stdout.lines().last().unwrap_or("");
-        assert!(last.ends_with(" passed, 0 failed"), "{}: {last}", dir.display());
+        assert!(
+            last.ends_with(" passed, 0 failed"),
+            "{}: {last}",
+            dir.display()
+        );
     }
     // A copy of one case with a flipped expectation must fail with exit 1.
     let src = dirs
@@ -82,9 +101,16 @@ fn policy_test_example_passes_each_case_and_flags_a_wrong_expectation() {
         };
         std::fs::write(tmp.path().join(f), text).expect("write");
     }
-    let out = Command::new(&bin).arg("--offline").arg(tmp.path()).output().expect("run");
+    let out = Command::new(&bin)
+        .arg("--offline")
+        .arg(tmp.path())
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("FAIL "), "{stdout}");
-    assert!(stdout.trim_end().ends_with("1 passed, 1 failed"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("1 passed, 1 failed"),
+        "{stdout}"
+    );
 }

@@ -464,10 +464,10 @@ fn duration_cmp(key: &Value, value: &Value) -> Option<Ordering> {
 
 /// Ordering for `GreaterThan` & co.: durations, then numbers, then quantities.
 pub(crate) fn compare(key: &Value, value: &Value) -> Option<Ordering> {
-    if let (Value::String(k), Value::String(v)) = (key, value) {
-        if let (Some(a), Some(b)) = (parse_duration(k), parse_duration(v)) {
-            return a.partial_cmp(&b);
-        }
+    if let (Value::String(k), Value::String(v)) = (key, value)
+        && let (Some(a), Some(b)) = (parse_duration(k), parse_duration(v))
+    {
+        return a.partial_cmp(&b);
     }
     if let (Some(a), Some(b)) = (number(key), number(value)) {
         return a.partial_cmp(&b);

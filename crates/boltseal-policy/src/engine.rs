@@ -1,7 +1,7 @@
 //! The evaluation engine: which rules apply to a request, and what they say.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -143,9 +143,7 @@ struct Cache {
 
 impl Cache {
     fn hash(&self, policy: &str, rule: &str, entry: usize, image: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        (policy, rule, entry, image).hash(&mut h);
-        h.finish()
+        self.hasher.hash_one((policy, rule, entry, image))
     }
 
     fn get(&self, policy: &str, rule: &str, entry: usize, image: &str) -> Option<Digest> {
@@ -1093,10 +1091,11 @@ impl RuleEval<'_> {
     ) -> Result<(Digest, String), (RuleStatus, String)> {
         let policy = &self.policy.name;
         let rule = &self.rule.name;
-        if entry.use_cache && !self.engine.cache.ttl.is_zero() {
-            if let Some(d) = self.engine.cache.get(policy, rule, ei, image) {
-                return Ok((d, "verified from cache".to_owned()));
-            }
+        if entry.use_cache
+            && !self.engine.cache.ttl.is_zero()
+            && let Some(d) = self.engine.cache.get(policy, rule, ei, image)
+        {
+            return Ok((d, "verified from cache".to_owned()));
         }
         let verifier = &*self.engine.verifier;
         let reference = info.reference();
@@ -1188,21 +1187,21 @@ impl RuleEval<'_> {
                 format!("failed to verify image {image}: no digest"),
             ));
         };
-        if let Some((deny_message, conditions)) = &entry.validate {
-            if let Some(scope) = scope {
-                match conditions.evaluate(scope) {
-                    Ok((true, _)) => {
-                        return Err((
-                            RuleStatus::Fail,
-                            format!(
-                                "validation in verifyImages failed: {}",
-                                deny_message.as_deref().unwrap_or("deny conditions met")
-                            ),
-                        ));
-                    }
-                    Ok((false, _)) => {}
-                    Err(e) => return Err((RuleStatus::Error, e)),
+        if let Some((deny_message, conditions)) = &entry.validate
+            && let Some(scope) = scope
+        {
+            match conditions.evaluate(scope) {
+                Ok((true, _)) => {
+                    return Err((
+                        RuleStatus::Fail,
+                        format!(
+                            "validation in verifyImages failed: {}",
+                            deny_message.as_deref().unwrap_or("deny conditions met")
+                        ),
+                    ));
                 }
+                Ok((false, _)) => {}
+                Err(e) => return Err((RuleStatus::Error, e)),
             }
         }
         if entry.use_cache && !self.engine.cache.ttl.is_zero() {

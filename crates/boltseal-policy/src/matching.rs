@@ -187,15 +187,15 @@ impl ResourceFilter {
                 return false;
             }
         }
-        if let Some(sel) = &self.selector {
-            if !sel.matches(s.labels) {
-                return false;
-            }
+        if let Some(sel) = &self.selector
+            && !sel.matches(s.labels)
+        {
+            return false;
         }
-        if let Some(sel) = &self.namespace_selector {
-            if s.kind == "Namespace" || !sel.matches(s.namespace_labels) {
-                return false;
-            }
+        if let Some(sel) = &self.namespace_selector
+            && (s.kind == "Namespace" || !sel.matches(s.namespace_labels))
+        {
+            return false;
         }
         if !self.subjects.is_empty() {
             let Some(user) = s.user else {
@@ -276,7 +276,7 @@ impl SubjectRef {
     fn matches(&self, user: &UserInfo) -> bool {
         match self.kind.as_str() {
             "User" => self.name == user.username,
-            "Group" => user.groups.iter().any(|g| *g == self.name),
+            "Group" => user.groups.contains(&self.name),
             "ServiceAccount" => {
                 user.username == format!("system:serviceaccount:{}:{}", self.namespace, self.name)
             }

@@ -371,10 +371,10 @@ fn equal(text: &str, pattern: &str) -> bool {
     if let (Some(a), Some(b)) = (parse_duration(text), parse_duration(pattern)) {
         return a == b;
     }
-    if !wildcard::has_wildcard(pattern) {
-        if let (Some(a), Some(b)) = (parse_quantity(text), parse_quantity(pattern)) {
-            return a == b;
-        }
+    if !wildcard::has_wildcard(pattern)
+        && let (Some(a), Some(b)) = (parse_quantity(text), parse_quantity(pattern))
+    {
+        return a == b;
     }
     wildcard::matches(pattern, text)
 }
@@ -406,10 +406,11 @@ fn range(atom: &str) -> Option<(&str, &str, bool)> {
             && s.as_bytes()[0].is_ascii_digit()
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
     };
-    if let Some((a, b)) = atom.split_once("!-") {
-        if numeric(a) && numeric(b) {
-            return Some((a.trim(), b.trim(), true));
-        }
+    if let Some((a, b)) = atom.split_once("!-")
+        && numeric(a)
+        && numeric(b)
+    {
+        return Some((a.trim(), b.trim(), true));
     }
     let (a, b) = atom.split_once('-')?;
     if numeric(a) && numeric(b) {

@@ -1401,13 +1401,13 @@ fn parse_attestor_set(
     if entries.is_empty() {
         return Err(cx.invalid(&join(path, "entries"), "at least one entry is required"));
     }
-    if let Some(n) = count {
-        if n > entries.len() {
-            return Err(cx.invalid(
-                &join(path, "count"),
-                format!("count {n} is larger than the {} entries", entries.len()),
-            ));
-        }
+    if let Some(n) = count
+        && n > entries.len()
+    {
+        return Err(cx.invalid(
+            &join(path, "count"),
+            format!("count {n} is larger than the {} entries", entries.len()),
+        ));
     }
     Ok(AttestorSetSpec { count, entries })
 }

@@ -180,8 +180,17 @@ fn parse_values(doc: &Value) -> Values {
         global: vars_of(doc.get("globalValues")),
         ..Values::default()
     };
-    for p in doc.get("policies").and_then(Value::as_array).into_iter().flatten() {
-        let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_owned();
+    for p in doc
+        .get("policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let list = |key: &str| -> Vec<(String, Vec<(String, Value)>)> {
             p.get(key)
                 .and_then(Value::as_array)
@@ -189,7 +198,10 @@ fn parse_values(doc: &Value) -> Values {
                 .flatten()
                 .map(|r| {
                     (
-                        r.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+                        r.get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
                         vars_of(r.get("values")),
                     )
                 })
@@ -211,7 +223,9 @@ fn parse_values(doc: &Value) -> Values {
             ns.get("name").and_then(Value::as_str),
             ns.get("labels").and_then(Value::as_object),
         ) {
-            values.namespace_labels.push((name.to_owned(), labels.clone()));
+            values
+                .namespace_labels
+                .push((name.to_owned(), labels.clone()));
         }
     }
     values

@@ -167,12 +167,12 @@ fn key_string(v: Value) -> String {
 }
 
 fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            match tag.suffix.as_str() {
-                "str" | "binary" | "timestamp" => return Value::String(text),
-                _ => {}
-            }
+    if let Some(tag) = tag
+        && (tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!")
+    {
+        match tag.suffix.as_str() {
+            "str" | "binary" | "timestamp" => return Value::String(text),
+            _ => {}
         }
     }
     if style != TScalarStyle::Plain {
@@ -198,12 +198,11 @@ fn resolve_plain(text: String) -> Value {
     if let Some(n) = parse_int(&text) {
         return Value::Number(n);
     }
-    if looks_like_float(&text) {
-        if let Ok(f) = text.replace('_', "").parse::<f64>() {
-            if let Some(n) = Number::from_f64(f) {
-                return Value::Number(n);
-            }
-        }
+    if looks_like_float(&text)
+        && let Ok(f) = text.replace('_', "").parse::<f64>()
+        && let Some(n) = Number::from_f64(f)
+    {
+        return Value::Number(n);
     }
     Value::String(text)
 }
