@@ -182,10 +182,10 @@ pub fn read_build_info(bytes: &[u8]) -> Result<Option<BuildInfo>, GoBuildInfoErr
 
 fn find_blob<'a>(obj: &Object<'a>, file: &'a [u8]) -> Option<&'a [u8]> {
     for name in [&b".go.buildinfo"[..], b"__go_buildinfo"] {
-        if let Some(s) = obj.section(name) {
-            if let Some(at) = find(s.data, MAGIC, 0) {
-                return s.data.get(at..);
-            }
+        if let Some(s) = obj.section(name)
+            && let Some(at) = find(s.data, MAGIC, 0)
+        {
+            return s.data.get(at..);
         }
     }
     // PE and older layouts: the header sits 16-byte aligned in the data section.

@@ -357,11 +357,11 @@ pub fn parse_manifest(text: &[u8]) -> Manifest {
     // Physical lines with continuations joined; `None` marks a blank line.
     let mut lines: Vec<Option<String>> = Vec::new();
     for raw in text.split("\r\n").flat_map(|l| l.split(['\n', '\r'])) {
-        if let Some(cont) = raw.strip_prefix(' ') {
-            if let Some(Some(prev)) = lines.last_mut() {
-                prev.push_str(cont);
-                continue;
-            }
+        if let Some(cont) = raw.strip_prefix(' ')
+            && let Some(Some(prev)) = lines.last_mut()
+        {
+            prev.push_str(cont);
+            continue;
         }
         if raw.is_empty() {
             lines.push(None);
@@ -497,20 +497,36 @@ fn unescape(e: char, chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> ch
         'r' => '\r',
         'f' => '\u{c}',
         'u' => {
-            let mut v = 0u32;
-            for _ in 0..4 {
-                match chars.peek().and_then(|c| c.to_digit(16)) {
-                    Some(d) => {
-                        v = v * 16 + d;
-                        chars.next();
-                    }
-                    None => return '\u{fffd}',
+            let Some(hi) = hex4(chars) else {
+                return '\u{fffd}';
+            };
+            if (0xd800..0xdc00).contains(&hi) {
+                // A surrogate pair spelled as two escapes.
+                let mut ahead = chars.clone();
+                if ahead.next() == Some('\\')
+                    && ahead.next() == Some('u')
+                    && let Some(lo) = hex4(&mut ahead)
+                    && (0xdc00..0xe000).contains(&lo)
+                {
+                    *chars = ahead;
+                    let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+                    return char::from_u32(c).unwrap_or('\u{fffd}');
                 }
             }
-            char::from_u32(v).unwrap_or('\u{fffd}')
+            char::from_u32(hi).unwrap_or('\u{fffd}')
         }
         other => other,
     }
+}
+
+fn hex4(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<u32> {
+    let mut v = 0u32;
+    for _ in 0..4 {
+        let d = chars.peek()?.to_digit(16)?;
+        v = v * 16 + d;
+        chars.next();
+    }
+    Some(v)
 }
 
 #[cfg(test)]
@@ -535,7 +551,7 @@ mod tests {
     #[test]
     fn properties_forms() {
         let p = parse_properties(
-            b"# c\n! c\na=1\nb : 2\nc 3\nd\\=e=4\nf=one \\\n   two\ng=\\u00e9\\t\nh\n",
+            b"# c\n! c\na=1\nb : 2\nc 3\nd\\=e=4\nf=one \\\n   two\ng=\\u00e9\\t\nh\ni=\\uD83D\\uDE00\\uD83D\n",
         );
         let want: Vec<(String, String)> = [
             ("a", "1"),
@@ -545,6 +561,7 @@ mod tests {
             ("f", "one two"),
             ("g", "é\t"),
             ("h", ""),
+            ("i", "\u{1f600}\u{fffd}"),
         ]
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))

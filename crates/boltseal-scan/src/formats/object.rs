@@ -159,9 +159,7 @@ fn parse_elf(b: &[u8]) -> Option<Object<'_>> {
             }
             slice64(b, w(h + o_off)?, w(h + o_size)?)
         };
-        let strtab = header(shstrndx)
-            .and_then(|h| data_of(h))
-            .unwrap_or_default();
+        let strtab = header(shstrndx).and_then(&data_of).unwrap_or_default();
         for i in 0..shnum {
             let Some(h) = header(i) else { break };
             if slice(b, h, shentsize).is_none() {
@@ -209,10 +207,9 @@ fn parse_elf(b: &[u8]) -> Option<Object<'_>> {
             }
             if let (Some(addr), Some(offset), Some(size)) =
                 (w(h + o_addr), w(h + o_off), w(h + o_size))
+                && addr != 0
             {
-                if addr != 0 {
-                    mappings.push(Mapping { addr, offset, size });
-                }
+                mappings.push(Mapping { addr, offset, size });
             }
         }
     }

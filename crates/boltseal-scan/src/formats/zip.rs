@@ -60,26 +60,25 @@ impl<'a> ZipArchive<'a> {
         let mut cd_size = u64::from(u32_at(b, eocd + 12, LE).ok_or_else(|| truncated("EOCD"))?);
         let mut cd_off = u64::from(u32_at(b, eocd + 16, LE).ok_or_else(|| truncated("EOCD"))?);
         let mut cd_end = eocd as u64;
-        if count == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff {
-            if let Some(loc) = eocd.checked_sub(20) {
-                if b.get(loc..loc + 4) == Some(b"PK\x06\x07") {
-                    let z = u64_at(b, loc + 8, LE).ok_or_else(|| truncated("Zip64 locator"))?;
-                    // The recorded offset is relative to the archive start; with data
-                    // prepended, the record usually sits right before the locator.
-                    let z = usize::try_from(z)
-                        .ok()
-                        .filter(|&z| slice(b, z, 4) == Some(b"PK\x06\x06"))
-                        .or_else(|| {
-                            let z = loc.checked_sub(56)?;
-                            (slice(b, z, 4) == Some(b"PK\x06\x06")).then_some(z)
-                        })
-                        .ok_or_else(|| truncated("Zip64 EOCD"))?;
-                    count = u64_at(b, z + 32, LE).ok_or_else(|| truncated("Zip64 EOCD"))?;
-                    cd_size = u64_at(b, z + 40, LE).ok_or_else(|| truncated("Zip64 EOCD"))?;
-                    cd_off = u64_at(b, z + 48, LE).ok_or_else(|| truncated("Zip64 EOCD"))?;
-                    cd_end = z as u64;
-                }
-            }
+        if (count == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff)
+            && let Some(loc) = eocd.checked_sub(20)
+            && b.get(loc..loc + 4) == Some(b"PK\x06\x07")
+        {
+            let z = u64_at(b, loc + 8, LE).ok_or_else(|| truncated("Zip64 locator"))?;
+            // The recorded offset is relative to the archive start; with data
+            // prepended, the record usually sits right before the locator.
+            let z = usize::try_from(z)
+                .ok()
+                .filter(|&z| slice(b, z, 4) == Some(b"PK\x06\x06"))
+                .or_else(|| {
+                    let z = loc.checked_sub(56)?;
+                    (slice(b, z, 4) == Some(b"PK\x06\x06")).then_some(z)
+                })
+                .ok_or_else(|| truncated("Zip64 EOCD"))?;
+            count = u64_at(b, z + 32, LE).ok_or_else(|| truncated("Zip64 EOCD"))?;
+            cd_size = u64_at(b, z + 40, LE).ok_or_else(|| truncated("Zip64 EOCD"))?;
+            cd_off = u64_at(b, z + 48, LE).ok_or_else(|| truncated("Zip64 EOCD"))?;
+            cd_end = z as u64;
         }
         if count > max_entries as u64 {
             return Err(ZipError::TooLarge(format!(
@@ -195,11 +194,11 @@ fn zip64_extra(mut extra: &[u8], e: &mut ZipEntry) {
         if id == 1 {
             let mut at = 0;
             let mut next = |v: &mut u64| {
-                if *v == 0xffff_ffff {
-                    if let Some(x) = u64_at(body, at, LE) {
-                        *v = x;
-                        at += 8;
-                    }
+                if *v == 0xffff_ffff
+                    && let Some(x) = u64_at(body, at, LE)
+                {
+                    *v = x;
+                    at += 8;
                 }
             };
             next(&mut e.size);
