@@ -165,3 +165,77 @@ fn single_header_blob() {
     assert!(pkg.pgp.starts_with("RSA/SHA256, "), "{}", pkg.pgp);
     assert_eq!(detect_format(&blob), None);
 }
+
+/// SQLite databases written by the real SQLite library (through Python's `sqlite3`), with
+/// page sizes from 512 to 65536 bytes, thousands of rows (interior pages), blobs larger than
+/// a page (overflow chains), other tables and indexes, and deleted rows.
+#[test]
+fn sqlite_written_by_sqlite() {
+    if !formats_common::have("python3") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut want = Vec::new();
+    for i in 0..1500 {
+        let t = formats_common::TestRpm {
+            name: format!("pkg{i}"),
+            version: format!("1.{i}"),
+            release: "1.el9".into(),
+            epoch: (i % 3 == 0).then_some(i % 7),
+            arch: "x86_64".into(),
+            license: "MIT".repeat((i % 5) as usize),
+            // Every 100th package owns enough files to overflow even 64 KiB pages.
+            files: (0..if i % 100 == 0 { 3000 } else { i % 4 })
+                .map(|f| (format!("/usr/lib/pkg{i}/"), format!("file{f}.so"), f))
+                .collect(),
+        };
+        let blob = formats_common::rpm_header(&t);
+        std::fs::write(tmp.path().join(format!("{i:05}.blob")), &blob).unwrap();
+        want.push(t);
+    }
+    let script = r#"
+import glob, os, sqlite3, sys
+d, page = sys.argv[1], int(sys.argv[2])
+db = os.path.join(d, f"rpmdb-{page}.sqlite")
+c = sqlite3.connect(db)
+c.execute(f"PRAGMA page_size={page}")
+c.execute("CREATE TABLE Basenames (key TEXT NOT NULL, hnum INTEGER, idx INTEGER)")
+c.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)")
+c.execute("CREATE INDEX Basenames_idx ON Basenames(key)")
+for f in sorted(glob.glob(os.path.join(d, "*.blob"))):
+    c.execute("INSERT INTO Packages (blob) VALUES (?)", (open(f, "rb").read(),))
+    c.execute("INSERT INTO Basenames VALUES (?, 1, 1)", (f,))
+c.execute("INSERT INTO Packages (blob) VALUES (x'00')")
+c.execute("DELETE FROM Packages WHERE blob = x'00'")
+c.commit()
+c.close()
+print(db)
+"#;
+    for page in [512, 4096, 65536] {
+        let out = std::process::Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .arg(tmp.path())
+            .arg(page.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let path = String::from_utf8(out.stdout).unwrap();
+        let db = std::fs::read(path.trim()).unwrap();
+        let got = read_rpmdb(&db).unwrap();
+        assert_eq!(got.len(), want.len(), "page size {page}");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(
+                (g.name.as_str(), g.version.as_str()),
+                (w.name.as_str(), w.version.as_str())
+            );
+            assert_eq!(g.epoch, w.epoch.map(i64::from));
+            assert_eq!(g.license, w.license);
+            assert_eq!(g.files.len(), w.files.len(), "{}", w.name);
+        }
+    }
+}
