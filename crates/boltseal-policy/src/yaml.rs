@@ -84,7 +84,14 @@ pub fn documents(text: &str) -> Result<Vec<Value>, YamlError> {
                 (v.clone(), 0, *size)
             }
             Event::Scalar(text, style, anchor, tag) => {
-                (scalar(text, style, tag.as_ref()), anchor, 1)
+                // Keys stay text (`y:`, `on:`, `1:` are names, not booleans or numbers).
+                let is_key = matches!(stack.last(), Some(Frame::Map(_, None, _)));
+                let v = if is_key {
+                    Value::String(text)
+                } else {
+                    scalar(text, style, tag.as_ref())
+                };
+                (v, anchor, 1)
             }
             Event::SequenceStart(anchor, _) => {
                 if stack.len() >= MAX_DEPTH {
