@@ -79,10 +79,10 @@ fn fill(template: &str, registry: &support::Registry, images: Option<&Images>) -
     let mut s = template.replace("{{REGISTRY}}", &registry.addr);
     if let Some(i) = images {
         s = s
-            .replace("{{NODE}}", &i.node.to_string())
-            .replace("{{NGINX}}", &i.nginx.to_string())
-            .replace("{{BUILDER}}", &i.builder.to_string())
-            .replace("{{WEB}}", &i.web.to_string());
+            .replace("{{NODE}}", i.node.as_str())
+            .replace("{{NGINX}}", i.nginx.as_str())
+            .replace("{{BUILDER}}", i.builder.as_str())
+            .replace("{{WEB}}", i.web.as_str());
     }
     s
 }
@@ -271,7 +271,7 @@ async fn a_moved_tag_is_stale_and_write_updates_it() {
     assert_eq!(report.files[0].rewritten, 1);
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        text.replace(&old.to_string(), &new.to_string())
+        text.replace(old.as_str(), new.as_str())
     );
 }
 
@@ -318,7 +318,7 @@ async fn a_missing_tag_is_an_error_and_the_file_is_left_untouched() {
 }
 
 #[tokio::test]
-async fn each_distinct_tag_is_resolved_once_and_offline_mode_reads_only_files() {
+async fn fifty_references_to_one_tag_and_offline_mode_reads_only_files() {
     let registry = support::Registry::start();
     let d = push(&registry, "team/app", "v1", "app").await.digest;
     let dir = tempfile::tempdir().unwrap();
