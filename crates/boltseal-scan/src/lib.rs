@@ -206,7 +206,11 @@ pub async fn scan(source: &Source, options: &ScanOptions) -> Result<Scan> {
                 .await
                 .map_err(|e| Error::invalid("directory scan", e.to_string()))??;
             let layers = t.elapsed();
-            ((index, Duration::ZERO), start.elapsed().saturating_sub(layers), layers)
+            (
+                (index, Duration::ZERO),
+                start.elapsed().saturating_sub(layers),
+                layers,
+            )
         }
         Source::Store(location) => {
             let (store, fetches) =
@@ -292,7 +296,15 @@ async fn read_layers(
                     Err(_) => None,
                 };
                 let Some((i, fetch, info)) = job else { break };
-                let changes = read_one(i, fetch, &info, store.as_deref(), &handle, &options, &budget)?;
+                let changes = read_one(
+                    i,
+                    fetch,
+                    &info,
+                    store.as_deref(),
+                    &handle,
+                    &options,
+                    &budget,
+                )?;
                 options.report(&Progress::LayerDone {
                     index: i,
                     bytes: info.size,
@@ -375,6 +387,34 @@ fn read_one(
             }
         }
     }
+}
+
+/// Reads one layer blob (gzip, zstd or plain tar, detected from its first bytes) into the
+/// changes it makes, keeping the contents the catalogers need. `name` names the layer in
+/// errors. This is the single pass [`scan`] makes over every layer.
+///
+/// ```
+/// let mut tar = tar::Builder::new(Vec::new());
+/// let mut h = tar::Header::new_gnu();
+/// h.set_size(0);
+/// h.set_mode(0o644);
+/// tar.append_data(&mut h, "etc/.wh.passwd", std::io::empty())?;
+/// let changes = boltseal_scan::read_layer(&tar.into_inner()?[..], "layer", &Default::default())?;
+/// assert_eq!(changes.whiteouts, ["/etc/passwd"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Entry`] for a refused entry, [`Error::Limit`], or [`Error::Invalid`] for a
+/// malformed stream.
+pub fn read_layer<R: std::io::Read>(
+    reader: R,
+    name: &str,
+    limits: &Limits,
+) -> Result<index::LayerChanges> {
+    let budget = walk::Budget::default();
+    let wants = |path: &str, _mode: u32| catalog::wants(path, false);
+    walk::walk_layer(reader, 0, name, limits, &budget, &wants)
 }
 
 /// A synchronous view of an async blob stream, for the blocking layer threads.

@@ -294,7 +294,10 @@ impl ArchiveIndex {
                 continue;
             }
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let name = name.trim_start_matches("./").trim_start_matches('/').to_owned();
+            let name = name
+                .trim_start_matches("./")
+                .trim_start_matches('/')
+                .to_owned();
             members.insert(name, (entry.raw_file_position(), entry.size()));
         }
         Ok(ArchiveIndex {
@@ -305,10 +308,13 @@ impl ArchiveIndex {
 
     fn member(&self, name: &str) -> Result<(u64, u64)> {
         let name = name.trim_start_matches("./").trim_start_matches('/');
-        self.members.get(name).copied().ok_or_else(|| Error::NotFound {
-            what: self.path.display().to_string(),
-            reason: format!("no member {name:?}"),
-        })
+        self.members
+            .get(name)
+            .copied()
+            .ok_or_else(|| Error::NotFound {
+                what: self.path.display().to_string(),
+                reason: format!("no member {name:?}"),
+            })
     }
 
     fn read(&self, name: &str) -> Result<Vec<u8>> {
@@ -444,7 +450,12 @@ pub(crate) fn open_oci_archive(
         .manifests
         .iter()
         .filter(|d| match tag {
-            Some(t) => d.annotations.get(boltseal_oci::REF_NAME).map(String::as_str) == Some(t),
+            Some(t) => {
+                d.annotations
+                    .get(boltseal_oci::REF_NAME)
+                    .map(String::as_str)
+                    == Some(t)
+            }
             None => true,
         })
         .collect();
@@ -463,8 +474,11 @@ pub(crate) fn open_oci_archive(
             reason: format!("no image for platform {platform}"),
         });
     };
-    if let Some(t) = tag.or_else(|| top.annotations.get(boltseal_oci::REF_NAME).map(String::as_str))
-    {
+    if let Some(t) = tag.or_else(|| {
+        top.annotations
+            .get(boltseal_oci::REF_NAME)
+            .map(String::as_str)
+    }) {
         meta.tags.push(t.to_owned());
     }
     let mut chosen = (*top).clone();
@@ -507,7 +521,10 @@ pub(crate) fn open_oci_archive(
         if size != d.size {
             return Err(Error::invalid(
                 d.digest.to_string(),
-                format!("stored size {size} differs from the descriptor's {}", d.size),
+                format!(
+                    "stored size {size} differs from the descriptor's {}",
+                    d.size
+                ),
             ));
         }
         fetches.push(LayerFetch::Archive {

@@ -146,10 +146,7 @@ pub(crate) fn from_io(e: std::io::Error, what: &str) -> Error {
 /// the layer), as are paths deeper or longer than the limits.
 pub(crate) fn normalize(raw: &[u8], limits: &Limits) -> std::result::Result<String, String> {
     if raw.len() > limits.max_path_bytes {
-        return Err(format!(
-            "path longer than {} bytes",
-            limits.max_path_bytes
-        ));
+        return Err(format!("path longer than {} bytes", limits.max_path_bytes));
     }
     if raw.contains(&0) {
         return Err("path contains a NUL byte".to_owned());
@@ -344,7 +341,10 @@ mod tests {
     #[test]
     fn normalize_refuses_escapes_and_cleans_the_rest() {
         let l = Limits::default();
-        assert_eq!(normalize(b"./usr//bin/./x", &l).as_deref(), Ok("/usr/bin/x"));
+        assert_eq!(
+            normalize(b"./usr//bin/./x", &l).as_deref(),
+            Ok("/usr/bin/x")
+        );
         assert_eq!(normalize(b"./", &l).as_deref(), Ok("/"));
         assert!(normalize(b"../etc/passwd", &l).is_err());
         assert!(normalize(b"a/../../b", &l).is_err());

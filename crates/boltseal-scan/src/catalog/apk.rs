@@ -93,9 +93,11 @@ pub fn parse_installed(text: &str) -> Vec<Entry> {
                     .filter(|d| !d.starts_with('!'))
                     .map(|d| strip_constraint(d).to_owned()),
             ),
-            "p" => e
-                .provides
-                .extend(value.split_whitespace().map(|d| strip_constraint(d).to_owned())),
+            "p" => e.provides.extend(
+                value
+                    .split_whitespace()
+                    .map(|d| strip_constraint(d).to_owned()),
+            ),
             "F" => dir = value.trim_matches('/').to_owned(),
             "R" => {
                 let path = if dir.is_empty() {
@@ -136,7 +138,12 @@ pub(crate) fn catalog(index: &FileIndex, distro: Option<&Distro>) -> Found {
             }
         }
         for e in &entries {
-            let mut p = Package::new(PackageType::Apk, e.name.clone(), e.version.clone(), FOUND_BY);
+            let mut p = Package::new(
+                PackageType::Apk,
+                e.name.clone(),
+                e.version.clone(),
+                FOUND_BY,
+            );
             p.locations.push((path.to_owned(), node.layer));
             if let Some(d) = distro {
                 let upstream = e.origin.clone().filter(|o| *o != e.name);
@@ -159,7 +166,10 @@ pub(crate) fn catalog(index: &FileIndex, distro: Option<&Distro>) -> Found {
                     l.split_whitespace().map(str::to_owned).collect()
                 };
             }
-            p.supplier = e.maintainer.as_ref().map(|m| format!("Person: {}", m.replace(['<', '>'], "")));
+            p.supplier = e
+                .maintainer
+                .as_ref()
+                .map(|m| format!("Person: {}", m.replace(['<', '>'], "")));
             p.description.clone_from(&e.description);
             p.homepage.clone_from(&e.url);
             if let Some(o) = &e.origin {

@@ -77,11 +77,8 @@ pub fn parse_lock(text: &str) -> Vec<LockedCrate> {
             "dependencies" => {
                 let v = value.trim();
                 if v.starts_with('[') && v.ends_with(']') {
-                    c.dependencies.extend(
-                        v[1..v.len() - 1]
-                            .split(',')
-                            .filter_map(string_value),
-                    );
+                    c.dependencies
+                        .extend(v[1..v.len() - 1].split(',').filter_map(string_value));
                 } else if v.starts_with('[') {
                     in_deps = true;
                 }
@@ -109,7 +106,12 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
             by_name.entry(c.name.as_str()).or_default().push(i);
         }
         for c in &crates {
-            let mut p = Package::new(PackageType::RustCrate, c.name.clone(), c.version.clone(), FOUND_BY);
+            let mut p = Package::new(
+                PackageType::RustCrate,
+                c.name.clone(),
+                c.version.clone(),
+                FOUND_BY,
+            );
             p.locations.push((path.to_owned(), node.layer));
             if c.source.is_some() {
                 p.purl = purl("cargo", None, &c.name, Some(&c.version), &[]);

@@ -54,7 +54,10 @@ impl Distro {
                 "ID" => d.id = value.to_ascii_lowercase(),
                 "VERSION_ID" => d.version_id = set(value),
                 "ID_LIKE" => {
-                    d.id_like = value.split_whitespace().map(str::to_ascii_lowercase).collect();
+                    d.id_like = value
+                        .split_whitespace()
+                        .map(str::to_ascii_lowercase)
+                        .collect();
                 }
                 "NAME" => d.name = set(value),
                 "PRETTY_NAME" => d.pretty_name = set(value),
@@ -74,7 +77,11 @@ impl Distro {
     pub fn detect(index: &FileIndex) -> Option<Distro> {
         ["/etc/os-release", "/usr/lib/os-release"]
             .iter()
-            .find_map(|p| index.read(p).and_then(|b| Distro::parse(&String::from_utf8_lossy(b))))
+            .find_map(|p| {
+                index
+                    .read(p)
+                    .and_then(|b| Distro::parse(&String::from_utf8_lossy(b)))
+            })
     }
 
     /// The `distro=` purl qualifier: `<ID>-<VERSION_ID>`, else `<ID>-<BUILD_ID>`, else `<ID>`.

@@ -12,7 +12,14 @@ use crate::index::{FileIndex, NodeKind};
 
 const FOUND_BY: &str = "dpkg-db-cataloger";
 const SIDE_SUFFIXES: [&str; 8] = [
-    ".md5sums", ".conffiles", ".list", ".preinst", ".postinst", ".prerm", ".postrm", ".triggers",
+    ".md5sums",
+    ".conffiles",
+    ".list",
+    ".preinst",
+    ".postinst",
+    ".prerm",
+    ".postrm",
+    ".triggers",
 ];
 
 /// One parsed `status` stanza.
@@ -100,7 +107,11 @@ fn entry(s: &Stanza<'_>) -> Option<Entry> {
             e.source = Some(name.to_owned());
         }
         if let Some(v) = parts.next() {
-            let v = v.trim().trim_start_matches('(').trim_end_matches(')').trim();
+            let v = v
+                .trim()
+                .trim_start_matches('(')
+                .trim_end_matches(')')
+                .trim();
             if !v.is_empty() {
                 e.source_version = Some(v.to_owned());
             }
@@ -195,7 +206,9 @@ pub(crate) fn catalog(index: &FileIndex, distro: Option<&Distro>) -> Found {
         let _ = root;
         let text = String::from_utf8_lossy(content);
         let entries = parse_status(&text);
-        found_db(&mut found, index, distro, path, node.layer, &info_dir, entries);
+        found_db(
+            &mut found, index, distro, path, node.layer, &info_dir, entries,
+        );
     }
     found
 }
@@ -246,7 +259,8 @@ fn found_db(
         p.supplier = e.maintainer.as_deref().map(supplier);
         p.description.clone_from(&e.description);
         p.homepage.clone_from(&e.homepage);
-        p.metadata.push(("architecture".into(), e.architecture.clone()));
+        p.metadata
+            .push(("architecture".into(), e.architecture.clone()));
         if let Some(s) = &e.source {
             p.metadata.push(("source".into(), s.clone()));
         }
@@ -271,7 +285,8 @@ fn found_db(
                 if let Some((sum, file)) = line.split_once(char::is_whitespace) {
                     let file = file.trim_start();
                     if sum.len() == 32 && !file.is_empty() {
-                        digests.insert(format!("/{}", file.trim_start_matches('/')), sum.to_owned());
+                        digests
+                            .insert(format!("/{}", file.trim_start_matches('/')), sum.to_owned());
                     }
                 }
             }
@@ -285,9 +300,7 @@ fn found_db(
                 if index.get(f).is_some_and(|n| n.kind == NodeKind::Dir) {
                     continue;
                 }
-                let digest = digests
-                    .remove(f)
-                    .map(|d| (HashAlgorithm::Md5, d));
+                let digest = digests.remove(f).map(|d| (HashAlgorithm::Md5, d));
                 p.files.push(OwnedFile {
                     path: f.to_owned(),
                     digest,

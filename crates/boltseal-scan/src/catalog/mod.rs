@@ -121,7 +121,12 @@ pub struct Package {
 }
 
 impl Package {
-    pub(crate) fn new(kind: PackageType, name: String, version: String, found_by: &'static str) -> Self {
+    pub(crate) fn new(
+        kind: PackageType,
+        name: String,
+        version: String,
+        found_by: &'static str,
+    ) -> Self {
         Package {
             name,
             version,
@@ -208,8 +213,9 @@ pub(crate) fn wants(path: &str, dir_scan: bool) -> Want {
         "installed" => dir.ends_with("/lib/apk/db"),
         "copyright" => dir.starts_with("/usr/share/doc/") && parent(dir) == "/usr/share/doc",
         "package.json" => true,
-        "METADATA" | "RECORD" | "direct_url.json" => dir.ends_with(".dist-info"),
-        "PKG-INFO" | "installed-files.txt" => dir.ends_with(".egg-info"),
+        "METADATA" | "RECORD" | "direct_url.json" | "PKG-INFO" | "installed-files.txt" => {
+            python::is_metadata_dir(dir)
+        }
         "Cargo.lock" => dir_scan,
         _ => {
             (dir.ends_with("/lib/dpkg/info")
@@ -326,11 +332,20 @@ mod tests {
     fn wants_only_evidence() {
         assert_eq!(wants("/var/lib/dpkg/status", false), Want::Content);
         assert_eq!(wants("/var/lib/dpkg/info/bash.list", false), Want::Content);
-        assert_eq!(wants("/var/lib/dpkg/info/bash.postinst", false), Want::Nothing);
-        assert_eq!(wants("/usr/share/doc/bash/copyright", false), Want::Content);
-        assert_eq!(wants("/usr/share/doc/bash/x/copyright", false), Want::Nothing);
         assert_eq!(
-            wants("/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", false),
+            wants("/var/lib/dpkg/info/bash.postinst", false),
+            Want::Nothing
+        );
+        assert_eq!(wants("/usr/share/doc/bash/copyright", false), Want::Content);
+        assert_eq!(
+            wants("/usr/share/doc/bash/x/copyright", false),
+            Want::Nothing
+        );
+        assert_eq!(
+            wants(
+                "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+                false
+            ),
             Want::Content
         );
         assert_eq!(wants("/app/Cargo.lock", false), Want::Nothing);

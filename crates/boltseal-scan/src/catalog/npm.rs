@@ -125,7 +125,12 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
             if m.name.is_empty() {
                 continue;
             }
-            let mut p = Package::new(PackageType::Npm, m.name.clone(), m.version.clone(), FOUND_BY);
+            let mut p = Package::new(
+                PackageType::Npm,
+                m.name.clone(),
+                m.version.clone(),
+                FOUND_BY,
+            );
             p.purl = npm_purl(&m.name, &m.version);
             p.locations.push((path.to_owned(), node.layer));
             p.licenses = m.licenses;

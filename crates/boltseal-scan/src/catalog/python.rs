@@ -52,7 +52,8 @@ pub fn parse_metadata(text: &str) -> Metadata {
         name: get("Name").unwrap_or_default(),
         version: get("Version").unwrap_or_default(),
         license: get("License-Expression").or_else(|| {
-            get("License").and_then(|l| l.lines().next().map(str::to_owned))
+            get("License")
+                .and_then(|l| l.lines().next().map(str::to_owned))
                 .filter(|l| l.len() <= 200)
         }),
         author: get("Author"),
@@ -60,6 +61,17 @@ pub fn parse_metadata(text: &str) -> Metadata {
         home_page: get("Home-page"),
         summary: get("Summary"),
     }
+}
+
+fn ends_with_ci(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// Whether a directory holds installed-distribution metadata (`*dist-info`, `*egg-info`, any
+/// case, as syft's globs match).
+pub(crate) fn is_metadata_dir(dir: &str) -> bool {
+    let name = basename(dir);
+    ends_with_ci(name, "dist-info") || ends_with_ci(name, "egg-info")
 }
 
 /// syft's name normalization: lower case, every run of `-`, `_` and `.` becomes `-`.
@@ -148,9 +160,10 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
         };
         let name = basename(path);
         let dir = parent(path);
-        let meta_dir = if name == "METADATA" && dir.ends_with(".dist-info") {
+        let dir_name = basename(dir);
+        let meta_dir = if name == "METADATA" && ends_with_ci(dir_name, "dist-info") {
             Some(dir)
-        } else if name == "PKG-INFO" && dir.ends_with(".egg-info") {
+        } else if name == "PKG-INFO" && ends_with_ci(dir_name, "egg-info") {
             Some(dir)
         } else if name.ends_with(".egg-info") {
             None
@@ -162,7 +175,12 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
         if normalized.is_empty() || normalized == "python" {
             continue;
         }
-        let mut p = Package::new(PackageType::Python, normalized.clone(), m.version.clone(), FOUND_BY);
+        let mut p = Package::new(
+            PackageType::Python,
+            normalized.clone(),
+            m.version.clone(),
+            FOUND_BY,
+        );
         p.locations.push((path.to_owned(), node.layer));
         let mut vcs = None;
         if let Some(d) = meta_dir {
@@ -176,14 +194,19 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
                     });
                 }
             } else if let Some(list) = index.read(&format!("{d}/installed-files.txt")) {
-                for rel in String::from_utf8_lossy(list).lines().filter(|l| !l.trim().is_empty()) {
+                for rel in String::from_utf8_lossy(list)
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                {
                     p.files.push(OwnedFile {
                         path: join(d, rel.trim()),
                         digest: None,
                     });
                 }
             }
-            vcs = index.read(&format!("{d}/direct_url.json")).and_then(vcs_url);
+            vcs = index
+                .read(&format!("{d}/direct_url.json"))
+                .and_then(vcs_url);
         }
         p.purl = purl(
             "pypi",
