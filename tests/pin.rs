@@ -349,3 +349,74 @@ async fn fifty_references_to_one_tag_and_offline_mode_reads_only_files() {
         }
     )));
 }
+
+/// A loopback TCP proxy to the registry that records every byte clients send.
+async fn recording_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(&upstream).await.unwrap();
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n) = cr.read(&mut buf).await {
+                    if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    record.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+                let _ = sw.shutdown().await;
+            });
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut sr, &mut cw).await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_distinct_tag_is_resolved_once() {
+    let registry = support::Registry::start();
+    push(&registry, "team/app", "v1", "app").await;
+    push(&registry, "team/base", "3", "base").await;
+    let (proxy, seen) = recording_proxy(registry.addr.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut dockerfile = String::new();
+    for i in 0..30 {
+        dockerfile.push_str(&format!("FROM {proxy}/team/app:v1 AS a{i}\n"));
+        dockerfile.push_str(&format!("COPY --from={proxy}/team/base:3 / /\n"));
+    }
+    write(dir.path(), "Dockerfile", &dockerfile);
+    let manifest: String = (0..20)
+        .map(|i| {
+            format!(
+                "---\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  containers:\n  - image: {proxy}/team/app:v1\n"
+            )
+        })
+        .collect();
+    write(dir.path(), "pods.yaml", &manifest);
+    let report = pin_paths(&[dir.path().to_owned()], &Options::new().write(true))
+        .await
+        .unwrap();
+    assert_eq!(report.files[0].rewritten, 60);
+    assert_eq!(report.files[1].rewritten, 20);
+    let sent = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert_eq!(
+        sent.matches("GET /v2/team/app/manifests/v1 ").count(),
+        1,
+        "{sent}"
+    );
+    assert_eq!(
+        sent.matches("GET /v2/team/base/manifests/3 ").count(),
+        1,
+        "{sent}"
+    );
+    assert_eq!(sent.matches("/manifests/").count(), 2, "{sent}");
+}

@@ -170,7 +170,20 @@ fn k8s_document() -> impl Strategy<Value = String> {
 }
 
 fn manifests() -> impl Strategy<Value = String> {
-    prop::collection::vec(k8s_document(), 1..4).prop_map(|docs| docs.join("---\n"))
+    (
+        prop::collection::vec(k8s_document(), 1..4),
+        prop::bool::ANY,
+        prop::bool::ANY,
+    )
+        .prop_map(|(docs, crlf, bom)| {
+            let text = docs.join("---\n");
+            let text = if crlf {
+                text.replace('\n', "\r\n")
+            } else {
+                text
+            };
+            if bom { format!("\u{feff}{text}") } else { text }
+        })
 }
 
 /// What a registry would answer: a digest derived from the tag.
