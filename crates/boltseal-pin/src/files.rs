@@ -141,3 +141,63 @@ pub fn write_atomic(path: &Path, old: &str, new: &str) -> Result<()> {
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn atomic_write_keeps_links_and_modes_and_refuses_changed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("Dockerfile.real");
+        std::fs::write(&real, "FROM a:1\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("Dockerfile");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+
+        write_atomic(&link, "FROM a:1\n", "FROM a:1@x\n").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "FROM a:1@x\n");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        // Someone changed the file after it was read: nothing is written.
+        let err = write_atomic(&link, "FROM a:1\n", "FROM a:1@y\n").unwrap_err();
+        assert!(matches!(err, Error::Changed { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "FROM a:1@x\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn walks_skip_hidden_and_vendored_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        for p in [
+            ".git/x.yaml",
+            "node_modules/a/Dockerfile",
+            "deploy/app.yml",
+            "Containerfile",
+            "notes.txt",
+        ] {
+            let p = dir.path().join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "").unwrap();
+        }
+        let found: Vec<String> = collect_files(&[dir.path().to_owned()])
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        assert_eq!(found, ["Containerfile", "deploy/app.yml"]);
+        let big = dir.path().join("big.yaml");
+        std::fs::write(&big, vec![b'#'; (MAX_FILE_BYTES + 1) as usize]).unwrap();
+        assert!(matches!(read_text(&big), Err(Error::TooLarge { .. })));
+    }
+}
