@@ -420,3 +420,45 @@ async fn each_distinct_tag_is_resolved_once() {
     );
     assert_eq!(sent.matches("/manifests/").count(), 2, "{sent}");
 }
+
+#[tokio::test]
+async fn unsupported_positions_are_reported_and_left_alone() {
+    let registry = support::Registry::start();
+    let d = push(&registry, "team/app", "v1", "app").await.digest;
+    let dir = tempfile::tempdir().unwrap();
+    let r = &registry.addr;
+    let text = format!(
+        "kind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: anchored\n    image: &img {r}/team/app:v1\n  - name: alias\n    image: *img\n  - name: block\n    image: >-\n      {r}/team/app:v1\n  - name: escaped\n    image: \"{r}/team/app\\x3av1\"\n  - name: plain\n    image: {r}/team/app:v1\n"
+    );
+    let path = write(dir.path(), "pod.yaml", &text);
+    let docker = format!("ARG V=v1\nFROM {r}/team/app:${{V}}\nFROM {r}/team/app:v1\n");
+    let docker_path = write(dir.path(), "Dockerfile", &docker);
+    let report = pin_paths(&[dir.path().to_owned()], &Options::new().write(true))
+        .await
+        .unwrap();
+    let docker_states: Vec<&str> = states(&report, &docker_path).iter().map(|s| s.2).collect();
+    assert_eq!(docker_states, ["unsupported", "unpinned"]);
+    let yaml_states: Vec<&str> = states(&report, &path).iter().map(|s| s.2).collect();
+    assert_eq!(
+        yaml_states,
+        [
+            "unsupported",
+            "unsupported",
+            "unsupported",
+            "unsupported",
+            "unpinned"
+        ]
+    );
+    assert!(report.needs_attention());
+    // Only the plain references were rewritten.
+    let plain = format!("image: {r}/team/app:v1\n");
+    let pinned = format!("image: {r}/team/app:v1@{d}\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        text.replacen(&plain, &pinned, 1)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&docker_path).unwrap(),
+        format!("ARG V=v1\nFROM {r}/team/app:${{V}}\nFROM {r}/team/app:v1@{d}\n")
+    );
+}
