@@ -109,6 +109,7 @@ fn exit_for(e: &Error) -> u8 {
         Some(ErrorKind::Usage) => 2,
         Some(_) => 1,
         None => match e {
+            Error::File { source, .. } => exit_for(source),
             Error::Changed { .. } | Error::RewriteCheck { .. } => 1,
             _ => 2,
         },

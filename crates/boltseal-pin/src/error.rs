@@ -43,6 +43,15 @@ pub enum Error {
         /// The parser's message.
         message: String,
     },
+    /// An error about the contents of a file, with the file's name.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong with it.
+        #[source]
+        source: Box<Error>,
+    },
     /// A file to pin changed between reading and writing; nothing was written.
     #[error("{path}: changed while it was being pinned; nothing written")]
     Changed {

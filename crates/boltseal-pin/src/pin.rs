@@ -343,17 +343,9 @@ pub async fn pin_paths(paths: &[PathBuf], options: &Options) -> Result<Report> {
     let mut scanned: Vec<Scanned> = Vec::new();
     for (path, kind) in files {
         let result = read_text(&path).and_then(|text| {
-            let mut s = scan(kind, &text).map_err(|e| match e {
-                Error::Yaml {
-                    line,
-                    column,
-                    message,
-                } => Error::Yaml {
-                    line,
-                    column,
-                    message: format!("{}: {message}", path.display()),
-                },
-                other => other,
+            let mut s = scan(kind, &text).map_err(|e| Error::File {
+                path: path.clone(),
+                source: Box::new(e),
             })?;
             let dir = path.parent().unwrap_or(Path::new("."));
             s.findings.retain(|f| {
