@@ -269,3 +269,52 @@ fn outputs_pass_the_reference_validators_and_match_syft_on_alpine_fixtures() {
     assert_eq!(purl_keys(&outputs[0]), purl_keys(&theirs));
     assert!(purl_keys(&outputs[0]).contains("pkg:npm/npm@6.14.6"));
 }
+
+/// The three rpmdb formats from go-rpmdb's fixtures (Berkeley DB, NDB, SQLite) at the three
+/// places syft looks, in one RHEL-like image: the same packages as syft, with its purls.
+#[test]
+fn rpm_databases_in_every_format_match_syft() {
+    let Some(venv) = peers_venv() else { return };
+    let Some(corpus) = support::shared_corpus() else {
+        return;
+    };
+    let data = corpus.join("sbom/go-rpmdb/pkg/testdata");
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = Layer::new();
+    l.file(
+        "etc/os-release",
+        b"NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"8.10\"\n",
+        0o644,
+    )
+    .host_file(&data.join("libuuid/Packages"), "var/lib/rpm/Packages")
+    .host_file(&data.join("sle15-bci/Packages.db"), "usr/lib/sysimage/rpm/Packages.db")
+    .host_file(&data.join("cbl-mariner-2.0/rpmdb.sqlite"), "usr/share/rpm/rpmdb.sqlite");
+    let layout = dir.path().join("img");
+    write_layout(&layout, &[(l.finish(), Compression::Zstd)], "rpm");
+    let ours = dir.path().join("ours.spdx.json");
+    let r = sbom(&[&format!("oci:{}", layout.display()), "--file", ours.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let theirs = dir.path().join("syft.spdx.json");
+    syft_spdx(&venv, &format!("oci-dir:{}", layout.display()), &theirs);
+    let (a, b) = (purl_keys(&ours), purl_keys(&theirs));
+    let only_ours: Vec<_> = a.difference(&b).collect();
+    let only_syft: Vec<_> = b.difference(&a).collect();
+    assert!(
+        only_ours.is_empty() && only_syft.is_empty(),
+        "package sets differ\nonly boltseal: {only_ours:?}\nonly syft: {only_syft:?}"
+    );
+    assert!(a.contains("pkg:rpm/redhat/libuuid@2.32.1-42.el8_8"), "{a:?}");
+    assert!(a.contains("pkg:rpm/redhat/curl@7.76.0-6.cm2"), "{a:?}");
+    assert!(a.contains("pkg:rpm/redhat/rpm-ndb@4.14.3-40.1"), "{a:?}");
+    // Full purls (with qualifiers) agree too.
+    let full = |p: &Path| -> BTreeSet<String> {
+        let s = boltseal::sbom::read(&std::fs::read(p).unwrap()).unwrap();
+        s.packages
+            .iter()
+            .filter_map(|p| p.purl.clone())
+            .filter(|p| p.starts_with("pkg:rpm/"))
+            .map(|p| p.parse::<Purl>().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(full(&ours), full(&theirs));
+}

@@ -54,9 +54,21 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
             } else if ft.is_file() {
                 let size = md.len();
                 let mut node = Node::new(NodeKind::File, 0, size, mode);
-                if crate::catalog::wants(&path, true) == Want::Content
-                    && size <= limits.max_file_bytes
-                {
+                let want = crate::catalog::wants(&path, true);
+                let executable = mode & 0o111 != 0;
+                if (want == Want::JavaArchive || executable) && size <= limits.max_file_bytes {
+                    let bytes = std::fs::read(entry.path())
+                        .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
+                    budget.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    node.elf = bytes.starts_with(b"\x7fELF");
+                    if want == Want::JavaArchive {
+                        if let Ok(records) = crate::formats::java::read_java_archive(&bytes) {
+                            node.evidence.push(crate::index::Evidence::Java(records));
+                        }
+                    } else {
+                        node.evidence = crate::walk::binary_evidence(&bytes);
+                    }
+                } else if want == Want::Content && size <= limits.max_file_bytes {
                     let bytes = std::fs::read(entry.path())
                         .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
                     budget

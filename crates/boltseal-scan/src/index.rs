@@ -36,6 +36,21 @@ pub struct Node {
     pub elf: bool,
     /// The contents, when a cataloger needs them.
     pub content: Option<Arc<[u8]>>,
+    /// What was extracted from the file during the walk (Go build info, `cargo auditable`
+    /// data, Java archive metadata) when its bytes were too large to keep.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Package evidence extracted from a file while its layer streamed by.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Evidence {
+    /// Go build info of an executable.
+    Go(crate::formats::golang::BuildInfo),
+    /// `cargo auditable` dependency data of an executable.
+    Rust(Vec<crate::formats::auditable::AuditablePackage>),
+    /// The records of a Java archive and its nested archives.
+    Java(Vec<crate::formats::java::JavaArchiveRecord>),
 }
 
 impl Node {
@@ -47,6 +62,7 @@ impl Node {
             mode,
             elf: false,
             content: None,
+            evidence: Vec::new(),
         }
     }
 }
@@ -247,12 +263,13 @@ impl FileIndex {
                 && node.content.is_none()
                 && let Some(t) = self.nodes.get(target)
             {
-                updates.push((path.clone(), t.content.clone(), t.size, t.elf));
+                updates.push((path.clone(), t.content.clone(), t.size, t.elf, t.evidence.clone()));
             }
         }
-        for (path, content, size, elf) in updates {
+        for (path, content, size, elf, evidence) in updates {
             if let Some(n) = self.nodes.get_mut(&path) {
                 n.content = content;
+                n.evidence = evidence;
                 n.size = size;
                 n.elf = elf;
             }

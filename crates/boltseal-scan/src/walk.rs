@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
-use crate::index::{LayerChanges, Node, NodeKind};
+use crate::index::{Evidence, LayerChanges, Node, NodeKind};
 
 /// Bounds on what a scan reads. Every limit is an error naming the layer (and entry) when
 /// reached, never a crash or an unbounded allocation.
@@ -52,6 +52,8 @@ pub(crate) enum Want {
     Nothing,
     /// The whole contents (bounded by [`Limits::max_file_bytes`]).
     Content,
+    /// A Java archive: read it, keep only its parsed records.
+    JavaArchive,
 }
 
 /// Counters shared by the layers of one scan.
@@ -237,6 +239,37 @@ pub(crate) fn walk_layer<R: Read>(
     Ok(changes)
 }
 
+fn read_all<R: Read>(entry: &mut R, size: u64, layer: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    entry
+        .take(size)
+        .read_to_end(&mut buf)
+        .map_err(|e| from_io(e, layer))?;
+    Ok(buf)
+}
+
+/// ELF, PE (`MZ`) or Mach-O (32/64-bit, either byte order, fat) magic.
+fn executable_magic(m: &[u8; 4]) -> bool {
+    m == b"\x7fELF"
+        || m.starts_with(b"MZ")
+        || matches!(
+            u32::from_be_bytes(*m),
+            0xfeed_face | 0xfeed_facf | 0xcefa_edfe | 0xcffa_edfe | 0xcafe_babe
+        )
+}
+
+/// Go build info and `cargo auditable` data of an executable (nothing for other files).
+pub(crate) fn binary_evidence(bytes: &[u8]) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if let Ok(Some(info)) = crate::formats::golang::read_build_info(bytes) {
+        out.push(Evidence::Go(info));
+    }
+    if let Ok(Some(packages)) = crate::formats::auditable::read_auditable(bytes) {
+        out.push(Evidence::Rust(packages));
+    }
+    out
+}
+
 fn read_entries<R: Read>(
     archive: &mut tar::Archive<R>,
     index: u32,
@@ -303,13 +336,19 @@ fn read_entries<R: Read>(
                     node.content = t.content.clone();
                     node.size = t.size;
                     node.elf = t.elf;
+                    node.evidence.clone_from(&t.evidence);
                 }
                 node
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let mut node = Node::new(NodeKind::File, index, size, mode);
                 let want = wants(&path, mode);
-                if want == Want::Content && size <= limits.max_file_bytes {
+                if want == Want::JavaArchive && size <= limits.max_file_bytes {
+                    let buf = read_all(&mut entry, size, layer)?;
+                    if let Ok(records) = crate::formats::java::read_java_archive(&buf) {
+                        node.evidence.push(Evidence::Java(records));
+                    }
+                } else if want == Want::Content && size <= limits.max_file_bytes {
                     let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
                     (&mut entry)
                         .take(size)
@@ -323,6 +362,15 @@ fn read_entries<R: Read>(
                         .read_exact(&mut magic)
                         .map_err(|e| from_io(e, layer))?;
                     node.elf = &magic == b"\x7fELF";
+                    if executable_magic(&magic) && size <= limits.max_file_bytes {
+                        let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                        buf.extend_from_slice(&magic);
+                        (&mut entry)
+                            .take(size - 4)
+                            .read_to_end(&mut buf)
+                            .map_err(|e| from_io(e, layer))?;
+                        node.evidence = binary_evidence(&buf);
+                    }
                 }
                 node
             }

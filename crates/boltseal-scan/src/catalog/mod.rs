@@ -1,11 +1,13 @@
 //! Catalogers: each finds one ecosystem's packages in the file index and builds syft's purls.
 
 pub mod apk;
+pub mod binaries;
 pub mod cargo;
 pub mod distro;
 pub mod dpkg;
 pub mod npm;
 pub mod python;
+pub mod rpm;
 pub(crate) mod stanza;
 
 use std::collections::{BTreeSet, HashSet};
@@ -217,6 +219,11 @@ pub(crate) fn wants(path: &str, dir_scan: bool) -> Want {
             python::is_metadata_dir(dir)
         }
         "Cargo.lock" => dir_scan,
+        "Packages" | "Packages.db" | "rpmdb.sqlite" => {
+            dir.ends_with("/var/lib/rpm")
+                || dir.ends_with("/usr/share/rpm")
+                || dir.ends_with("/usr/lib/sysimage/rpm")
+        }
         _ => {
             (dir.ends_with("/lib/dpkg/info")
                 && (name.ends_with(".list") || name.ends_with(".md5sums")))
@@ -224,7 +231,16 @@ pub(crate) fn wants(path: &str, dir_scan: bool) -> Want {
                 || name.ends_with(".egg-info")
         }
     };
-    if keep { Want::Content } else { Want::Nothing }
+    if keep {
+        Want::Content
+    } else if name.len() > 4
+        && name.as_bytes()[name.len() - 4] == b'.'
+        && crate::formats::java::is_java_archive_name(name)
+    {
+        Want::JavaArchive
+    } else {
+        Want::Nothing
+    }
 }
 
 /// Runs every cataloger over the index, applies syft's post-processing (nameless packages
@@ -236,6 +252,8 @@ pub fn catalog(index: &FileIndex, dir_scan: bool) -> Catalog {
     let mut found = Found::default();
     found.append(dpkg::catalog(index, distro.as_ref()));
     found.append(apk::catalog(index, distro.as_ref()));
+    found.append(rpm::catalog(index, distro.as_ref()));
+    found.append(binaries::catalog(index));
     found.append(python::catalog(index));
     found.append(npm::catalog(index));
     if dir_scan {
