@@ -309,7 +309,7 @@ pub fn parse_modinfo(version: &str, modinfo: &str) -> Result<BuildInfo, GoBuildI
         Dep,
     }
     let mut last = Last::None;
-    for (i, line) in modinfo.lines().enumerate() {
+    for (i, line) in modinfo.split('\n').enumerate() {
         let n = i + 1;
         let bad = |what| GoBuildInfoError::BadLine { line: n, what };
         let Some((word, rest)) = line.split_once('\t') else {

@@ -144,20 +144,20 @@ fn parse_elf(b: &[u8]) -> Option<Object<'_>> {
     if shoff != 0 && shentsize >= min_shent {
         // Extended numbering: the real counts live in section 0.
         if shnum == 0 {
-            shnum = usize::try_from(w(shoff + o_size)?).ok()?;
+            shnum = usize::try_from(w(shoff.checked_add(o_size)?)?).ok()?;
         }
         if shstrndx == 0xffff {
-            shstrndx = usize::try_from(u32_at(b, shoff + o_link, e)?).ok()?;
+            shstrndx = usize::try_from(u32_at(b, shoff.checked_add(o_link)?, e)?).ok()?;
         }
         if shnum > MAX_SECTIONS {
             return None;
         }
         let header = |i: usize| shoff.checked_add(i.checked_mul(shentsize)?);
         let data_of = |h: usize| -> Option<&[u8]> {
-            if u32_at(b, h + o_type, e)? == 8 {
+            if u32_at(b, h.checked_add(o_type)?, e)? == 8 {
                 return Some(&[]); // SHT_NOBITS
             }
-            slice64(b, w(h + o_off)?, w(h + o_size)?)
+            slice64(b, w(h.checked_add(o_off)?)?, w(h.checked_add(o_size)?)?)
         };
         let strtab = header(shstrndx).and_then(&data_of).unwrap_or_default();
         for i in 0..shnum {

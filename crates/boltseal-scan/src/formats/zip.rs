@@ -145,6 +145,7 @@ impl<'a> ZipArchive<'a> {
         if slice(self.b, lh, 4) != Some(b"PK\x03\x04") {
             return Err(truncated(&format!("{name}: local header")));
         }
+        // The signature check above puts `lh` inside the file, so these sums cannot overflow.
         let n = usize::from(u16_at(self.b, lh + 26, LE).unwrap_or_default());
         let m = usize::from(u16_at(self.b, lh + 28, LE).unwrap_or_default());
         let data = usize::try_from(e.compressed)
