@@ -61,7 +61,7 @@ fn usage_and_input_errors_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.starts_with(&format!("error: {bad}: invalid YAML at line 2, column")),
+        err.starts_with(&format!("error: {bad}: invalid YAML at line 3, column 1: ")),
         "{err}"
     );
 }
