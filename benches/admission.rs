@@ -1,0 +1,232 @@
+//! Admission webhook benchmark (custom harness: latency percentiles and throughput need
+//! concurrent clients, which divan does not model).
+//!
+//! Warm path: a 3-container Pod whose images are signed, reviewed on `/mutate` over HTTPS with
+//! keep-alive after one review filled the verification cache — p50/p99 latency of sequential
+//! reviews on one connection, and reviews/s with concurrent connections. Cold path: a fresh
+//! engine (empty cache) reviewing a 1-image and a 3-image Pod; the images are reached through a
+//! counting TCP proxy in front of the registry, so the report states how many registry HTTP
+//! requests each image cost and whether the three images were verified concurrently.
+//!
+//! `cargo bench --bench admission` (figures on stdout); `-- --test` runs a few reviews of each
+//! kind and checks the answers (CI smoke run).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "../tests/admission_support/mod.rs"]
+mod admission_support;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use admission_support::{Server, TestCa, create_review, pod, push_image, sign, signature_policy};
+use boltseal::admission::review::decode_response;
+use boltseal::keys::PrivateKey;
+use boltseal::sign::SignatureFormat;
+
+/// A TCP proxy to `upstream` counting HTTP/1.1 request lines sent through it.
+struct CountingProxy {
+    addr: String,
+    requests: Arc<AtomicUsize>,
+}
+
+impl CountingProxy {
+    fn start(upstream: String) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut s_read, mut c_write) = (server, client);
+                let count = Arc::clone(&count);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 << 10];
+                    let mut tail = Vec::new();
+                    while let Ok(n) = c_read.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        // Request lines end in " HTTP/1.1\r\n"; keep a tail for split reads.
+                        tail.extend_from_slice(&buf[..n]);
+                        let needle = b" HTTP/1.1\r\n";
+                        let found = tail.windows(needle.len()).filter(|w| w == needle).count();
+                        count.fetch_add(found, Ordering::Relaxed);
+                        let keep = tail.len().min(needle.len() - 1);
+                        tail.drain(..tail.len() - keep);
+                        if s_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingProxy { addr, requests }
+    }
+}
+
+async fn review(client: &reqwest::Client, server: &Server, body: Vec<u8>) -> (bool, usize) {
+    let resp = client
+        .post(server.url("/mutate?timeout=10s"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+    let patches = r.patch_operations().map_or(0, |p| p.len());
+    (r.allowed, patches)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let smoke = std::env::args().any(|a| a == "--test");
+    let (sequential, duration, connections) = if smoke {
+        (20, Duration::from_millis(200), 4)
+    } else {
+        (5_000, Duration::from_secs(5), 16)
+    };
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    client_rt.block_on(async move {
+        let registry = support::Registry::start();
+        let proxy = CountingProxy::start(registry.addr.clone());
+        let key = PrivateKey::generate().unwrap();
+        let formats = [SignatureFormat::Legacy, SignatureFormat::Bundle, SignatureFormat::Legacy];
+        let mut images = Vec::new();
+        for (i, format) in formats.into_iter().enumerate() {
+            let (text, _) = push_image(&registry.addr, &format!("bench/app{i}"), &format!("{i}")).await;
+            sign(&text, &key, format).await;
+            // The webhook reaches the same repository through the counting proxy.
+            images.push(text.replacen(&registry.addr, &proxy.addr, 1));
+        }
+        let policy = signature_policy("verify-image-signatures", &["127.0.0.1:*"], &key, "Enforce", "Fail");
+        let ca = TestCa::new();
+
+        // Cold path: fresh engines (empty caches) for each image alone, then for all three.
+        let client = ca.client();
+        let refs: Vec<&str> = images.iter().map(String::as_str).collect();
+        let mut singles = Vec::new();
+        for (i, image) in refs.iter().enumerate() {
+            let server = Server::start(&ca, &policy).await;
+            let before = proxy.requests.load(Ordering::Relaxed);
+            let started = Instant::now();
+            let (ok, patches) =
+                review(&client, &server, create_review(&format!("cold-{i}"), pod("one", &[image], &[]))).await;
+            singles.push((started.elapsed(), proxy.requests.load(Ordering::Relaxed) - before));
+            assert!(ok && patches >= 1, "cold 1-image review");
+            server.stop().await;
+        }
+        let server = Server::start(&ca, &policy).await;
+        let before = proxy.requests.load(Ordering::Relaxed);
+        let started = Instant::now();
+        let (ok, patches) = review(&client, &server, create_review("cold-3", pod("three", &refs, &[]))).await;
+        let cold_three = started.elapsed();
+        let three_requests = proxy.requests.load(Ordering::Relaxed) - before;
+        assert!(ok && patches >= 3, "cold 3-image review");
+
+        // Warm path on the same server: the cache now holds the three images.
+        let body = create_review("warm", pod("warm", &refs, &[]));
+        let mut latencies = Vec::with_capacity(sequential);
+        let client = ca.client();
+        for _ in 0..sequential.min(50) {
+            review(&client, &server, body.clone()).await; // connection and allocator warm-up
+        }
+        let warm_requests_before = proxy.requests.load(Ordering::Relaxed);
+        for _ in 0..sequential {
+            let t = Instant::now();
+            let (ok, _) = review(&client, &server, body.clone()).await;
+            latencies.push(t.elapsed());
+            assert!(ok);
+        }
+        latencies.sort();
+
+        let done = Arc::new(AtomicUsize::new(0));
+        let deadline = Instant::now() + duration;
+        let mut tasks = Vec::new();
+        let started = Instant::now();
+        for _ in 0..connections {
+            // One client per task: one keep-alive connection each.
+            let client = ca.client();
+            let (body, done, url) = (body.clone(), Arc::clone(&done), server.url("/mutate?timeout=10s"));
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let resp = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 200);
+                    let _ = resp.bytes().await.unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        let reviews = done.load(Ordering::Relaxed);
+        let warm_registry = proxy.requests.load(Ordering::Relaxed) - warm_requests_before;
+        server.stop().await;
+
+        println!("admission webhook, 3-container Pod with signed images, /mutate over HTTPS (rustls), keep-alive");
+        println!(
+            "  warm, sequential on one connection ({} reviews): p50 {}  p90 {}  p99 {}  max {}",
+            latencies.len(),
+            ms(percentile(&latencies, 0.50)),
+            ms(percentile(&latencies, 0.90)),
+            ms(percentile(&latencies, 0.99)),
+            ms(*latencies.last().unwrap()),
+        );
+        println!(
+            "  warm, {connections} connections for {:.1} s: {reviews} reviews, {:.0} reviews/s",
+            elapsed.as_secs_f64(),
+            reviews as f64 / elapsed.as_secs_f64()
+        );
+        println!("  warm path registry requests: {warm_registry}");
+        let sum: Duration = singles.iter().map(|(d, _)| *d).sum();
+        let max = singles.iter().map(|(d, _)| *d).max().unwrap();
+        println!(
+            "  cold, each image alone: {} (registry requests {})",
+            singles.iter().map(|(d, _)| ms(*d)).collect::<Vec<_>>().join(", "),
+            singles.iter().map(|(_, n)| n.to_string()).collect::<Vec<_>>().join(", ")
+        );
+        println!(
+            "  cold, the three in one Pod: {} with {three_requests} registry requests ({:.1} per image); \
+             sum of the singles {}, slowest single {} (concurrent when close to the slowest)",
+            ms(cold_three),
+            three_requests as f64 / 3.0,
+            ms(sum),
+            ms(max)
+        );
+    });
+}
