@@ -4,6 +4,7 @@
 //! verify-attestation examples.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod private_sigstore;
 mod support;
 
 use std::collections::BTreeMap;
@@ -653,4 +654,511 @@ fn keyless_legacy_signatures_from_the_containers_image_fixtures() {
     let err =
         verify_keyless_layers(&d2.unwrap(), &key_layers, &policy("mitr@redhat.com")).unwrap_err();
     assert!(err.reason().contains("not a keyless signature"), "{err}");
+}
+
+async fn put_blob(store: &RegistryStore, desc: &Descriptor, bytes: &[u8]) {
+    let r = BlobReader::new("blob", desc, Box::pin(std::io::Cursor::new(bytes.to_vec())));
+    store.put_blob(desc, r).await.unwrap();
+}
+
+/// Pushes a legacy `.att` manifest for `digest` holding `layers` (DSSE blob, annotations).
+async fn push_att(
+    store: &RegistryStore,
+    digest: &Digest,
+    layers: &[(Vec<u8>, BTreeMap<String, String>)],
+) {
+    let mut descriptors = Vec::new();
+    for (blob, annotations) in layers {
+        let mut d = Descriptor::of_bytes(media_type::DSSE_ENVELOPE, blob);
+        for (k, v) in annotations {
+            d = d.with_annotation(k, v.clone());
+        }
+        put_blob(store, &d, blob).await;
+        descriptors.push(d);
+    }
+    let config = Descriptor::of_bytes(media_type::OCI_CONFIG, b"{}");
+    put_blob(store, &config, b"{}").await;
+    let manifest = ImageManifest::new(config, descriptors).to_raw().unwrap();
+    store
+        .put_manifest(&manifest, Some(&signature_tag(digest, "att")))
+        .await
+        .unwrap();
+}
+
+/// Pushes a Sigstore bundle as an OCI referrer of the image `v1` (cosign v3's layout).
+async fn push_bundle_referrer(store: &RegistryStore, bundle: &[u8], predicate_type: &str) {
+    let image = store.resolve(&tag("v1")).await.unwrap();
+    let empty = Descriptor::of_bytes(media_type::OCI_EMPTY, b"{}");
+    put_blob(store, &empty, b"{}").await;
+    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
+    put_blob(store, &layer, bundle).await;
+    let mut manifest = ImageManifest::new(empty, vec![layer]);
+    manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
+    manifest.subject = Some(Descriptor::new(
+        image.media_type.clone(),
+        image.digest,
+        image.size,
+    ));
+    manifest.annotations.insert(
+        "dev.sigstore.bundle.predicateType".to_owned(),
+        predicate_type.to_owned(),
+    );
+    store
+        .put_manifest(&manifest.to_raw().unwrap(), None)
+        .await
+        .unwrap();
+}
+
+/// Keyless attestations made by a private Sigstore instance (Fulcio-like CA, CT log, Rekor v1
+/// log, all offline) and pushed to a real registry in both layouts: accepted for the right
+/// identity and issuer through the library, the `verify-attestation` example and the
+/// `ImageVerifier`; refused for a wrong identity or issuer, another instance's trust root, a key,
+/// a statement about another image, and a Rekor bundle of another attestation.
+#[tokio::test]
+async fn keyless_attestations_verify_end_to_end() {
+    use boltseal::envelope::intoto::Statement;
+    use boltseal::envelope::predicate;
+    use boltseal::verify::bundle::{Identity, Matcher};
+    use boltseal::verify::image::{
+        KeylessPolicy, Signer, verify_image_attestations_keyless, verify_image_keyless,
+        verify_keyless_attestation_layers,
+    };
+    use boltseal::verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
+
+    const SLSA: &str = "https://slsa.dev/provenance/v1";
+    const SPDX: &str = "https://spdx.dev/Document";
+    const ID: &str = "dev@example.com";
+    const ISSUER: &str = "https://issuer.example";
+    let registry = support::Registry::start();
+    let sigstore = private_sigstore::Instance::new();
+    let leaf = sigstore.leaf(ID, ISSUER);
+    let (store, text, digest) = image(&registry, "verify/keyless", "k").await;
+    let repo = registry.repo("verify/keyless");
+    let slsa = Statement::for_image(
+        &digest,
+        SLSA,
+        json!({"buildDefinition": {"buildType": "b"}}),
+    )
+    .with_subject_name(&repo)
+    .to_bytes();
+    let spdx = Statement::for_image(&digest, SPDX, json!({"spdxVersion": "SPDX-2.3"}))
+        .with_subject_name(&repo)
+        .to_bytes();
+    let signature = Statement::for_image(&digest, predicate::COSIGN_SIGN_V1, json!({})).to_bytes();
+
+    // Legacy .att layer (SLSA) and bundle referrers: an SPDX attestation and a signature.
+    let legacy = sigstore.legacy_attestation(&leaf, &slsa, SLSA);
+    push_att(&store, &digest, std::slice::from_ref(&legacy)).await;
+    push_bundle_referrer(&store, &sigstore.dsse_bundle(&leaf, &spdx), SPDX).await;
+    push_bundle_referrer(
+        &store,
+        &sigstore.dsse_bundle(&leaf, &signature),
+        predicate::COSIGN_SIGN_V1,
+    )
+    .await;
+
+    let policy = |identity: Identity| KeylessPolicy::new(identity, sigstore.trusted_root());
+    let good = policy(Identity::exact(ID, ISSUER));
+    let all = verify_image_attestations_keyless(&store, &tag("v1"), &good, None)
+        .await
+        .unwrap();
+    assert_eq!(all.digest, digest);
+    assert_eq!(all.verified.len(), 2, "{:?}", all.rejected);
+    assert!(
+        all.rejected
+            .iter()
+            .any(|r| r.contains("a signature, not an attestation")),
+        "{:?}",
+        all.rejected
+    );
+    for a in &all.verified {
+        assert!(
+            matches!(&a.signer, Signer::Certificate { subject_alternative_names, issuer }
+                if subject_alternative_names == &[ID.to_owned()] && issuer.as_deref() == Some(ISSUER)),
+            "{:?}",
+            a.signer
+        );
+        assert!(a.statement.matches_digest(&digest));
+    }
+    let only = verify_image_attestations_keyless(&store, &tag("v1"), &good, Some(SLSA))
+        .await
+        .unwrap();
+    assert_eq!(only.verified.len(), 1);
+    assert_eq!(only.verified[0].layout, Layout::Legacy);
+    assert_eq!(
+        only.verified[0].statement_json,
+        private_sigstore::json_of(&slsa)
+    );
+    let only = verify_image_attestations_keyless(&store, &tag("v1"), &good, Some(SPDX))
+        .await
+        .unwrap();
+    assert_eq!(only.verified[0].layout, Layout::Bundle);
+    let err = verify_image_attestations_keyless(
+        &store,
+        &tag("v1"),
+        &good,
+        Some("https://cyclonedx.org/bom"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.reason().contains("is not https://cyclonedx.org/bom"),
+        "{err}"
+    );
+    // Regular expressions for identity and issuer.
+    let pattern = policy(Identity::new(
+        Matcher::regex("^dev@example\\.(com|org)$").unwrap(),
+        Matcher::regex("^https://issuer\\.").unwrap(),
+    ));
+    assert!(
+        verify_image_attestations_keyless(&store, &tag("v1"), &pattern, Some(SLSA))
+            .await
+            .is_ok()
+    );
+    // The keyless image signature (bundle referrer) verifies too.
+    let signed = verify_image_keyless(&store, &tag("v1"), &good)
+        .await
+        .unwrap();
+    assert_eq!(signed.verified.len(), 1);
+    assert_eq!(signed.verified[0].layout, Layout::Bundle);
+
+    // Refused: wrong identity, wrong issuer, another instance's trust root, a key.
+    for (what, bad) in [
+        (
+            "identity",
+            policy(Identity::exact("someone@example.com", ISSUER)),
+        ),
+        (
+            "issuer",
+            policy(Identity::exact(ID, "https://other.example")),
+        ),
+        (
+            "trust root",
+            KeylessPolicy::new(
+                Identity::exact(ID, ISSUER),
+                private_sigstore::Instance::new().trusted_root(),
+            ),
+        ),
+    ] {
+        let err = verify_image_attestations_keyless(&store, &tag("v1"), &bad, None)
+            .await
+            .unwrap_err();
+        assert!(
+            err.reason().contains("no valid attestations"),
+            "{what}: {err}"
+        );
+        assert!(err.reason().contains("attestation 0"), "{what}: {err}");
+        assert!(err.reason().contains("bundle sha256:"), "{what}: {err}");
+    }
+    let err = verify_image_attestations_keyless(
+        &store,
+        &tag("v1"),
+        &policy(Identity::exact("someone@example.com", ISSUER)),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.reason().contains("does not match the policy"), "{err}");
+    let err = verify_image_attestations(
+        &store,
+        &tag("v1"),
+        &KeyPolicy::new(PrivateKey::generate().unwrap().public_key()),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.reason().contains("keyless"), "{err}");
+
+    // The sync core: the same layer for another image, and a Rekor bundle of another
+    // attestation (same signer, same log), are refused.
+    let layer = SignatureLayer::new(
+        media_type::DSSE_ENVELOPE,
+        legacy.0.clone(),
+        legacy.1.clone(),
+    );
+    let other = Digest::sha256_of(b"another image");
+    let err = verify_keyless_attestation_layers(&other, std::slice::from_ref(&layer), &good, None)
+        .unwrap_err();
+    assert!(err.reason().contains("not about the image"), "{err}");
+    let (_, spdx_annotations) = sigstore.legacy_attestation(&leaf, &spdx, SPDX);
+    let mut swapped = legacy.1.clone();
+    swapped.insert(
+        "dev.sigstore.cosign/bundle".to_owned(),
+        spdx_annotations["dev.sigstore.cosign/bundle"].clone(),
+    );
+    let forged = SignatureLayer::new(media_type::DSSE_ENVELOPE, legacy.0.clone(), swapped);
+    let err = verify_keyless_attestation_layers(&digest, &[forged], &good, None).unwrap_err();
+    assert!(err.reason().contains("Rekor entry"), "{err}");
+    // A certificate from another instance, with this instance's Rekor bundle: refused.
+    let stranger = private_sigstore::Instance::new().leaf(ID, ISSUER);
+    let mut foreign = legacy.1.clone();
+    foreign.insert("dev.sigstore.cosign/certificate".to_owned(), stranger.pem());
+    let foreign = SignatureLayer::new(media_type::DSSE_ENVELOPE, legacy.0.clone(), foreign);
+    assert!(verify_keyless_attestation_layers(&digest, &[foreign], &good, None).is_err());
+
+    // The example: keyless flags, exit codes.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("root.json"), sigstore.trusted_root_json()).unwrap();
+    std::fs::write(d.join("k.pub"), leaf.key.public_key().to_pem()).unwrap();
+    let keyless = |identity: &str, issuer: &str, ty: &str| {
+        run(
+            "verify-attestation",
+            &[
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                issuer,
+                "--trusted-root",
+                "root.json",
+                "--type",
+                ty,
+                &text,
+            ],
+            d,
+        )
+    };
+    let out = keyless(ID, ISSUER, "slsaprovenance1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let statements: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statements, json!([private_sigstore::json_of(&slsa)]));
+    let out = keyless(ID, ISSUER, "spdxjson");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (identity, issuer) in [
+        ("someone@example.com", ISSUER),
+        (ID, "https://other.example"),
+    ] {
+        let out = keyless(identity, issuer, "slsaprovenance1");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    }
+    let out = run(
+        "verify-attestation",
+        &[
+            "--certificate-identity-regexp",
+            "^dev@",
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            "root.json",
+            "--type",
+            SLSA,
+            &text,
+        ],
+        d,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The embedded public-good root does not trust the private instance.
+    let out = run(
+        "verify-attestation",
+        &[
+            "--certificate-identity",
+            ID,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--type",
+            "slsaprovenance1",
+            &text,
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    for args in [
+        vec!["--key", "k.pub", "--certificate-identity", ID, &text],
+        vec!["--certificate-identity", ID, &text],
+        vec![
+            "--certificate-identity",
+            ID,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            "missing.json",
+            &text,
+        ],
+    ] {
+        let out = run("verify-attestation", &args, d);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+    }
+    // `verify` accepts the keyless signature referrer.
+    let out = run(
+        "verify",
+        &[
+            "--certificate-identity",
+            ID,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            "root.json",
+            &text,
+        ],
+        d,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The ImageVerifier: keyless attestors for attestations (what Kyverno `attestations`
+    // with keyless attestors evaluate), N of M, cached per (digest, attestors, type).
+    let verifier =
+        RegistryVerifier::new(RegistryOptions::new(), std::time::Duration::from_secs(60));
+    let image_ref: Reference = text.parse().unwrap();
+    let trust = std::sync::Arc::new(sigstore.trusted_root());
+    let keyless_attestor = |identity: &str| Attestor::Keyless {
+        identity: Identity::exact(identity, ISSUER),
+        trust: std::sync::Arc::clone(&trust),
+    };
+    let ok = verifier
+        .verify_attestations(
+            &image_ref,
+            &AttestorSet::all(vec![keyless_attestor(ID)]),
+            SLSA,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.digest, digest);
+    assert_eq!(ok.verified_by, vec![0]);
+    assert_eq!(ok.payloads, vec![private_sigstore::json_of(&slsa)]);
+    let err = verifier
+        .verify_attestations(
+            &image_ref,
+            &AttestorSet::all(vec![keyless_attestor("someone@example.com")]),
+            SLSA,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.reason().contains("0 of 1 required"), "{err}");
+    let mixed = AttestorSet::at_least(
+        1,
+        vec![
+            Attestor::Key(PrivateKey::generate().unwrap().public_key()),
+            keyless_attestor(ID),
+        ],
+    );
+    let ok = verifier
+        .verify_attestations(&image_ref, &mixed, SPDX)
+        .await
+        .unwrap();
+    assert_eq!(ok.verified_by, vec![1]);
+    assert_eq!(ok.payloads, vec![private_sigstore::json_of(&spdx)]);
+    // Signatures and attestations are cached apart.
+    let signed = verifier
+        .verify(&image_ref, &AttestorSet::all(vec![keyless_attestor(ID)]))
+        .await
+        .unwrap();
+    assert_eq!(signed.payloads.len(), 1);
+    assert_eq!(
+        signed.payloads[0]["predicateType"],
+        predicate::COSIGN_SIGN_V1
+    );
+    assert_eq!(verifier.cached().await, 3);
+}
+
+/// Key attestors for attestations through the `ImageVerifier`, and the same layers verified
+/// with every ECDSA backend compiled in (p256 always; AWS-LC with the `aws-lc` feature).
+#[tokio::test]
+async fn key_attestations_through_the_image_verifier_and_every_backend() {
+    use boltseal::keys::Backend;
+    use boltseal::verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (store, text, digest) = image(&registry, "verify/backends", "b").await;
+    attest_image(
+        &store,
+        &tag("v1"),
+        &text,
+        &key,
+        &AttestOptions::new("https://slsa.dev/provenance/v1", json!({"x": 1})),
+    )
+    .await
+    .unwrap();
+    sign_image(
+        &store,
+        &tag("v1"),
+        &text,
+        &key,
+        &SignOptions::new().annotation("a", "b"),
+    )
+    .await
+    .unwrap();
+    let verifier =
+        RegistryVerifier::new(RegistryOptions::new(), std::time::Duration::from_secs(60));
+    let image_ref: Reference = text.parse().unwrap();
+    let ok = verifier
+        .verify_attestations(
+            &image_ref,
+            &AttestorSet::all(vec![Attestor::Key(key.public_key())]),
+            "https://slsa.dev/provenance/v1",
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.payloads[0]["predicate"], json!({"x": 1}));
+    let err = verifier
+        .verify_attestations(
+            &image_ref,
+            &AttestorSet::all(vec![Attestor::Key(key.public_key())]),
+            "https://cyclonedx.org/bom",
+        )
+        .await
+        .unwrap_err();
+    assert!(err.reason().contains("0 of 1"), "{err}");
+
+    // The same signature layers under every backend: the same answers.
+    let raw = store
+        .get_manifest(&tag(&signature_tag(&digest, "sig")))
+        .await
+        .unwrap();
+    let Manifest::Image(m) = raw.parse().unwrap() else {
+        panic!()
+    };
+    let mut layers = Vec::new();
+    for d in &m.layers {
+        let blob = store
+            .get_blob(d)
+            .await
+            .unwrap()
+            .read_to_vec(1 << 20)
+            .await
+            .unwrap();
+        layers.push(SignatureLayer::new(
+            d.media_type.clone(),
+            blob,
+            d.annotations.clone(),
+        ));
+    }
+    let mut tampered = layers[0].clone();
+    let last = tampered.blob.len() - 2;
+    tampered.blob[last] ^= 1;
+    for backend in Backend::available() {
+        let policy = KeyPolicy::new(key.public_key()).backend(*backend);
+        let ok = verify_signature_layers(&digest, &layers, &policy.clone().annotation("a", "b"))
+            .unwrap();
+        assert_eq!(ok.verified.len(), 1, "{backend}");
+        assert!(
+            verify_signature_layers(&digest, &layers, &policy.clone().annotation("a", "c"))
+                .is_err()
+        );
+        assert!(
+            verify_signature_layers(&digest, std::slice::from_ref(&tampered), &policy).is_err()
+        );
+        let wrong = KeyPolicy::new(PrivateKey::generate().unwrap().public_key()).backend(*backend);
+        assert!(verify_signature_layers(&digest, &layers, &wrong).is_err());
+        let ok = verify_image(&store, &tag("v1"), &policy).await.unwrap();
+        assert_eq!(ok.verified.len(), 1, "{backend}");
+    }
 }

@@ -1,8 +1,11 @@
 //! Signing and verifying, boltseal against sigstore-rs (the `sigstore` crate) in the same run:
 //! key decryption (scrypt N = 2^15, what both read), raw ECDSA P-256 signing throughput, the
-//! latency of signing an image in a real loopback registry (legacy `.sig` layout), and the
-//! in-process verification of one legacy signature layer (boltseal's full check against the raw
-//! ECDSA verify of its backend and against sigstore-rs's `verify_constraints` on the same layer).
+//! latency of signing an image in a real loopback registry (legacy `.sig` layout), the
+//! in-process verification of one legacy signature layer (boltseal's full check with each ECDSA
+//! backend — `p256` and AWS-LC — against the raw verify of that backend, and sigstore-rs's
+//! `verify_constraints` on the same layer), and the in-process verification of Sigstore bundles
+//! (a message-signature and a DSSE bundle of the sigstore-conformance corpus, public-good
+//! trust root) by boltseal and by sigstore-rs's bundle verifier.
 //!
 //! `cargo bench -p boltseal-sigstore-interop --bench sign`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -233,25 +236,58 @@ fn verify_fixture() -> &'static VerifyFixture {
     })
 }
 
-#[divan::bench]
-fn verify_layer_boltseal(bencher: divan::Bencher<'_, '_>) {
+fn verify_layer(bencher: divan::Bencher<'_, '_>, backend: boltseal::keys::Backend) {
     let v = verify_fixture();
+    let policy = v.policy.clone().backend(backend);
     bencher.bench(|| {
         boltseal::verify::image::verify_signature_layers(
             &v.digest,
             std::slice::from_ref(divan::black_box(&v.layer)),
-            &v.policy,
+            &policy,
         )
         .unwrap()
     });
 }
 
+/// The whole layer check (signature, payload, digest, annotation) with the `p256` backend.
+#[divan::bench]
+fn verify_layer_boltseal_p256(bencher: divan::Bencher<'_, '_>) {
+    verify_layer(bencher, boltseal::keys::Backend::RustCrypto);
+}
+
+/// The whole layer check with the AWS-LC backend.
+#[divan::bench]
+fn verify_layer_boltseal_aws_lc(bencher: divan::Bencher<'_, '_>) {
+    verify_layer(bencher, boltseal::keys::Backend::AwsLc);
+}
+
+/// The raw ECDSA P-256 verify of the `p256` crate: DER signature parse, SHA-256, verify.
 #[divan::bench]
 fn verify_raw_ecdsa_p256(bencher: divan::Bencher<'_, '_>) {
+    use p256::ecdsa::signature::Verifier as _;
     let v = verify_fixture();
-    let key = fixture().key.public_key();
+    let spki = fixture().key.public_key().to_spki_der();
+    let key =
+        <p256::ecdsa::VerifyingKey as p256::pkcs8::DecodePublicKey>::from_public_key_der(&spki)
+            .unwrap();
     bencher.bench(|| {
-        key.verify_der(divan::black_box(&v.layer.blob), &v.signature)
+        let der = p256::ecdsa::DerSignature::try_from(v.signature.as_slice()).unwrap();
+        let sig = p256::ecdsa::Signature::try_from(der).unwrap();
+        key.verify(divan::black_box(&v.layer.blob), &sig).unwrap()
+    });
+}
+
+/// The raw ECDSA P-256 verify of AWS-LC (`aws-lc-rs`), as rustls calls it.
+#[divan::bench]
+fn verify_raw_ecdsa_aws_lc(bencher: divan::Bencher<'_, '_>) {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
+    let v = verify_fixture();
+    let spki = fixture().key.public_key().to_spki_der();
+    // The uncompressed point is the last 65 bytes of a P-256 SPKI.
+    let point = spki[spki.len() - 65..].to_vec();
+    bencher.bench(|| {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
+            .verify(divan::black_box(&v.layer.blob), &v.signature)
             .unwrap()
     });
 }
@@ -322,4 +358,155 @@ fn verify_image_registry_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
             sigstore::cosign::verify_constraints(&layers, constraints.iter()).unwrap();
         })
     });
+}
+
+// --- Sigstore bundles --------------------------------------------------------------------------
+
+const CONFORMANCE_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const CONFORMANCE_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+struct BundleCase {
+    json: Vec<u8>,
+    artifact: Vec<u8>,
+}
+
+struct BundleFixture {
+    root_json: Vec<u8>,
+    message: BundleCase,
+    dsse: BundleCase,
+}
+
+/// The corpus bundles (`None`, with a note, when `../shared` is not there).
+fn bundle_fixture() -> Option<&'static BundleFixture> {
+    static F: OnceLock<Option<BundleFixture>> = OnceLock::new();
+    F.get_or_init(|| {
+        // `support::shared_corpus` resolves from the root package; this member is two levels
+        // below it.
+        let corpus =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+        if !corpus.is_dir() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "../shared/corpus is required in CI"
+            );
+            eprintln!("SKIPPED: ../shared/corpus is not present (only CI has it)");
+            return None;
+        }
+        let cases = corpus.join("sigstore/sigstore-conformance/test/assets/bundle-verify");
+        let artifact = std::fs::read(cases.join("a.txt")).unwrap();
+        let case = |name: &str| BundleCase {
+            json: std::fs::read(cases.join(name).join("bundle.sigstore.json")).unwrap(),
+            artifact: artifact.clone(),
+        };
+        Some(BundleFixture {
+            root_json: std::fs::read(corpus.join("sigstore/production/trusted_root.json")).unwrap(),
+            message: case("happy-path-v0.3-new-mediaType"),
+            dsse: case("happy-path-intoto-in-dsse-v3"),
+        })
+    })
+    .as_ref()
+}
+
+fn verify_bundle_boltseal(
+    bencher: divan::Bencher<'_, '_>,
+    pick: fn(&BundleFixture) -> &BundleCase,
+) {
+    use boltseal::verify::bundle::{Artifact, Identity, Policy, Verifier};
+    let Some(f) = bundle_fixture() else { return };
+    let case = pick(f);
+    let trust = boltseal::verify::trust::TrustedRoot::from_json(&f.root_json).unwrap();
+    let policy = Policy::identity(Identity::exact(CONFORMANCE_IDENTITY, CONFORMANCE_ISSUER));
+    let verifier = Verifier::new(&trust);
+    // Parsing is part of the work, as for sigstore-rs below.
+    verifier
+        .verify_json(&case.json, &Artifact::Bytes(&case.artifact), &policy)
+        .unwrap();
+    bencher.bench(|| {
+        verifier
+            .verify_json(
+                divan::black_box(&case.json),
+                &Artifact::Bytes(&case.artifact),
+                &policy,
+            )
+            .unwrap()
+    });
+}
+
+/// sigstore-rs's blocking bundle verifier, offline, on the same bundle and trust material
+/// (Fulcio certificates and CT log keys of the same trusted root). It checks the chain, the SCT,
+/// the identity, the signature and the log entry body; not the SET, the inclusion proof or the
+/// checkpoint (its `TODO … sigstore-rs#285`).
+fn verify_bundle_sigstore_rs(
+    bencher: divan::Bencher<'_, '_>,
+    pick: fn(&BundleFixture) -> &BundleCase,
+) {
+    use base64::Engine as _;
+    use sigstore::bundle::verify::blocking::Verifier;
+    use sigstore::bundle::verify::policy::Identity;
+    let Some(f) = bundle_fixture() else { return };
+    let case = pick(f);
+    let root: serde_json::Value = serde_json::from_slice(&f.root_json).unwrap();
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap()
+    };
+    let mut fulcio_certs = Vec::new();
+    for ca in root["certificateAuthorities"].as_array().unwrap() {
+        for cert in ca["certChain"]["certificates"].as_array().unwrap() {
+            fulcio_certs.push(rustls_pki_types::CertificateDer::from(b64(
+                &cert["rawBytes"],
+            )));
+        }
+    }
+    let mut ctfe_keys = std::collections::BTreeMap::new();
+    for (i, log) in root["ctlogs"].as_array().unwrap().iter().enumerate() {
+        ctfe_keys.insert(i.to_string(), b64(&log["publicKey"]["rawBytes"]));
+    }
+    let trust = sigstore::trust::ManualTrustRoot {
+        fulcio_certs,
+        rekor_keys: std::collections::BTreeMap::new(),
+        ctfe_keys,
+    };
+    let verifier = Verifier::new(Default::default(), trust).unwrap();
+    let policy = Identity::new(CONFORMANCE_IDENTITY, CONFORMANCE_ISSUER);
+    let parse = |json: &[u8]| -> sigstore::bundle::Bundle { serde_json::from_slice(json).unwrap() };
+    if let Err(e) = verifier.verify(case.artifact.as_slice(), parse(&case.json), &policy, true) {
+        eprintln!("sigstore-rs does not verify this bundle ({e}); not timed");
+        return;
+    }
+    // The verifier owns a Tokio runtime and is not `Sync`: measure on this thread.
+    bencher.bench_local(|| {
+        verifier
+            .verify(
+                case.artifact.as_slice(),
+                parse(divan::black_box(&case.json)),
+                &policy,
+                true,
+            )
+            .unwrap()
+    });
+}
+
+/// A v0.3 message-signature bundle (`hashedrekord` entry with SET, inclusion proof and
+/// checkpoint): boltseal checks all of them.
+#[divan::bench]
+fn verify_bundle_message_boltseal(bencher: divan::Bencher<'_, '_>) {
+    verify_bundle_boltseal(bencher, |f| &f.message);
+}
+
+#[divan::bench]
+fn verify_bundle_message_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
+    verify_bundle_sigstore_rs(bencher, |f| &f.message);
+}
+
+/// A v0.3 DSSE bundle (in-toto statement, `dsse` entry).
+#[divan::bench]
+fn verify_bundle_dsse_boltseal(bencher: divan::Bencher<'_, '_>) {
+    verify_bundle_boltseal(bencher, |f| &f.dsse);
+}
+
+#[divan::bench]
+fn verify_bundle_dsse_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
+    verify_bundle_sigstore_rs(bencher, |f| &f.dsse);
 }
