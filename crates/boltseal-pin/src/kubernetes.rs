@@ -383,7 +383,15 @@ fn collect(
 ) {
     for c in candidates.drain(..) {
         // The object whose pod spec holds this container: the longest matching prefix.
+        let root_is_list = objects
+            .iter()
+            .any(|(prefix, kind, _)| prefix.is_empty() && kind.ends_with("List"));
         let found = objects.iter().find_map(|(prefix, kind, name)| {
+            // Objects are the document itself or the items of a `kind: List` document.
+            let item = matches!(prefix.as_slice(), [k, Step::Index(_)] if key_is(Some(k), "items"));
+            if !(prefix.is_empty() || (item && root_is_list)) {
+                return None;
+            }
             let spec = pod_spec_path(kind)?;
             let rest = c.path.strip_prefix(prefix.as_slice())?;
             // spec path, container list, index, image
@@ -441,6 +449,9 @@ mod tests {
     fn controllers_and_configmaps() {
         let text = "kind: CronJob\nmetadata:\n  name: nightly\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - {name: a, image: 'busybox:1.36'}\n          initContainers:\n          - image: alpine:3.20\n            args: [\"image: x:1\"]\n---\nkind: ConfigMap\ndata:\n  image: nginx:1\nspec:\n  containers:\n  - image: no:1\n---\napiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  spec:\n    ephemeralContainers:\n    - image: debug:1\n";
         assert_eq!(images(text), ["busybox:1.36", "alpine:3.20", "debug:1"]);
+        // An embedded object that is not a List item is not a workload.
+        let embedded = "kind: Custom\nspec:\n  thing:\n    kind: Pod\n    spec:\n      containers:\n      - image: a:1\n";
+        assert!(images(embedded).is_empty());
         let s = scan(text).unwrap();
         assert_eq!(
             s.refs[0].origin,
