@@ -114,3 +114,33 @@ fn policy_test_example_passes_each_case_and_flags_a_wrong_expectation() {
         "{stdout}"
     );
 }
+
+#[test]
+fn online_cases_load_or_are_refused_as_unsupported() {
+    let Some(root) = support::shared_corpus() else {
+        return;
+    };
+    let online = root.join("kyverno/_online");
+    // The static-key policy is ordinary Kyverno YAML: it loads, with autogen switched off by
+    // its annotation.
+    let set = boltseal::policy::PolicySet::from_paths(&[
+        online.join("cli-verifyimages-static-key/policies.yaml")
+    ])
+    .expect("static-key policy loads");
+    let policy = &set.policies()[0];
+    assert_eq!(
+        policy.rule_names().collect::<Vec<_>>(),
+        ["check-static-key"]
+    );
+    assert!(policy.has_verify_images());
+    // imageExtractors are not implemented: refused by name, not ignored.
+    let err = boltseal::policy::PolicySet::from_paths(&[
+        online.join("cli-verifyimages-static-key-imageextractor/policies.yaml")
+    ])
+    .expect_err("imageExtractors are unsupported")
+    .to_string();
+    assert!(
+        err.contains("imageExtractors") && err.contains("not supported"),
+        "{err}"
+    );
+}
