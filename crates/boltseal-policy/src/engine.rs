@@ -475,6 +475,7 @@ struct RuleEval<'a> {
 }
 
 /// Outcome of one image.
+#[derive(Clone)]
 struct ImageOutcome {
     status: RuleStatus,
     message: String,
@@ -954,15 +955,33 @@ impl RuleEval<'_> {
                     Err(_) => true,
                 })
                 .collect();
-            let futures = matched
+            // The same image in several containers is verified once.
+            let mut groups: Vec<(&FoundImage, Vec<&FoundImage>)> = Vec::new();
+            for img in matched {
+                match groups
+                    .iter_mut()
+                    .find(|(first, _)| match (&first.info, &img.info) {
+                        (Ok(a), Ok(b)) => a == b,
+                        _ => false,
+                    }) {
+                    Some((_, members)) => members.push(img),
+                    None => groups.push((img, vec![img])),
+                }
+            }
+            let futures = groups
                 .iter()
-                .map(|img| self.one_image(ei, entry, img, scope));
-            outcomes.extend(
-                futures_util::future::join_all(futures)
-                    .await
-                    .into_iter()
-                    .flatten(),
-            );
+                .map(|(first, _)| self.one_image(ei, entry, first, scope));
+            let results = futures_util::future::join_all(futures).await;
+            for ((_, members), outcome) in groups.iter().zip(results) {
+                let Some(outcome) = outcome else { continue };
+                for member in members {
+                    let mut o = outcome.clone();
+                    if let Some(p) = &mut o.patch {
+                        p.path.clone_from(&member.pointer);
+                    }
+                    outcomes.push(o);
+                }
+            }
         }
         if outcomes.is_empty() {
             return Vec::new();
