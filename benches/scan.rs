@@ -201,7 +201,10 @@ fn report(image: &Path) {
                 .args(["scan", "-q"])
                 .arg(format!("oci-dir:{}", image.display()))
                 .arg("-o")
-                .arg(format!("spdx-json={}", out.join("syft.spdx.json").display())),
+                .arg(format!(
+                    "spdx-json={}",
+                    out.join("syft.spdx.json").display()
+                )),
         );
     }
 }

@@ -116,9 +116,8 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return common::fail(e, 2),
     };
-    let mut options = ScanOptions::new().registry(
-        boltseal::oci::RegistryOptions::new().allow_http(args.allow_http_registry),
-    );
+    let mut options = ScanOptions::new()
+        .registry(boltseal::oci::RegistryOptions::new().allow_http(args.allow_http_registry));
     if let Some(p) = &args.platform {
         match p.parse::<Platform>() {
             Ok(p) => options = options.platform(p),

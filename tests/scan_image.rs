@@ -31,7 +31,11 @@ fn purls(scan: &Scan) -> BTreeSet<String> {
     scan.catalog
         .packages
         .iter()
-        .map(|p| p.purl.clone().unwrap_or_else(|| format!("(none) {}", p.name)))
+        .map(|p| {
+            p.purl
+                .clone()
+                .unwrap_or_else(|| format!("(none) {}", p.name))
+        })
         .collect()
 }
 
@@ -57,29 +61,65 @@ fn layers() -> Vec<(Vec<u8>, Compression)> {
     )
     .symlink("etc/os-release", "../usr/lib/os-release")
     .file("lib/apk/db/installed", APK_DB.as_bytes(), 0o644)
-    .file(&format!("{site}/Pygments-2.6.1.dist-info/METADATA"), &metadata("Pygments", "2.6.1"), 0o644)
+    .file(
+        &format!("{site}/Pygments-2.6.1.dist-info/METADATA"),
+        &metadata("Pygments", "2.6.1"),
+        0o644,
+    )
     .file(
         &format!("{site}/Pygments-2.6.1.dist-info/RECORD"),
         b"pygments/__init__.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,1\n",
         0o644,
     )
-    .file(&format!("{site}/gone-1.0.dist-info/METADATA"), &metadata("gone", "1.0"), 0o644)
-    .file("app/node_modules/old/package.json", br#"{"name":"old","version":"1.0.0"}"#, 0o644)
-    .file("app/node_modules/@scope/kept/package.json", br#"{"name":"@scope/kept","version":"2.0.0"}"#, 0o644)
-    .file("app/package.json", br#"{"name":"app","version":"0.1.0","private":true}"#, 0o644)
+    .file(
+        &format!("{site}/gone-1.0.dist-info/METADATA"),
+        &metadata("gone", "1.0"),
+        0o644,
+    )
+    .file(
+        "app/node_modules/old/package.json",
+        br#"{"name":"old","version":"1.0.0"}"#,
+        0o644,
+    )
+    .file(
+        "app/node_modules/@scope/kept/package.json",
+        br#"{"name":"@scope/kept","version":"2.0.0"}"#,
+        0o644,
+    )
+    .file(
+        "app/package.json",
+        br#"{"name":"app","version":"0.1.0","private":true}"#,
+        0o644,
+    )
     .file("app/nameless/package.json", br#"{"type":"module"}"#, 0o644);
     let mut changes = Layer::new();
     changes
         .file(&format!("{site}/.wh.gone-1.0.dist-info"), b"", 0o644)
         .file("app/node_modules/.wh..wh..opq", b"", 0o644)
-        .file("app/node_modules/new/package.json", br#"{"name":"new","version":"3.0.0","license":"ISC"}"#, 0o644)
+        .file(
+            "app/node_modules/new/package.json",
+            br#"{"name":"new","version":"3.0.0","license":"ISC"}"#,
+            0o644,
+        )
         // Added next to the opaque marker in the same layer: stays visible.
-        .file(&format!("{site}/requests-2.22.0.dist-info/METADATA"), &metadata("requests", "2.22.0"), 0o644);
+        .file(
+            &format!("{site}/requests-2.22.0.dist-info/METADATA"),
+            &metadata("requests", "2.22.0"),
+            0o644,
+        );
     let mut links = Layer::new();
     links
-        .file("opt/real/package.json", br#"{"name":"linked","version":"1.0.0"}"#, 0o644)
+        .file(
+            "opt/real/package.json",
+            br#"{"name":"linked","version":"1.0.0"}"#,
+            0o644,
+        )
         .hardlink("opt/hard/package.json", "opt/real/package.json")
-        .file("app/package.json", br#"{"name":"app","version":"0.2.0"}"#, 0o644);
+        .file(
+            "app/package.json",
+            br#"{"name":"app","version":"0.2.0"}"#,
+            0o644,
+        );
     vec![
         (base.finish(), Compression::Gzip),
         (changes.finish(), Compression::Zstd),
@@ -191,7 +231,11 @@ fn directory_scans_read_cargo_lock_and_image_scans_do_not() {
     assert_eq!(s.catalog.dependencies, [(0, 1)]);
 
     let mut l = Layer::new();
-    l.file("src/Cargo.lock", &std::fs::read(root.join("Cargo.lock")).unwrap(), 0o644);
+    l.file(
+        "src/Cargo.lock",
+        &std::fs::read(root.join("Cargo.lock")).unwrap(),
+        0o644,
+    );
     let layout = dir.path().join("img");
     write_layout(&layout, &[(l.finish(), Compression::Gzip)], "v1");
     let s = scan(&format!("oci:{}", layout.display())).unwrap();
@@ -208,8 +252,11 @@ fn one_layer_image(dir: &Path, layer: Layer, c: Compression) -> String {
 fn path_traversal_is_refused_naming_layer_and_entry() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = Layer::new();
-    l.file("etc/ok", b"x", 0o644)
-        .raw_entry(b"../../etc/passwd", tar::EntryType::Regular, b"root::0:0");
+    l.file("etc/ok", b"x", 0o644).raw_entry(
+        b"../../etc/passwd",
+        tar::EntryType::Regular,
+        b"root::0:0",
+    );
     let src = one_layer_image(dir.path(), l, Compression::Gzip);
     let e = scan(&src).unwrap_err();
     let text = e.to_string();
@@ -257,12 +304,18 @@ fn invalid_whiteouts_are_refused_and_an_opaque_root_is_contained() {
     let mut base = Layer::new();
     base.file("lib/apk/db/installed", APK_DB.as_bytes(), 0o644);
     let mut top = Layer::new();
-    top.file(".wh..wh..opq", b"", 0o644)
-        .file("app/package.json", br#"{"name":"only","version":"1.0.0"}"#, 0o644);
+    top.file(".wh..wh..opq", b"", 0o644).file(
+        "app/package.json",
+        br#"{"name":"only","version":"1.0.0"}"#,
+        0o644,
+    );
     let layout = dir.path().join("img");
     write_layout(
         &layout,
-        &[(base.finish(), Compression::Gzip), (top.finish(), Compression::Gzip)],
+        &[
+            (base.finish(), Compression::Gzip),
+            (top.finish(), Compression::Gzip),
+        ],
         "v1",
     );
     let s = scan(&format!("oci:{}", layout.display())).unwrap();
@@ -333,7 +386,11 @@ fn decompression_bombs_and_byte_limits_stop_the_scan() {
 fn a_corrupted_layer_blob_is_a_digest_error() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = Layer::new();
-    l.file("app/package.json", br#"{"name":"x","version":"1.0.0"}"#, 0o644);
+    l.file(
+        "app/package.json",
+        br#"{"name":"x","version":"1.0.0"}"#,
+        0o644,
+    );
     let layout = dir.path().join("img");
     write_layout(&layout, &[(l.finish(), Compression::None)], "v1");
     // Flip one byte inside the layer blob (same size, different digest).

@@ -227,7 +227,8 @@ pub fn write_docker_archive(out: &Path, layers: &[Vec<u8>], repo_tag: &str) {
     let config = config_json(&diff_ids);
     let config_name = format!("{}.json", Digest::sha256_of(&config).encoded());
     let mut h = header(tar::EntryType::Regular, config.len() as u64, 0o644);
-    b.append_data(&mut h, &config_name, config.as_slice()).expect("config");
+    b.append_data(&mut h, &config_name, config.as_slice())
+        .expect("config");
     let manifest = format!(
         r#"[{{"Config":"{config_name}","RepoTags":["{repo_tag}"],"Layers":[{}]}}]"#,
         names.join(",")
@@ -246,7 +247,12 @@ pub fn host_dpkg_layer() -> Option<Layer> {
         return None;
     }
     let mut l = Layer::new();
-    l.dir("etc").dir("usr").dir("usr/lib").dir("var").dir("var/lib").dir("var/lib/dpkg");
+    l.dir("etc")
+        .dir("usr")
+        .dir("usr/lib")
+        .dir("var")
+        .dir("var/lib")
+        .dir("var/lib/dpkg");
     let os = std::fs::read("/etc/os-release").ok()?;
     l.file("usr/lib/os-release", &os, 0o644);
     l.symlink("etc/os-release", "../usr/lib/os-release");

@@ -59,7 +59,9 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
                 if (want == Want::JavaArchive || executable) && size <= limits.max_file_bytes {
                     let bytes = std::fs::read(entry.path())
                         .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
-                    budget.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    budget
+                        .bytes
+                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     node.elf = bytes.starts_with(b"\x7fELF");
                     if want == Want::JavaArchive {
                         if let Ok(records) = crate::formats::java::read_java_archive(&bytes) {

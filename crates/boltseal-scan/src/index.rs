@@ -263,7 +263,13 @@ impl FileIndex {
                 && node.content.is_none()
                 && let Some(t) = self.nodes.get(target)
             {
-                updates.push((path.clone(), t.content.clone(), t.size, t.elf, t.evidence.clone()));
+                updates.push((
+                    path.clone(),
+                    t.content.clone(),
+                    t.size,
+                    t.elf,
+                    t.evidence.clone(),
+                ));
             }
         }
         for (path, content, size, elf, evidence) in updates {

@@ -197,7 +197,7 @@ impl ImageMeta {
 
 /// How to read a layer's bytes.
 pub(crate) enum LayerFetch {
-    Store(Descriptor),
+    Store(Box<Descriptor>),
     Archive {
         path: PathBuf,
         offset: u64,
@@ -638,7 +638,7 @@ pub(crate) async fn open_store(
     let mut fetches = Vec::new();
     for d in &manifest.layers {
         check_layer_media_type(d)?;
-        fetches.push(LayerFetch::Store(d.clone()));
+        fetches.push(LayerFetch::Store(Box::new(d.clone())));
     }
     Ok((store, fetches))
 }

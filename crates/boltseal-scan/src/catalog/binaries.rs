@@ -22,7 +22,12 @@ fn go_package(m: &GoModule, binary: &str, layer: u32) -> Package {
         Some(r) => (r.version.clone(), r.sum.clone()),
         None => (m.version.clone(), m.sum.clone()),
     };
-    let mut p = Package::new(PackageType::GoModule, m.path.clone(), version.clone(), "go-module-binary-cataloger");
+    let mut p = Package::new(
+        PackageType::GoModule,
+        m.path.clone(),
+        version.clone(),
+        "go-module-binary-cataloger",
+    );
     p.purl = go_purl(&m.path, &version);
     p.locations.push((binary.to_owned(), layer));
     if !sum.is_empty() {
@@ -44,8 +49,15 @@ pub fn go_packages(info: &BuildInfo, binary: &str, layer: u32) -> Vec<Package> {
     if !info.go_version.is_empty() {
         let version = info.go_version.clone();
         let plain = version.trim_start_matches("go");
-        let mut p = Package::new(PackageType::GoModule, "stdlib".into(), version.clone(), "go-module-binary-cataloger");
-        p.purl = purl("golang", None, "stdlib", Some(plain), &[]);
+        let mut p = Package::new(
+            PackageType::GoModule,
+            "stdlib".into(),
+            version.clone(),
+            "go-module-binary-cataloger",
+        );
+        // The purl type definition wants a namespace for golang; syft writes none for stdlib.
+        p.purl = purl("golang", None, "stdlib", Some(plain), &[])
+            .or_else(|| Some(format!("pkg:golang/stdlib@{plain}")));
         p.licenses.push("BSD-3-Clause".into());
         p.locations.push((binary.to_owned(), layer));
         out.push(p);
@@ -67,7 +79,12 @@ pub fn rust_packages(
         if !c.is_runtime() {
             continue;
         }
-        let mut p = Package::new(PackageType::RustCrate, c.name.clone(), c.version.clone(), "cargo-auditable-binary-cataloger");
+        let mut p = Package::new(
+            PackageType::RustCrate,
+            c.name.clone(),
+            c.version.clone(),
+            "cargo-auditable-binary-cataloger",
+        );
         p.purl = purl("cargo", None, &c.name, Some(&c.version), &[]);
         p.locations.push((binary.to_owned(), layer));
         p.metadata.push(("source".into(), c.source.clone()));
@@ -100,10 +117,27 @@ fn split_file_name(file: &str) -> (String, Option<String>) {
     (stem.to_owned(), None)
 }
 
-fn java_package(name: &str, group: Option<&str>, version: &str, location: &str, layer: u32) -> Package {
-    let mut p = Package::new(PackageType::JavaArchive, name.to_owned(), version.to_owned(), "java-archive-cataloger");
+fn java_package(
+    name: &str,
+    group: Option<&str>,
+    version: &str,
+    location: &str,
+    layer: u32,
+) -> Package {
+    let mut p = Package::new(
+        PackageType::JavaArchive,
+        name.to_owned(),
+        version.to_owned(),
+        "java-archive-cataloger",
+    );
     let group = group.filter(|g| !g.is_empty());
-    p.purl = purl("maven", Some(group.unwrap_or(name)), name, Some(version), &[]);
+    p.purl = purl(
+        "maven",
+        Some(group.unwrap_or(name)),
+        name,
+        Some(version),
+        &[],
+    );
     p.group = group.map(str::to_owned);
     p.locations.push((location.to_owned(), layer));
     p
@@ -128,33 +162,67 @@ pub fn java_packages(records: &[JavaArchiveRecord], archive: &str, layer: u32) -
         let single = (r.pom_properties.len() == 1).then(|| &r.pom_properties[0]);
         match single {
             Some(pom) if !pom.artifact_id.is_empty() => {
-                out.push(java_package(&pom.artifact_id, Some(&pom.group_id), &pom.version, &location, layer));
+                out.push(java_package(
+                    &pom.artifact_id,
+                    Some(&pom.group_id),
+                    &pom.version,
+                    &location,
+                    layer,
+                ));
             }
             _ => {
                 let m = r.manifest.as_ref();
-                let get = |k: &str| m.and_then(|m| m.get(k)).map(str::trim).filter(|v| !v.is_empty());
+                let get = |k: &str| {
+                    m.and_then(|m| m.get(k))
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                };
                 let name = if file_name.is_empty() {
-                    ["Name", "Bundle-Name", "Short-Name", "Extension-Name", "Implementation-Title"]
-                        .iter()
-                        .find_map(|k| get(k))
-                        .unwrap_or_default()
-                        .to_owned()
+                    [
+                        "Name",
+                        "Bundle-Name",
+                        "Short-Name",
+                        "Extension-Name",
+                        "Implementation-Title",
+                    ]
+                    .iter()
+                    .find_map(|k| get(k))
+                    .unwrap_or_default()
+                    .to_owned()
                 } else {
                     file_name.clone()
                 };
                 let version = file_version.clone().or_else(|| {
-                    ["Implementation-Version", "Specification-Version", "Plugin-Version", "Bundle-Version"]
-                        .iter()
-                        .find_map(|k| get(k).map(str::to_owned))
+                    [
+                        "Implementation-Version",
+                        "Specification-Version",
+                        "Plugin-Version",
+                        "Bundle-Version",
+                    ]
+                    .iter()
+                    .find_map(|k| get(k).map(str::to_owned))
                 });
-                let group = get("Implementation-Vendor-Id")
-                    .or_else(|| get("Bundle-SymbolicName").map(|s| s.split(';').next().unwrap_or(s)));
+                let group = get("Implementation-Vendor-Id").or_else(|| {
+                    get("Bundle-SymbolicName").map(|s| s.split(';').next().unwrap_or(s))
+                });
                 if !name.is_empty() {
-                    out.push(java_package(&name, group, version.as_deref().unwrap_or(""), &location, layer));
+                    out.push(java_package(
+                        &name,
+                        group,
+                        version.as_deref().unwrap_or(""),
+                        &location,
+                        layer,
+                    ));
                 }
                 for pom in &r.pom_properties {
                     if !pom.artifact_id.is_empty() {
-                        out.push(java_package(&pom.artifact_id, Some(&pom.group_id), &pom.version, &location, layer));
+                        out.push(java_package(
+                            &pom.artifact_id,
+                            Some(&pom.group_id),
+                            &pom.version,
+                            &location,
+                            layer,
+                        ));
                     }
                 }
             }
@@ -178,7 +246,9 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
                         .extend(edges.into_iter().map(|(a, b)| (a + base, b + base)));
                 }
                 Evidence::Java(records) => {
-                    found.packages.extend(java_packages(records, path, node.layer));
+                    found
+                        .packages
+                        .extend(java_packages(records, path, node.layer));
                 }
             }
         }
@@ -192,7 +262,10 @@ mod tests {
 
     #[test]
     fn file_names_split_at_the_version() {
-        assert_eq!(split_file_name("joda-time-2.9.2.jar"), ("joda-time".into(), Some("2.9.2".into())));
+        assert_eq!(
+            split_file_name("joda-time-2.9.2.jar"),
+            ("joda-time".into(), Some("2.9.2".into()))
+        );
         assert_eq!(split_file_name("app.war"), ("app".into(), None));
     }
 

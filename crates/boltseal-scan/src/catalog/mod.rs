@@ -149,15 +149,11 @@ impl Package {
     /// The purl without qualifiers and subpath, the key syft parity is judged by.
     #[must_use]
     pub fn purl_key(&self) -> Option<String> {
-        let p: Purl = self.purl.as_deref()?.parse().ok()?;
-        let mut b = Purl::builder(p.kind(), p.name());
-        if let Some(ns) = p.namespace() {
-            b = b.namespace(ns);
-        }
-        if let Some(v) = p.version() {
-            b = b.version(v);
-        }
-        b.build().ok().map(|p| p.to_string())
+        let raw = self.purl.as_deref()?;
+        let canonical = raw
+            .parse::<Purl>()
+            .map_or_else(|_| raw.to_owned(), |p| p.to_string());
+        canonical.split(['?', '#']).next().map(str::to_owned)
     }
 }
 
@@ -276,9 +272,9 @@ pub(crate) fn finish(distro: Option<Distro>, found: Found) -> Catalog {
     let keep: Vec<bool> = packages
         .iter()
         .map(|p| {
-            !p.name.is_empty()
-                && !(p.kind == PackageType::Binary
-                    && p.locations.iter().any(|(l, _)| owned.contains(l.as_str())))
+            let owned_binary = p.kind == PackageType::Binary
+                && p.locations.iter().any(|(l, _)| owned.contains(l.as_str()));
+            !p.name.is_empty() && !owned_binary
         })
         .collect();
     let mut order: Vec<usize> = (0..packages.len()).filter(|&i| keep[i]).collect();

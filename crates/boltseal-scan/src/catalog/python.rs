@@ -161,9 +161,9 @@ pub(crate) fn catalog(index: &FileIndex) -> Found {
         let name = basename(path);
         let dir = parent(path);
         let dir_name = basename(dir);
-        let meta_dir = if name == "METADATA" && ends_with_ci(dir_name, "dist-info") {
-            Some(dir)
-        } else if name == "PKG-INFO" && ends_with_ci(dir_name, "egg-info") {
+        let meta_dir = if (name == "METADATA" && ends_with_ci(dir_name, "dist-info"))
+            || (name == "PKG-INFO" && ends_with_ci(dir_name, "egg-info"))
+        {
             Some(dir)
         } else if name.ends_with(".egg-info") {
             None

@@ -66,7 +66,8 @@ pub fn package(p: &RpmPackage, distro: Option<&Distro>, db: &str, layer: u32) ->
         out.homepage = Some(p.url.clone());
     }
     if !p.source_rpm.is_empty() {
-        out.metadata.push(("sourceRpm".into(), p.source_rpm.clone()));
+        out.metadata
+            .push(("sourceRpm".into(), p.source_rpm.clone()));
     }
     let alg = digest_algorithm(p);
     out.files = p
