@@ -138,6 +138,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = match &e {
                 boltseal::scan::Error::Store(s) => common::store_exit(s),
+                boltseal::scan::Error::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    1
+                }
                 boltseal::scan::Error::Io { .. } => 2,
                 boltseal::scan::Error::NotFound { .. } => 1,
                 boltseal::scan::Error::DigestMismatch { .. } => 1,

@@ -416,3 +416,69 @@ fn a_corrupted_layer_blob_is_a_digest_error() {
     let e = scan(&format!("oci-archive:{}", archive.display())).unwrap_err();
     assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
 }
+
+mod support;
+
+#[test]
+fn sbom_example_exit_status_contract() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(support::example("sbom"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let one_line_error = |o: &std::process::Output| {
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.starts_with("error: ") && e.lines().count() == 1, "{e}");
+    };
+    let r = run(&["oci:/nonexistent-boltseal-layout"]);
+    assert_eq!(r.status.code(), Some(1));
+    one_line_error(&r);
+    let r = run(&["docker-archive:/nonexistent-boltseal.tar"]);
+    assert_eq!(r.status.code(), Some(1));
+    one_line_error(&r);
+    let r = run(&["dir:/tmp", "-o", "yaml"]);
+    assert_eq!(r.status.code(), Some(2));
+    one_line_error(&r);
+    let r = run(&[]);
+    assert_eq!(r.status.code(), Some(2));
+    one_line_error(&r);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = Layer::new();
+    l.raw_entry(b"../escape", tar::EntryType::Regular, b"x");
+    let src = one_layer_image(dir.path(), l, Compression::Gzip);
+    let r = run(&[&src]);
+    assert_eq!(r.status.code(), Some(2));
+    one_line_error(&r);
+
+    let mut l = Layer::new();
+    l.file(
+        "app/package.json",
+        br#"{"name":"a","version":"1.0.0"}"#,
+        0o644,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = one_layer_image(dir.path(), l, Compression::Gzip);
+    let out = dir.path().join("out.cdx.json");
+    let r = run(&[
+        &src,
+        "-o",
+        "cyclonedx-json@1.5",
+        "--file",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(
+        r.stdout.is_empty() && r.stderr.is_empty(),
+        "no progress when not a terminal"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["specVersion"], "1.5");
+    assert_eq!(doc["components"][0]["purl"], "pkg:npm/a@1.0.0");
+}
