@@ -7,7 +7,7 @@ mod formats_common;
 use std::io::Write;
 
 use boltseal_scan::formats::auditable::{AuditableError, read_auditable};
-use formats_common::{TestSection, elf64};
+use formats_common::{TestSection, elf64, macho64, pe64};
 
 const JSON: &str = r#"{"packages":[
  {"name":"demo","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},
@@ -108,4 +108,28 @@ fn objcopy_added_section_in_a_real_executable() {
             .unwrap()
             .unwrap(),
     );
+}
+
+#[test]
+fn mach_o_and_pe_sections() {
+    let dep = zlib(JSON.as_bytes());
+    let macho = macho64(&[TestSection {
+        name: ".dep-v0",
+        addr: 0x1_0000_4000,
+        data: &dep,
+    }]);
+    check(&read_auditable(&macho).unwrap().unwrap());
+    let pe = pe64(&[
+        TestSection {
+            name: ".text",
+            addr: 0x1000,
+            data: &[0xc3; 16],
+        },
+        TestSection {
+            name: ".dep-v0",
+            addr: 0x2000,
+            data: &dep,
+        },
+    ]);
+    check(&read_auditable(&pe).unwrap().unwrap());
 }

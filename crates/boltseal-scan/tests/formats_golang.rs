@@ -6,7 +6,7 @@ mod formats_common;
 
 use boltseal_scan::formats::golang::{BuildInfo, GoBuildInfoError, GoModule, read_build_info};
 use boltseal_scan::formats::object::BinaryFormat;
-use formats_common::{TestSection, elf64};
+use formats_common::{TestSection, elf64, macho64, pe64};
 
 const MODINFO: &str = "path\texample.com/app/cmd/app\nmod\texample.com/app\t(devel)\t\n\
 dep\tgithub.com/a/b\tv1.2.3\th1:abc=\n\
@@ -46,7 +46,6 @@ fn check(info: &BuildInfo) {
     );
     assert_eq!(info.setting("GOARCH"), Some("arm64"));
     assert_eq!(info.setting("vcs.revision"), Some("0123456789abcdef"));
-    assert_eq!(info.format, Some(BinaryFormat::Elf));
 }
 
 #[test]
@@ -72,6 +71,7 @@ fn inline_strings_format() {
     ]);
     let info = read_build_info(&elf).unwrap().unwrap();
     check(&info);
+    assert_eq!(info.format, Some(BinaryFormat::Elf));
     // The module text written back parses to the same value.
     let again =
         boltseal_scan::formats::golang::parse_modinfo("go1.21.4", &info.to_modinfo()).unwrap();
@@ -204,4 +204,86 @@ fn real_go_binary_matches_syft() {
     ours.sort();
     syft_deps.sort();
     assert_eq!(ours, syft_deps);
+}
+
+fn inline_blob() -> Vec<u8> {
+    let mut blob = b"\xff Go buildinf:\x08\x02".to_vec();
+    blob.resize(32, 0);
+    uvarint(8, &mut blob);
+    blob.extend_from_slice(b"go1.21.4");
+    let m = wrapped(MODINFO);
+    uvarint(m.len(), &mut blob);
+    blob.extend_from_slice(&m);
+    blob
+}
+
+#[test]
+fn mach_o_and_pe() {
+    let blob = inline_blob();
+    let macho = macho64(&[
+        TestSection {
+            name: "__text",
+            addr: 0x1_0000_1000,
+            data: &[0; 32],
+        },
+        TestSection {
+            name: "__go_buildinfo",
+            addr: 0x1_0000_2000,
+            data: &blob,
+        },
+    ]);
+    let info = read_build_info(&macho).unwrap().unwrap();
+    check(&info);
+    assert_eq!(info.format, Some(BinaryFormat::MachO));
+
+    // PE has no dedicated section: the header sits 16-byte aligned in .data.
+    let mut data = vec![0u8; 48];
+    data.extend_from_slice(&blob);
+    let pe = pe64(&[
+        TestSection {
+            name: ".text",
+            addr: 0x1000,
+            data: &[0xc3; 16],
+        },
+        TestSection {
+            name: ".data",
+            addr: 0x2000,
+            data: &data,
+        },
+    ]);
+    let info = read_build_info(&pe).unwrap().unwrap();
+    check(&info);
+    assert_eq!(info.format, Some(BinaryFormat::Pe));
+
+    // Pre-1.18 pointers in PE are virtual addresses: image base + RVA.
+    let base = 0x1_4000_0000u64 + 0x3000;
+    let version = b"go1.21.4";
+    let m = wrapped(MODINFO);
+    let mut strings = Vec::new();
+    for v in [
+        base + 32,
+        version.len() as u64,
+        base + 32 + version.len() as u64,
+        m.len() as u64,
+    ] {
+        strings.extend_from_slice(&v.to_le_bytes());
+    }
+    strings.extend_from_slice(version);
+    strings.extend_from_slice(&m);
+    let mut data = b"\xff Go buildinf:\x08\x00".to_vec();
+    data.extend_from_slice(&base.to_le_bytes());
+    data.extend_from_slice(&(base + 16).to_le_bytes());
+    let pe = pe64(&[
+        TestSection {
+            name: ".data",
+            addr: 0x2000,
+            data: &data,
+        },
+        TestSection {
+            name: ".rdata",
+            addr: 0x3000,
+            data: &strings,
+        },
+    ]);
+    check(&read_build_info(&pe).unwrap().unwrap());
 }

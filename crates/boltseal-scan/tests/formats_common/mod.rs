@@ -439,3 +439,103 @@ pub fn zip(files: &[(String, Vec<u8>)], deflate: bool) -> Vec<u8> {
     out.extend_from_slice(&0u16.to_le_bytes());
     out
 }
+
+/// A minimal little-endian 64-bit Mach-O file: one `__DATA` segment per section, each
+/// mapping its section at `addr`.
+pub fn macho64(sections: &[TestSection<'_>]) -> Vec<u8> {
+    let n = sections.len();
+    let cmds = n * (72 + 80);
+    let mut data_at = 32 + cmds;
+    let mut f = Vec::new();
+    for v in [
+        0xfeed_facfu32,
+        0x0100_0007,
+        3,
+        2,
+        n as u32,
+        cmds as u32,
+        0,
+        0,
+    ] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    let name16 = |s: &str| {
+        let mut b = [0u8; 16];
+        b[..s.len()].copy_from_slice(s.as_bytes());
+        b
+    };
+    let mut offsets = Vec::new();
+    for s in sections {
+        offsets.push(data_at);
+        f.extend_from_slice(&0x19u32.to_le_bytes());
+        f.extend_from_slice(&((72 + 80) as u32).to_le_bytes());
+        f.extend_from_slice(&name16("__DATA"));
+        for v in [
+            s.addr,
+            s.data.len() as u64,
+            data_at as u64,
+            s.data.len() as u64,
+        ] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [3u32, 3, 1, 0] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&name16(s.name));
+        f.extend_from_slice(&name16("__DATA"));
+        f.extend_from_slice(&s.addr.to_le_bytes());
+        f.extend_from_slice(&(s.data.len() as u64).to_le_bytes());
+        for v in [data_at as u32, 4, 0, 0, 0, 0, 0, 0] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        data_at += s.data.len();
+    }
+    for (s, off) in sections.iter().zip(offsets) {
+        assert_eq!(f.len(), off);
+        f.extend_from_slice(s.data);
+    }
+    f
+}
+
+/// A minimal PE32+ (64-bit Windows) image; `addr` of each section is its RVA, the image base
+/// is `0x1_4000_0000`.
+pub fn pe64(sections: &[TestSection<'_>]) -> Vec<u8> {
+    let mut f = vec![0u8; 0x40];
+    f[..2].copy_from_slice(b"MZ");
+    f[0x3c..0x40].copy_from_slice(&0x40u32.to_le_bytes());
+    f.extend_from_slice(b"PE\0\0");
+    f.extend_from_slice(&0x8664u16.to_le_bytes());
+    f.extend_from_slice(&(sections.len() as u16).to_le_bytes());
+    f.extend_from_slice(&[0; 12]);
+    f.extend_from_slice(&240u16.to_le_bytes());
+    f.extend_from_slice(&0x22u16.to_le_bytes());
+    let opt = f.len();
+    f.resize(opt + 240, 0);
+    f[opt..opt + 2].copy_from_slice(&0x20bu16.to_le_bytes());
+    f[opt + 24..opt + 32].copy_from_slice(&0x1_4000_0000u64.to_le_bytes());
+    let table = f.len();
+    let mut raw = table + 40 * sections.len();
+    raw = raw.div_ceil(512) * 512;
+    let mut body = Vec::new();
+    for s in sections {
+        let mut name = [0u8; 8];
+        name[..s.name.len()].copy_from_slice(s.name.as_bytes());
+        f.extend_from_slice(&name);
+        let size = s.data.len().div_ceil(512) * 512;
+        for v in [
+            s.data.len() as u32,
+            s.addr as u32,
+            size as u32,
+            (raw + body.len()) as u32,
+        ] {
+            f.extend_from_slice(&v.to_le_bytes());
+        }
+        f.extend_from_slice(&[0; 12]);
+        f.extend_from_slice(&0xc000_0040u32.to_le_bytes());
+        body.extend_from_slice(s.data);
+        body.resize(body.len().div_ceil(512) * 512, 0);
+    }
+    f.resize(raw, 0);
+    f.extend_from_slice(&body);
+    f
+}

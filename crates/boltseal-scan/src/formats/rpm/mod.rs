@@ -13,10 +13,21 @@
 //! write-ahead log (`rpmdb.sqlite-wal`) is not read: only committed pages in the main file count.
 //!
 //! ```
-//! use boltseal_scan::formats::rpm::{read_rpmdb, RpmError};
+//! use boltseal_scan::formats::rpm::{parse_header, read_rpmdb, RpmError};
+//!
+//! // A header blob with two string entries, NAME (1000) and VERSION (1001): entry count and
+//! // data length, then (tag, type 6 = string, offset, count) per entry, then the data.
+//! let mut blob = Vec::new();
+//! for v in [2u32, 8, 1000, 6, 0, 1, 1001, 6, 4, 1] {
+//!     blob.extend_from_slice(&v.to_be_bytes());
+//! }
+//! blob.extend_from_slice(b"zsh\x005.9\0");
+//! let pkg = parse_header(&blob)?;
+//! assert_eq!((pkg.name.as_str(), pkg.version.as_str()), ("zsh", "5.9"));
 //!
 //! // Not an rpmdb at all:
 //! assert!(matches!(read_rpmdb(b"hello"), Err(RpmError::UnknownFormat)));
+//! # Ok::<(), RpmError>(())
 //! ```
 //!
 //! Records carry what catalogers need for a package and its purl: name, version, release,
