@@ -387,9 +387,70 @@ impl PublicKey {
         }
     }
 
-    /// Verifies an ECDSA DER signature over a precomputed digest. Ed25519 cannot verify a
-    /// digest and refuses.
+    /// Verifies an ECDSA DER signature over a precomputed digest (SHA-256, -384 or -512 by its
+    /// length) with the default backend: AWS-LC with the `aws-lc` feature, else RustCrypto. Both
+    /// give the same answers (see the tests). Ed25519 and RSA cannot verify here and refuse.
     pub(crate) fn verify_prehash(&self, digest: &[u8], signature: &[u8]) -> bool {
+        #[cfg(feature = "aws-lc")]
+        {
+            self.verify_prehash_aws_lc(digest, signature)
+        }
+        #[cfg(not(feature = "aws-lc"))]
+        {
+            self.verify_prehash_rust_crypto(digest, signature)
+        }
+    }
+
+    /// [`PublicKey::verify_prehash`] with AWS-LC.
+    #[cfg(feature = "aws-lc")]
+    pub(crate) fn verify_prehash_aws_lc(&self, digest: &[u8], signature: &[u8]) -> bool {
+        use aws_lc_rs::signature::{self as sig, UnparsedPublicKey};
+        use aws_lc_rs::{digest as d, signature::VerificationAlgorithm};
+        let (hash, p256_alg, p384_alg): (
+            &'static d::Algorithm,
+            &'static dyn VerificationAlgorithm,
+            &'static dyn VerificationAlgorithm,
+        ) = match digest.len() {
+            32 => (
+                &d::SHA256,
+                &sig::ECDSA_P256_SHA256_ASN1,
+                &sig::ECDSA_P384_SHA256_ASN1,
+            ),
+            48 => (
+                &d::SHA384,
+                &sig::ECDSA_P256_SHA384_ASN1,
+                &sig::ECDSA_P384_SHA384_ASN1,
+            ),
+            64 => (
+                &d::SHA512,
+                &sig::ECDSA_P256_SHA512_ASN1,
+                &sig::ECDSA_P384_SHA512_ASN1,
+            ),
+            _ => return false,
+        };
+        let Ok(prehash) = d::Digest::import_less_safe(digest, hash) else {
+            return false;
+        };
+        match &self.inner {
+            Inner::P256(key) => {
+                UnparsedPublicKey::new(p256_alg, key.to_sec1_point(false).as_bytes())
+                    .verify_digest(&prehash, signature)
+                    .is_ok()
+            }
+            Inner::P384(key) => {
+                UnparsedPublicKey::new(p384_alg, key.to_sec1_point(false).as_bytes())
+                    .verify_digest(&prehash, signature)
+                    .is_ok()
+            }
+            Inner::Ed25519(_) | Inner::Rsa(_) => false,
+        }
+    }
+
+    /// [`PublicKey::verify_prehash`] with RustCrypto's `p256` / `p384`.
+    pub(crate) fn verify_prehash_rust_crypto(&self, digest: &[u8], signature: &[u8]) -> bool {
+        if ![32, 48, 64].contains(&digest.len()) {
+            return false;
+        }
         match &self.inner {
             Inner::P256(key) => match p256::ecdsa::DerSignature::from_bytes(signature) {
                 Ok(sig) => key.verify_prehash(digest, &sig).is_ok(),
@@ -456,5 +517,58 @@ impl TryFrom<&boltseal_keys::PublicKey> for PublicKey {
 
     fn try_from(key: &boltseal_keys::PublicKey) -> Result<Self, KeyError> {
         PublicKey::from_spki_der(&key.to_spki_der())
+    }
+}
+
+#[cfg(all(test, feature = "aws-lc"))]
+mod backend_tests {
+    //! AWS-LC and RustCrypto give the same answer for P-256 and P-384 keys, every hash length,
+    //! valid and damaged signatures.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use ecdsa::signature::hazmat::PrehashSigner as _;
+    use proptest::prelude::*;
+
+    fn agree(key: &PublicKey, digest: &[u8], signature: &[u8]) -> bool {
+        let a = key.verify_prehash_aws_lc(digest, signature);
+        let b = key.verify_prehash_rust_crypto(digest, signature);
+        assert_eq!(a, b, "backends disagree");
+        a
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn backends_agree(seed in any::<[u8; 32]>(), message in proptest::collection::vec(any::<u8>(), 0..200), hash in 0usize..3, flip in any::<prop::sample::Index>(), junk in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let hash = [Hash::Sha256, Hash::Sha384, Hash::Sha512][hash];
+            let digest = hash.digest(&message);
+            let mut scalar = seed;
+            scalar[0] = 1; // below both group orders, not zero
+            let p256_key = p256::ecdsa::SigningKey::from_slice(&scalar).unwrap();
+            let p384_key = p384::ecdsa::SigningKey::from_slice(&[[1u8; 16].as_slice(), &scalar].concat()).unwrap();
+            let cases: Vec<(PublicKey, Vec<u8>)> = vec![
+                (
+                    PublicKey::from_spki_der(&spki::EncodePublicKey::to_public_key_der(p256_key.verifying_key()).unwrap().into_vec()).unwrap(),
+                    p256_key.sign_prehash(&digest).map(|s: p256::ecdsa::Signature| s.to_der().as_bytes().to_vec()).unwrap(),
+                ),
+                (
+                    PublicKey::from_spki_der(&spki::EncodePublicKey::to_public_key_der(p384_key.verifying_key()).unwrap().into_vec()).unwrap(),
+                    p384_key.sign_prehash(&digest).map(|s: p384::ecdsa::Signature| s.to_der().as_bytes().to_vec()).unwrap(),
+                ),
+            ];
+            for (key, signature) in cases {
+                prop_assert!(agree(&key, &digest, &signature));
+                let mut damaged = signature.clone();
+                let i = flip.index(damaged.len());
+                damaged[i] ^= 0x01;
+                prop_assert!(!agree(&key, &digest, &damaged));
+                let mut other = digest.clone();
+                other[0] ^= 0x80;
+                prop_assert!(!agree(&key, &other, &signature));
+                prop_assert!(!agree(&key, &digest[..20], &signature));
+                agree(&key, &digest, &junk);
+            }
+        }
     }
 }
