@@ -6,6 +6,7 @@
 //! N-of-M attestors; the verification cache; and the `policy-apply` example.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod private_sigstore;
 mod support;
 
 use std::path::Path;
@@ -575,5 +576,142 @@ async fn policy_apply_example_follows_its_contract() {
         stderr.starts_with("error: ")
             && stderr.contains("spec.rules[0].mutate: `mutate` is not supported"),
         "{stderr}"
+    );
+}
+
+async fn put_blob(store: &RegistryStore, desc: &boltseal::oci::Descriptor, bytes: &[u8]) {
+    let r = boltseal::oci::BlobReader::new(
+        "blob",
+        desc,
+        Box::pin(std::io::Cursor::new(bytes.to_vec())),
+    );
+    store.put_blob(desc, r).await.unwrap();
+}
+
+/// Pushes a Sigstore bundle as an OCI referrer of `image` (cosign v3's layout).
+async fn push_bundle_referrer(
+    store: &RegistryStore,
+    image: &str,
+    bundle: &[u8],
+    predicate_type: &str,
+) {
+    use boltseal::oci::{Descriptor, ImageManifest};
+    use boltseal::reference::media_type;
+    let image = store.resolve(&tag(image)).await.unwrap();
+    let empty = Descriptor::of_bytes(media_type::OCI_EMPTY, b"{}");
+    put_blob(store, &empty, b"{}").await;
+    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
+    put_blob(store, &layer, bundle).await;
+    let mut manifest = ImageManifest::new(empty, vec![layer]);
+    manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
+    manifest.subject = Some(boltseal::oci::Descriptor::new(
+        image.media_type.clone(),
+        image.digest,
+        image.size,
+    ));
+    manifest.annotations.insert(
+        "dev.sigstore.bundle.predicateType".to_owned(),
+        predicate_type.to_owned(),
+    );
+    store
+        .put_manifest(&manifest.to_raw().unwrap(), None)
+        .await
+        .unwrap();
+}
+
+/// Keyless signatures and attestations from a private Sigstore instance (its
+/// `trusted_root.json` given in `roots`): the right identity is admitted and the SLSA
+/// condition checked; another subject, or an attestation condition that does not hold, is
+/// refused.
+#[tokio::test]
+async fn keyless_signatures_and_attestations() {
+    use boltseal::envelope::intoto::Statement;
+    use boltseal::envelope::predicate;
+
+    const ID: &str = "dev@example.com";
+    const ISSUER: &str = "https://issuer.example";
+    let registry = support::Registry::start();
+    let sigstore = private_sigstore::Instance::new();
+    let leaf = sigstore.leaf(ID, ISSUER);
+    let (store, text, digest) = push(&registry, "keyless/app", "v1", "keyless").await;
+    let repo = registry.repo("keyless/app");
+    let signature = Statement::for_image(&digest, predicate::COSIGN_SIGN_V1, json!({})).to_bytes();
+    push_bundle_referrer(
+        &store,
+        "v1",
+        &sigstore.dsse_bundle(&leaf, &signature),
+        predicate::COSIGN_SIGN_V1,
+    )
+    .await;
+    let slsa = Statement::for_image(
+        &digest,
+        "https://slsa.dev/provenance/v1",
+        json!({"buildDefinition": {"buildType": "https://example.com/build/v1"}}),
+    )
+    .with_subject_name(&repo)
+    .to_bytes();
+    push_bundle_referrer(
+        &store,
+        "v1",
+        &sigstore.dsse_bundle(&leaf, &slsa),
+        "https://slsa.dev/provenance/v1",
+    )
+    .await;
+
+    let roots = String::from_utf8(sigstore.trusted_root_json()).unwrap();
+    let policy = |subject: &str, build_type: &str| {
+        json!({
+            "apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy",
+            "metadata": {"name": "keyless"},
+            "spec": {"rules": [{
+                "name": "keyless",
+                "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                "verifyImages": [{
+                    "imageReferences": [format!("{}/keyless/*", registry.addr)],
+                    "failureAction": "Enforce",
+                    "attestors": [{"entries": [{"keyless": {
+                        "subject": subject, "issuer": ISSUER, "roots": roots}}]}],
+                    "attestations": [{
+                        "type": "https://slsa.dev/provenance/v1",
+                        "attestors": [{"entries": [{"keyless": {
+                            "subjectRegExp": "^.*@example\\.com$", "issuerRegExp": "^https://issuer\\.example$",
+                            "roots": roots}}]}],
+                        "conditions": [{"all": [{
+                            "key": "{{ buildDefinition.buildType }}", "operator": "Equals", "value": build_type}]}]
+                    }]
+                }]
+            }]}
+        })
+        .to_string()
+    };
+    let object = pod("keyless", &[&text], &[]);
+    let r = mutate(&engine(&policy(ID, "https://example.com/build/*")), &object).await;
+    let (_, status, message) = only_rule(&r);
+    assert_eq!(status, RuleStatus::Pass, "{message}");
+    assert!(r.allowed());
+    assert_eq!(r.patches()[0].value, json!(format!("{text}@{digest}")));
+
+    let r = mutate(
+        &engine(&policy(
+            "someone@example.com",
+            "https://example.com/build/*",
+        )),
+        &object,
+    )
+    .await;
+    let (_, status, message) = only_rule(&r);
+    assert_eq!(status, RuleStatus::Fail, "{message}");
+    assert!(
+        message.contains(".attestors[0].entries[0].keyless: "),
+        "{message}"
+    );
+    assert!(!r.allowed());
+
+    let r = mutate(&engine(&policy(ID, "https://other.example/*")), &object).await;
+    let (_, status, message) = only_rule(&r);
+    assert_eq!(status, RuleStatus::Fail, "{message}");
+    assert!(
+        message.contains("image attestations verification failed"),
+        "{message}"
     );
 }

@@ -6,7 +6,11 @@ use std::pin::Pin;
 
 use boltseal_oci::{ErrorKind, ManifestRef, RegistryOptions, RegistryStore, Store};
 use boltseal_reference::{Digest, Reference};
-use boltseal_verify::image::{KeyPolicy, verify_image_attestations};
+use std::sync::Arc;
+
+use boltseal_verify::image::{
+    KeyPolicy, KeylessPolicy, verify_image_attestations, verify_image_attestations_keyless,
+};
 use boltseal_verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
 use serde_json::Value;
 
@@ -134,8 +138,7 @@ fn offline(image: &Reference) -> VerifyFailure {
 
 /// Verification against registries: signatures through boltseal-verify's
 /// [`RegistryVerifier`] (its per-digest cache included), attestations through
-/// `verify_image_attestations` (key attestors; keyless attestations are refused as
-/// unsupported).
+/// `verify_image_attestations` / `verify_image_attestations_keyless`.
 #[derive(Clone, Debug)]
 pub struct RegistryImageVerifier {
     options: RegistryOptions,
@@ -207,34 +210,48 @@ impl Verifier for RegistryImageVerifier {
                 .await
                 .map_err(|e| classify(&e))?
                 .digest;
+            let manifest = ManifestRef::Digest(digest);
             let mut keys = Vec::new();
+            let mut keyless = None;
             for a in &attestors.attestors {
                 match a {
                     Attestor::Key(k) => keys.push(*k),
+                    Attestor::Keyless { identity, trust } => {
+                        keyless = Some((identity.clone(), Arc::clone(trust)));
+                    }
                     _ => {
                         return Err(VerifyFailure::Failed(
-                            "keyless attestors for attestations are not supported".to_owned(),
+                            "unsupported attestor for attestations".to_owned(),
                         ));
                     }
                 }
             }
-            let Some((first, rest)) = keys.split_first() else {
-                return Err(VerifyFailure::Failed("no attestor".to_owned()));
-            };
-            let mut policy = KeyPolicy::new(*first);
-            for k in rest {
-                policy = policy.or_key(*k);
+            let found = if let Some((identity, trust)) = keyless {
+                if !keys.is_empty() {
+                    return Err(VerifyFailure::Failed(
+                        "keys and keyless identities in one attestor".to_owned(),
+                    ));
+                }
+                let mut policy = KeylessPolicy::new(identity, (*trust).clone());
+                policy.trust = trust;
+                for (k, v) in &attestors.annotations {
+                    policy = policy.annotation(k, v);
+                }
+                verify_image_attestations_keyless(&store, &manifest, &policy, Some(predicate_type))
+                    .await
+            } else {
+                let Some((first, rest)) = keys.split_first() else {
+                    return Err(VerifyFailure::Failed("no attestor".to_owned()));
+                };
+                let mut policy = KeyPolicy::new(*first);
+                for k in rest {
+                    policy = policy.or_key(*k);
+                }
+                for (k, v) in &attestors.annotations {
+                    policy = policy.annotation(k, v);
+                }
+                verify_image_attestations(&store, &manifest, &policy, Some(predicate_type)).await
             }
-            for (k, v) in &attestors.annotations {
-                policy = policy.annotation(k, v);
-            }
-            let found = verify_image_attestations(
-                &store,
-                &ManifestRef::Digest(digest),
-                &policy,
-                Some(predicate_type),
-            )
-            .await
             .map_err(|e| VerifyFailure::Failed(e.reason().to_owned()))?;
             Ok(AttestationCheck::new(
                 digest,
