@@ -98,6 +98,31 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i]
 }
 
+/// CPU time this process has used (all threads), from `/proc/self/stat` (Linux; zero elsewhere).
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // Clock ticks are 100 per second on Linux.
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
+/// The 1-minute load average, to read the figures against.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
@@ -171,6 +196,7 @@ fn main() {
         let deadline = Instant::now() + duration;
         let mut tasks = Vec::new();
         let started = Instant::now();
+        let cpu_before = cpu_time();
         for _ in 0..connections {
             // One client per task: one keep-alive connection each.
             let client = ca.client();
@@ -194,6 +220,7 @@ fn main() {
             t.await.unwrap();
         }
         let elapsed = started.elapsed();
+        let cpu = cpu_time().saturating_sub(cpu_before);
         let reviews = done.load(Ordering::Relaxed);
         let warm_registry = proxy.requests.load(Ordering::Relaxed) - warm_requests_before;
         server.stop().await;
@@ -212,6 +239,17 @@ fn main() {
             elapsed.as_secs_f64(),
             reviews as f64 / elapsed.as_secs_f64()
         );
+        if !cpu.is_zero() && reviews > 0 {
+            let per_review = cpu / reviews as u32;
+            println!(
+                "  CPU per review (client and server in this process): {:.1} µs → {:.0} reviews/s per core \
+                 ({:.0} on two idle cores); load average during the run: {}",
+                per_review.as_secs_f64() * 1e6,
+                1.0 / per_review.as_secs_f64(),
+                2.0 / per_review.as_secs_f64(),
+                load_average()
+            );
+        }
         println!("  warm path registry requests: {warm_registry}");
         let sum: Duration = singles.iter().map(|(d, _)| *d).sum();
         let max = singles.iter().map(|(d, _)| *d).max().unwrap();

@@ -119,6 +119,7 @@ pub struct ReloadingCert {
     provider: Arc<CryptoProvider>,
     current: RwLock<Arc<CertifiedKey>>,
     state: Mutex<(Instant, Option<SystemTime>, Option<SystemTime>)>,
+    interval: Duration,
 }
 
 impl ReloadingCert {
@@ -135,14 +136,29 @@ impl ReloadingCert {
             provider,
             current: RwLock::new(Arc::new(key)),
             state: Mutex::new((Instant::now(), modified(cert_path), modified(key_path))),
+            interval: RELOAD_CHECK,
         })
+    }
+
+    /// Sets how often the files' modification times are looked at (default 5 s).
+    #[must_use]
+    pub fn with_check_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The certificate served now (after looking for a new one if it is time to).
+    #[must_use]
+    pub fn current(&self) -> Option<Arc<CertifiedKey>> {
+        self.maybe_reload();
+        self.current.read().ok().map(|k| Arc::clone(&k))
     }
 
     fn maybe_reload(&self) {
         let Ok(mut state) = self.state.try_lock() else {
             return; // another handshake is looking
         };
-        if state.0.elapsed() < RELOAD_CHECK {
+        if state.0.elapsed() < self.interval {
             return;
         }
         state.0 = Instant::now();
@@ -165,8 +181,7 @@ impl ReloadingCert {
 
 impl ResolvesServerCert for ReloadingCert {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.maybe_reload();
-        self.current.read().ok().map(|k| Arc::clone(&k))
+        self.current()
     }
 }
 
@@ -214,6 +229,50 @@ mod tests {
         std::fs::write(&c, cert.pem()).unwrap();
         std::fs::write(&k, key.serialize_pem()).unwrap();
         (c, k)
+    }
+
+    #[test]
+    fn a_renewed_pair_is_served_and_a_broken_one_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, k) = write_pair(dir.path(), "first.example");
+        let resolver = ReloadingCert::new(&c, &k)
+            .unwrap()
+            .with_check_interval(Duration::ZERO);
+        let first = resolver.current().unwrap();
+        // Same files, same times: nothing reloaded.
+        assert!(Arc::ptr_eq(&first, &resolver.current().unwrap()));
+        let later = SystemTime::now() + Duration::from_secs(60);
+        let touch = |p: &Path, t: SystemTime| {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        // A half-written renewal (certificate only, key mismatched) keeps the old pair.
+        let other = tempfile::tempdir().unwrap();
+        let (c2, k2) = write_pair(other.path(), "second.example");
+        std::fs::copy(&c2, &c).unwrap();
+        touch(&c, later);
+        assert!(Arc::ptr_eq(&first, &resolver.current().unwrap()));
+        // The key arrives: the new pair is served.
+        std::fs::copy(&k2, &k).unwrap();
+        touch(&k, later + Duration::from_secs(1));
+        let second = resolver.current().unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(
+            second.cert[0].as_ref(),
+            std::fs::read(&c2)
+                .map(|pem| {
+                    CertificateDer::from_pem_slice(&pem)
+                        .unwrap()
+                        .as_ref()
+                        .to_vec()
+                })
+                .unwrap()
+                .as_slice()
+        );
     }
 
     #[test]
