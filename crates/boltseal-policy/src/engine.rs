@@ -464,6 +464,7 @@ fn set_path(root: &mut Value, path: &str, value: Value) {
     }
 }
 
+#[derive(Clone, Copy)]
 struct RuleEval<'a> {
     engine: &'a Engine,
     policy: &'a Policy,
@@ -682,8 +683,33 @@ impl RuleEval<'_> {
                     && self.failure_action() == FailureAction::Enforce
                     && !self.input.old_object.is_null()
                 {
-                    let (old, _) =
-                        self.validate(v, &self.input.old_object, context.as_ref(), scope.as_ref());
+                    // The old object is validated as if it were the request's object.
+                    let kind = self
+                        .object
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    let old_images = extract(kind, &self.input.old_object);
+                    let old_eval = RuleEval {
+                        object: &self.input.old_object,
+                        images: &old_images,
+                        ..*self
+                    };
+                    let old_context = if old_eval.needs_context() {
+                        old_eval.context().ok()
+                    } else {
+                        None
+                    };
+                    let old_scope = old_context.as_ref().map(|c| Scope {
+                        templates: &self.policy.templates,
+                        data: to_rcvar(c),
+                    });
+                    let (old, _) = old_eval.validate(
+                        v,
+                        &self.input.old_object,
+                        old_context.as_ref(),
+                        old_scope.as_ref(),
+                    );
                     if old == RuleStatus::Fail {
                         status = RuleStatus::Skip;
                         message = "skipped due to pre-existing violations".to_owned();

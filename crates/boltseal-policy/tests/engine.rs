@@ -148,3 +148,83 @@ async fn distinct_images_verified_concurrently_once_each_then_cached() {
     uncached.evaluate(&input).await;
     assert_eq!(recorder.calls.load(Ordering::SeqCst), 6);
 }
+
+fn validate_now(engine: &Engine, input: &AdmissionInput) -> boltseal_policy::EngineResponse {
+    futures_util::FutureExt::now_or_never(engine.evaluate(input)).unwrap()
+}
+
+#[test]
+fn variables_namespaced_policies_updates_and_deletes() {
+    let policies = PolicySet::from_yaml_str(
+        "p.yaml",
+        r#"
+apiVersion: kyverno.io/v1
+kind: Policy
+metadata: {name: registries, namespace: team-a}
+spec:
+  validationFailureAction: enforce
+  rules:
+  - name: ghcr-only
+    match: {any: [{resources: {kinds: [Pod], operations: [CREATE, UPDATE, DELETE]}}]}
+    preconditions:
+      all:
+      - {key: "{{ request.object.metadata.labels.check || 'yes' }}", operator: NotEquals, value: "no"}
+    validate:
+      message: "image {{ images.containers.web.registry }}/{{ images.containers.web.path }} is not allowed"
+      deny:
+        conditions:
+          any:
+          - {key: "{{ images.containers.web.registry }}", operator: NotEquals, value: ghcr.io}
+"#,
+    )
+    .unwrap();
+    let engine = Engine::new(policies, Arc::new(Recorder::default()));
+    let pod = |ns: &str, image: &str, check: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "p", "namespace": ns, "labels": {"check": check}},
+               "spec": {"containers": [{"name": "web", "image": image}]}})
+    };
+    let create = |object| AdmissionInput::new(Phase::Validate, Operation::Create, object);
+
+    // Kyverno's normalization feeds `images`: `nginx` is docker.io/nginx.
+    let r = validate_now(&engine, &create(pod("team-a", "nginx:1", "yes")));
+    assert!(!r.allowed());
+    let (p, rule) = r.results().next().unwrap();
+    assert_eq!(p.qualified_name(), "team-a/registries");
+    assert_eq!(rule.message, "image docker.io/nginx is not allowed");
+    assert!(validate_now(&engine, &create(pod("team-a", "ghcr.io/org/app:1", "yes"))).allowed());
+    // A namespaced Policy does not apply elsewhere.
+    assert_eq!(
+        validate_now(&engine, &create(pod("team-b", "nginx:1", "yes")))
+            .results()
+            .count(),
+        0
+    );
+    // Preconditions not met: skipped.
+    let r = validate_now(&engine, &create(pod("team-a", "nginx:1", "no")));
+    assert_eq!(r.results().next().unwrap().1.status, RuleStatus::Skip);
+    assert!(r.allowed());
+    // UPDATE of an object that already violated the rule: allowed (pre-existing violation).
+    let update = AdmissionInput::new(
+        Phase::Validate,
+        Operation::Update,
+        pod("team-a", "nginx:2", "yes"),
+    )
+    .with_old_object(pod("team-a", "nginx:1", "yes"));
+    let r = validate_now(&engine, &update);
+    assert_eq!(r.results().next().unwrap().1.status, RuleStatus::Skip);
+    // UPDATE that introduces the violation: refused.
+    let update = AdmissionInput::new(
+        Phase::Validate,
+        Operation::Update,
+        pod("team-a", "nginx:2", "yes"),
+    )
+    .with_old_object(pod("team-a", "ghcr.io/org/app:1", "yes"));
+    assert!(!validate_now(&engine, &update).allowed());
+    // DELETE looks at the old object.
+    let delete = AdmissionInput::new(Phase::Validate, Operation::Delete, serde_json::Value::Null)
+        .with_old_object(pod("team-a", "nginx:1", "yes"));
+    let r = validate_now(&engine, &delete);
+    assert_eq!(r.resource.to_string(), "Pod/team-a/p");
+    assert_eq!(r.results().next().unwrap().1.status, RuleStatus::Fail);
+}
