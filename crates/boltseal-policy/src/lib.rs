@@ -15,8 +15,8 @@
 //!   (failed Enforce rules and errors under `failurePolicy: Fail` block), and Kyverno's denial
 //!   message.
 //! - [`Verifier`] is how the engine reaches signatures; [`RegistryImageVerifier`] is the
-//!   registry-backed implementation over `boltseal-verify`, [`Offline`] the one that has no
-//!   network.
+//!   registry-backed implementation over `boltseal-verify`, [`LayoutImageVerifier`] the one
+//!   for images in OCI layouts, [`Offline`] the one that has no network.
 //! - [`testing`] runs `kyverno test` directories (`kyverno-test.yaml`, values files).
 //!
 //! The matching string for `imageReferences` is Kyverno's normalized form
@@ -63,6 +63,7 @@ mod engine;
 mod error;
 mod files;
 mod image;
+mod layout;
 mod matching;
 pub mod pattern;
 mod policy;
@@ -76,6 +77,7 @@ pub use engine::{AdmissionInput, DEFAULT_CACHE_TTL, Engine, Phase};
 pub use error::{LoadError, Origin};
 pub use files::{load_resources, resources_from_str};
 pub use image::ImageInfo;
+pub use layout::LayoutImageVerifier;
 pub use matching::{Operation, UserInfo};
 pub use policy::{FailureAction, FailurePolicy, Policy, PolicyKind, PolicySet};
 pub use response::{
