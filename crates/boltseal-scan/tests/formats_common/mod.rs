@@ -220,7 +220,7 @@ pub fn rpm_header(t: &TestRpm) -> Vec<u8> {
     let mut index = Vec::new();
     for (tag, ty, data, count) in &entries {
         if *ty == 4 {
-            while store.len() % 4 != 0 {
+            while !store.len().is_multiple_of(4) {
                 store.push(0);
             }
         }
@@ -254,13 +254,13 @@ pub fn ndb(blobs: &[Vec<u8>]) -> Vec<u8> {
         let at = 32 + i * 16;
         f[at + 4..at + 8].copy_from_slice(&pkg.to_le_bytes());
         f[at + 8..at + 12].copy_from_slice(&(blk as u32).to_le_bytes());
-        f[at + 12..at + 16].copy_from_slice(&(((16 + b.len() + 15) / 16) as u32).to_le_bytes());
+        f[at + 12..at + 16].copy_from_slice(&((16 + b.len()).div_ceil(16) as u32).to_le_bytes());
         f.extend_from_slice(b"BlbS");
         f.extend_from_slice(&pkg.to_le_bytes());
         f.extend_from_slice(&0u32.to_le_bytes());
         f.extend_from_slice(&(b.len() as u32).to_le_bytes());
         f.extend_from_slice(b);
-        while f.len() % 16 != 0 {
+        while !f.len().is_multiple_of(16) {
             f.push(0);
         }
     }
