@@ -63,7 +63,7 @@ struct Args {
 
 /// How the attestations are checked.
 enum Check {
-    Key(KeyPolicy),
+    Key(Box<KeyPolicy>),
     Keyless(KeylessPolicy),
 }
 
@@ -105,7 +105,7 @@ fn check(args: &Args) -> Result<Check, ExitCode> {
         for (k, v) in &args.annotations {
             policy = policy.annotation(k, v);
         }
-        return Ok(Check::Key(policy));
+        return Ok(Check::Key(Box::new(policy)));
     }
     let subject = matcher(
         &args.certificate_identity,
