@@ -242,6 +242,35 @@ proptest! {
     }
 }
 
+/// The lenient reader keeps the good headers of a database with a broken one.
+#[test]
+fn lenient_read_skips_bad_headers() {
+    let good = |name: &str| TestRpm {
+        name: name.into(),
+        version: "1".into(),
+        release: "1".into(),
+        epoch: None,
+        arch: "noarch".into(),
+        license: "MIT".into(),
+        files: vec![],
+    };
+    let blobs = vec![
+        rpm_header(&good("a")),
+        vec![0, 0, 0, 0, 0, 0, 0, 0],
+        rpm_header(&good("c")),
+    ];
+    for db in [ndb(&blobs), bdb(&blobs, true)] {
+        assert!(rpm::read_rpmdb(&db).is_err());
+        let got = rpm::read_rpmdb_lenient(&db).unwrap();
+        let names: Vec<&str> = got.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(got.bad_headers.len(), 1);
+        assert_eq!(got.bad_headers[0].0, 1);
+        assert!(got.bad_headers[0].1.to_string().starts_with("rpm header: "));
+    }
+    assert!(rpm::read_rpmdb_lenient(b"nope").is_err());
+}
+
 /// Real rpmdb files with random bytes changed never make a reader panic.
 #[test]
 fn mutated_corpus_rpmdbs_never_panic() {
@@ -268,6 +297,7 @@ fn mutated_corpus_rpmdbs_never_panic() {
                 d[at] ^= (next() % 255 + 1) as u8;
             }
             let _ = rpm::read_rpmdb(&d);
+            let _ = rpm::read_rpmdb_lenient(&d);
         }
         // Truncations too.
         for cut in [orig.len() / 2, orig.len() - 1, 4096, 100] {

@@ -185,6 +185,40 @@ pub fn read_rpmdb(bytes: &[u8]) -> Result<Vec<RpmPackage>, RpmError> {
     }
 }
 
+/// What [`read_rpmdb_lenient`] found: the packages whose headers decode, and the position and
+/// error of each header that does not.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RpmDbContents {
+    /// Packages in database order.
+    pub packages: Vec<RpmPackage>,
+    /// (index of the header in database order, why it was skipped).
+    pub bad_headers: Vec<(usize, RpmError)>,
+}
+
+/// Like [`read_rpmdb`], but a malformed package header is skipped and reported instead of
+/// failing the whole database (syft's behaviour: invalid entries are left out).
+///
+/// # Errors
+///
+/// Only errors of the container ([`RpmError::UnknownFormat`], [`RpmError::Sqlite`],
+/// [`RpmError::Bdb`], [`RpmError::Ndb`], [`RpmError::TooManyPackages`]).
+pub fn read_rpmdb_lenient(bytes: &[u8]) -> Result<RpmDbContents, RpmError> {
+    let blobs = match detect_format(bytes).ok_or(RpmError::UnknownFormat)? {
+        RpmDbFormat::Sqlite => sqlite::package_blobs(bytes)?,
+        RpmDbFormat::BerkeleyDb => bdb::package_blobs(bytes)?,
+        RpmDbFormat::Ndb => ndb::package_blobs(bytes)?,
+    };
+    let mut out = RpmDbContents::default();
+    for (i, b) in blobs.iter().enumerate() {
+        match parse_header(b) {
+            Ok(p) => out.packages.push(p),
+            Err(e) => out.bad_headers.push((i, e)),
+        }
+    }
+    Ok(out)
+}
+
 fn decode_all(blobs: Vec<Vec<u8>>) -> Result<Vec<RpmPackage>, RpmError> {
     blobs.iter().map(|b| parse_header(b)).collect()
 }
