@@ -12,6 +12,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = p.evr();
         }
     }
+    if let Ok(c) = rpm::read_rpmdb_lenient(data) {
+        assert!(c.packages.len() + c.bad_headers.len() <= rpm::MAX_PACKAGES);
+    }
     if let Ok(p) = rpm::parse_header(data) {
         assert!(p.files.len() <= rpm::MAX_FILES);
     }
