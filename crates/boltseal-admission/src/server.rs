@@ -89,8 +89,12 @@ pub struct ServerOptions {
     pub max_connections: usize,
     /// Time for a client to finish the TLS handshake (default 10 s).
     pub handshake_timeout: Duration,
-    /// Time for a client to send a request's headers, and its body (default 10 s each).
+    /// Time for a client to send a request's body once its headers arrived (default 10 s).
     pub read_timeout: Duration,
+    /// Time a connection may stay idle between requests, or take to send a request's headers
+    /// (default 120 s: longer than the API server's 90 s idle timeout, so that the client, not
+    /// the server, closes idle keep-alive connections and no review races a closing connection).
+    pub idle_timeout: Duration,
     /// How long open connections may finish their requests after shutdown begins (default 30 s).
     pub shutdown_grace: Duration,
 }
@@ -102,6 +106,7 @@ impl Default for ServerOptions {
             max_connections: 1024,
             handshake_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -400,7 +405,7 @@ impl<R: Reviewer> Webhook<R> {
         let slots = Arc::new(Semaphore::new(this.options.max_connections.max(1)));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new())
-            .header_read_timeout(this.options.read_timeout)
+            .header_read_timeout(this.options.idle_timeout)
             .keep_alive(true);
         tracing::info!(addr = %local, "admission webhook listening");
         tokio::pin!(shutdown);
