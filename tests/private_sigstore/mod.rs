@@ -86,7 +86,11 @@ fn oid(arcs: &[u64]) -> Vec<u8> {
 
 /// A positive INTEGER body in minimal form.
 fn uint(n: u64) -> Vec<u8> {
-    let mut body: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+    let mut body: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|b| *b == 0)
+        .collect();
     if body.first().is_none_or(|b| b & 0x80 != 0) {
         body.insert(0, 0);
     }
