@@ -6,32 +6,42 @@
 //! cargo run --release --example supply_chain -- --registry 127.0.0.1:5000/demo/app
 //! ```
 //!
-//! It builds a small, reproducible sample image, generates a key pair (password from
-//! `COSIGN_PASSWORD`, empty when unset), signs the image (cosign's legacy `.sig` layout),
-//! attests SLSA v1 provenance for it, publishes image, signature and attestation (a second
-//! layout, or the registry), and checks the published digest. Later capabilities (SBOM,
-//! verification, admission) add their steps here.
+//! It builds a small, reproducible sample image (and an unsigned variant), generates its SBOM,
+//! a key pair (password from `COSIGN_PASSWORD`, empty when unset), signs the image (cosign's
+//! legacy `.sig` layout), attests SLSA v1 provenance and the SBOM, publishes everything (a
+//! second layout, or the registry), verifies what was published, and finally evaluates a
+//! Kyverno `verifyImages` policy the way the admission webhook does: the signed Pod is admitted
+//! and pinned to its digest, the unsigned one is refused.
 
 mod common;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use boltseal::envelope::intoto::ResourceDescriptor;
+use boltseal::envelope::predicate::{SLSA_PROVENANCE_V1, SPDX};
 use boltseal::envelope::slsa::{Provenance, Timestamp};
 use boltseal::keys::{KeyFormat, PrivateKey, write_key_pair};
 use boltseal::oci::{
     AnyStore, CopyOptions, ImageBuilder, ImageLocation, LayoutStore, ManifestRef, RegistryOptions,
     Store, copy_image,
 };
+use boltseal::policy::{
+    AdmissionInput, DEFAULT_CACHE_TTL, Engine, LayoutImageVerifier, Operation, Phase, PolicySet,
+    RegistryImageVerifier, Verifier,
+};
 use boltseal::reference::Digest;
+use boltseal::sbom::{Format, SpdxVersion, WriteOptions};
+use boltseal::scan::{ScanOptions, Source, scan};
 use boltseal::sign::{AttestOptions, SignOptions, attest_image, now_rfc3339, sign_image};
+use boltseal::verify::image::{KeyPolicy, verify_image, verify_image_attestations};
 use clap::Parser;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "supply_chain",
-    about = "Build, publish and check a sample image"
+    about = "Build, SBOM, sign, attest, publish, verify and admit a sample image"
 )]
 struct Args {
     /// Publish to this registry repository (`HOST[:PORT]/PATH`) instead of a second layout.
@@ -46,13 +56,31 @@ struct Args {
 }
 
 const TAG: &str = "v1";
+/// The tag of the variant that is never signed.
+const UNSIGNED_TAG: &str = "unsigned";
+/// The repository name the Pods use when the images are published to a layout.
+const LAYOUT_REPOSITORY: &str = "localhost/boltseal-demo";
 /// The signing identity of the sample image in its build layout.
 const IDENTITY: &str = "localhost/boltseal-demo:v1";
-/// The sample's files: path, contents, mode.
-const FILES: [(&str, &[u8], u32); 3] = [
+/// The sample's files: path, contents, mode. The dpkg database and the Python distribution's
+/// metadata are what the SBOM step finds.
+const FILES: [(&str, &[u8], u32); 5] = [
     (
         "etc/os-release",
-        b"ID=boltseal-demo\nVERSION_ID=1\nPRETTY_NAME=\"boltseal demo\"\n",
+        b"ID=boltseal-demo\nID_LIKE=debian\nVERSION_ID=1\nPRETTY_NAME=\"boltseal demo\"\n",
+        0o644,
+    ),
+    (
+        "var/lib/dpkg/status",
+        b"Package: boltseal-demo-base\nStatus: install ok installed\nPriority: required\n\
+Section: admin\nInstalled-Size: 4\nMaintainer: boltseal <demo@example.invalid>\n\
+Architecture: all\nVersion: 1.0.0\nDescription: base files of the boltseal demo image\n\n",
+        0o644,
+    ),
+    (
+        "usr/lib/python3/dist-packages/demo_greeter-0.3.1.dist-info/METADATA",
+        b"Metadata-Version: 2.1\nName: demo-greeter\nVersion: 0.3.1\nSummary: Says hello\n\
+License: MIT\n",
         0o644,
     ),
     (
@@ -80,9 +108,9 @@ fn step(n: usize, total: usize, text: &str) {
 }
 
 async fn run(args: Args) -> ExitCode {
-    const STEPS: usize = 6;
+    const STEPS: usize = 9;
     let started = now_rfc3339();
-    // 1. Build the sample image into the build layout.
+    // 1. Build the sample image, and an unsigned variant for the admission check.
     let build_dir = args.workdir.join("build");
     if let Err(e) = reset_dir(&build_dir) {
         return common::fail(format!("{}: {e}", build_dir.display()), 2);
@@ -91,30 +119,7 @@ async fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(e) => return common::fail(e, 1),
     };
-    let image = ImageBuilder::new()
-        .file(
-            "etc/os-release",
-            b"ID=boltseal-demo\nVERSION_ID=1\nPRETTY_NAME=\"boltseal demo\"\n",
-            0o644,
-        )
-        .file(
-            "app/hello.sh",
-            b"#!/bin/sh\necho hello from a verified image\n",
-            0o755,
-        )
-        .file(
-            "app/README",
-            b"A sample image built by boltseal's supply_chain example.\n",
-            0o644,
-        )
-        .entrypoint(&["/app/hello.sh"])
-        .label("org.opencontainers.image.title", "boltseal-demo")
-        .label(
-            "org.opencontainers.image.source",
-            "https://example.invalid/boltseal-demo",
-        )
-        .build();
-    let image = match image {
+    let image = match sample_image(FILES.iter().copied()) {
         Ok(i) => i,
         Err(e) => return common::fail(e, 1),
     };
@@ -122,19 +127,75 @@ async fn run(args: Args) -> ExitCode {
         Ok(d) => d,
         Err(e) => return common::fail(e, 1),
     };
+    let unsigned = FILES.iter().copied().chain([(
+        "app/UNREVIEWED",
+        &b"Built outside the pipeline: never signed.\n"[..],
+        0o644,
+    )]);
+    let unsigned = match sample_image(unsigned) {
+        Ok(i) => i,
+        Err(e) => return common::fail(e, 1),
+    };
+    let unsigned_built = match unsigned.write_to(&build, Some(UNSIGNED_TAG)).await {
+        Ok(d) => d,
+        Err(e) => return common::fail(e, 1),
+    };
     step(
         1,
         STEPS,
         &format!(
-            "built sample image oci:{}:{TAG} {} (1 layer, {} compressed, diff_id {})",
+            "built sample image oci:{}:{TAG} {} (1 layer, {} compressed, diff_id {}) and an unsigned variant :{UNSIGNED_TAG} {}",
             build_dir.display(),
             built.digest,
             common::human_size(image.layer_descriptor.size),
-            image.diff_id
+            image.diff_id,
+            unsigned_built.digest
         ),
     );
 
-    // 2. A key pair (cosign's format), kept with the demo.
+    // 2. Its SBOM: the packages the image holds, as SPDX 2.3.
+    let source = match ImageLocation::parse(&format!("oci:{}:{TAG}", build_dir.display())) {
+        Ok(l) => Source::Store(l),
+        Err(e) => return common::fail(e, 2),
+    };
+    let scanned = match scan(&source, &ScanOptions::new()).await {
+        Ok(s) => s,
+        Err(e) => return common::fail(format!("sbom: {e}"), 1),
+    };
+    let spdx = match boltseal::scan::sbom::write(
+        &scanned,
+        Format::Spdx(SpdxVersion::V2_3),
+        &WriteOptions::new().created(now_rfc3339()),
+    ) {
+        Ok(b) => b,
+        Err(e) => return common::fail(format!("sbom: {e}"), 1),
+    };
+    let sbom_path = args.workdir.join("sbom.spdx.json");
+    if let Err(e) = std::fs::write(&sbom_path, &spdx) {
+        return common::fail(format!("{}: {e}", sbom_path.display()), 2);
+    }
+    let sbom: serde_json::Value = match serde_json::from_slice(&spdx) {
+        Ok(v) => v,
+        Err(e) => return common::fail(format!("sbom: {e}"), 1),
+    };
+    let packages: Vec<String> = scanned
+        .catalog
+        .packages
+        .iter()
+        .map(|p| format!("{} {} ({})", p.name, p.version, p.kind.as_str()))
+        .collect();
+    step(
+        2,
+        STEPS,
+        &format!(
+            "generated its SBOM {} (SPDX 2.3, {} package(s): {})",
+            sbom_path.display(),
+            packages.len(),
+            packages.join(", ")
+        ),
+    );
+
+    // 3. A key pair (cosign's format), kept with the demo.
     let keys_dir = args.workdir.join("keys");
     if let Err(e) = std::fs::create_dir_all(&keys_dir) {
         return common::fail(format!("{}: {e}", keys_dir.display()), 2);
@@ -157,7 +218,7 @@ async fn run(args: Args) -> ExitCode {
         Err(e) => return common::fail(e, 2),
     };
     step(
-        2,
+        3,
         STEPS,
         &format!(
             "generated an ECDSA P-256 key pair: {} (encrypted, 0600) and {}",
@@ -166,7 +227,7 @@ async fn run(args: Args) -> ExitCode {
         ),
     );
 
-    // 3. Sign the image (the digest, resolved once).
+    // 4. Sign the image (the digest, resolved once).
     let reference = ManifestRef::Digest(built.digest);
     let signed = match sign_image(
         &build,
@@ -181,7 +242,7 @@ async fn run(args: Args) -> ExitCode {
         Err(e) => return common::fail(format!("sign: {e}"), 1),
     };
     step(
-        3,
+        4,
         STEPS,
         &format!(
             "signed {} as {IDENTITY} -> {}",
@@ -189,45 +250,53 @@ async fn run(args: Args) -> ExitCode {
         ),
     );
 
-    // 4. Attest how it was built: SLSA v1 provenance.
+    // 5. Attest how it was built (SLSA v1 provenance) and what it contains (the SBOM).
     let provenance = match provenance(&started, &image.diff_id) {
         Ok(p) => p,
         Err(e) => return common::fail(format!("provenance: {e}"), 1),
     };
-    let attested = match attest_image(
-        &build,
-        &reference,
-        IDENTITY,
-        &key,
-        &AttestOptions::new(
-            boltseal::envelope::predicate::SLSA_PROVENANCE_V1,
-            provenance,
-        ),
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(e) => return common::fail(format!("attest: {e}"), 1),
-    };
+    let mut locations = Vec::new();
+    for (predicate_type, predicate) in [(SLSA_PROVENANCE_V1, provenance), (SPDX, sbom)] {
+        match attest_image(
+            &build,
+            &reference,
+            IDENTITY,
+            &key,
+            &AttestOptions::new(predicate_type, predicate),
+        )
+        .await
+        {
+            Ok(s) => locations.push(s.location.to_string()),
+            Err(e) => return common::fail(format!("attest {predicate_type}: {e}"), 1),
+        }
+    }
     step(
-        4,
+        5,
         STEPS,
-        &format!("attested SLSA v1 provenance -> {}", attested.location),
+        &format!(
+            "attested SLSA v1 provenance and the SPDX SBOM -> {}",
+            locations.join(", ")
+        ),
     );
 
-    // 5. Publish it: to the registry, or to a second layout (a mirror).
+    // 6. Publish both images: to the registry, or to a second layout (a mirror); check that
+    //    the destination serves the digest that was built.
     let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-    let destination = match &args.registry {
-        Some(repo) => format!("{repo}:{TAG}"),
+    let (repository, mirror) = match &args.registry {
+        Some(repo) => (repo.clone(), None),
         None => {
             let mirror = args.workdir.join("mirror");
             if let Err(e) = reset_dir(&mirror) {
                 return common::fail(format!("{}: {e}", mirror.display()), 2);
             }
-            format!("oci:{}:{TAG}", mirror.display())
+            (LAYOUT_REPOSITORY.to_owned(), Some(mirror))
         }
     };
-    let location = match ImageLocation::parse(&destination) {
+    let destination = |tag: &str| match &mirror {
+        Some(dir) => format!("oci:{}:{tag}", dir.display()),
+        None => format!("{repository}:{tag}"),
+    };
+    let location = match ImageLocation::parse(&destination(TAG)) {
         Ok(l) => l,
         Err(e) => return common::fail(e, 2),
     };
@@ -248,22 +317,19 @@ async fn run(args: Args) -> ExitCode {
     .await
     {
         Ok(r) => r,
-        Err(e) => return common::fail(format!("publish to {destination}: {e}"), 1),
+        Err(e) => return common::fail(format!("publish to {}: {e}", destination(TAG)), 1),
     };
-    step(
-        5,
-        STEPS,
-        &format!(
-            "published to {destination} with {} signature/attestation artifact(s): {} manifest(s), {} blob(s) copied ({}), {} already there",
-            report.artifacts.len(),
-            report.manifests,
-            report.blobs_copied,
-            common::human_size(report.bytes_copied),
-            report.blobs_skipped
-        ),
-    );
-
-    // 6. Check what the destination serves under the tag.
+    if let Err(e) = copy_image(
+        &build,
+        &ManifestRef::Digest(unsigned_built.digest),
+        &published,
+        Some(UNSIGNED_TAG),
+        &CopyOptions::new(),
+    )
+    .await
+    {
+        return common::fail(format!("publish to {}: {e}", destination(UNSIGNED_TAG)), 1);
+    }
     let served = match published.resolve(&ManifestRef::Tag(TAG.to_owned())).await {
         Ok(d) => d,
         Err(e) => return common::fail(e, 1),
@@ -271,8 +337,10 @@ async fn run(args: Args) -> ExitCode {
     if served.digest != built.digest {
         return common::fail(
             format!(
-                "{destination} serves {}, but {} was built",
-                served.digest, built.digest
+                "{} serves {}, but {} was built",
+                destination(TAG),
+                served.digest,
+                built.digest
             ),
             1,
         );
@@ -281,11 +349,198 @@ async fn run(args: Args) -> ExitCode {
         6,
         STEPS,
         &format!(
-            "checked: {destination} resolves to {} (digest unchanged)",
+            "published to {} with {} signature/attestation artifact(s): {} manifest(s), {} blob(s) copied ({}), {} already there; it serves {} (digest unchanged)",
+            destination(TAG),
+            report.artifacts.len(),
+            report.manifests,
+            report.blobs_copied,
+            common::human_size(report.bytes_copied),
+            report.blobs_skipped,
             served.digest
         ),
     );
+
+    // 7. Verify what was published, as a consumer would: the signature with the public key,
+    //    then each attestation of the expected type about that digest.
+    let public = key.public_key();
+    let by_tag = ManifestRef::Tag(TAG.to_owned());
+    let policy = KeyPolicy::new(public).annotation("pipeline", "supply_chain");
+    let signatures = match verify_image(&published, &by_tag, &policy).await {
+        Ok(v) => v,
+        Err(e) => return common::fail(format!("verify {}: {e}", destination(TAG)), 1),
+    };
+    let mut attested = Vec::new();
+    for predicate_type in [SLSA_PROVENANCE_V1, SPDX] {
+        match verify_image_attestations(
+            &published,
+            &by_tag,
+            &KeyPolicy::new(public),
+            Some(predicate_type),
+        )
+        .await
+        {
+            Ok(v) if v.digest == built.digest && !v.verified.is_empty() => {
+                attested.push(predicate_type);
+            }
+            Ok(v) => {
+                return common::fail(
+                    format!("verify {predicate_type}: nothing verified for {}", v.digest),
+                    1,
+                );
+            }
+            Err(e) => return common::fail(format!("verify {predicate_type}: {e}"), 1),
+        }
+    }
+    step(
+        7,
+        STEPS,
+        &format!(
+            "verified {}: {} signature(s) by {}, attestations {}",
+            signatures.digest,
+            signatures.verified.len(),
+            key_paths.public.display(),
+            attested.join(" and ")
+        ),
+    );
+
+    // 8-9. Admission: a Kyverno ClusterPolicy that requires the signature and pins digests,
+    //      evaluated like the admission webhook does (mutate, then validate the patched Pod).
+    let pem = public.to_pem();
+    let policies = match PolicySet::from_yaml_str(
+        "verify-image-signatures.yaml",
+        &admission_policy(&repository, &pem),
+    ) {
+        Ok(p) => p,
+        Err(e) => return common::fail(e, 1),
+    };
+    let verifier: Arc<dyn Verifier> = match &mirror {
+        Some(dir) => match LayoutStore::open(dir).await {
+            Ok(layout) => Arc::new(LayoutImageVerifier::new().with_repository(&repository, layout)),
+            Err(e) => return common::fail(e, 1),
+        },
+        None => Arc::new(RegistryImageVerifier::new(
+            options.clone(),
+            DEFAULT_CACHE_TTL,
+        )),
+    };
+    let engine = Engine::new(policies, verifier);
+    let signed_pod = sample_pod("signed", &format!("{repository}:{TAG}"));
+    let admitted = engine
+        .apply(
+            &AdmissionInput::new(Phase::Mutate, Operation::Create, signed_pod)
+                .with_namespace("demo"),
+        )
+        .await;
+    let pinned = format!("{repository}:{TAG}@{}", built.digest);
+    let patched_image = admitted
+        .patched
+        .as_ref()
+        .and_then(|p| p.pointer("/spec/containers/0/image"))
+        .and_then(|v| v.as_str());
+    if !admitted.allowed() || patched_image != Some(pinned.as_str()) {
+        let why = admitted
+            .blocked_message()
+            .unwrap_or_else(|| format!("the image was not pinned to {pinned}"));
+        return common::fail(
+            format!("admission refused the signed Pod: {}", why.trim()),
+            1,
+        );
+    }
+    step(
+        8,
+        STEPS,
+        &format!("admitted Pod demo/signed: signature verified, image pinned to {pinned}"),
+    );
+    let unsigned_pod = sample_pod("unsigned", &format!("{repository}:{UNSIGNED_TAG}"));
+    let refused = engine
+        .apply(
+            &AdmissionInput::new(Phase::Mutate, Operation::Create, unsigned_pod)
+                .with_namespace("demo"),
+        )
+        .await;
+    let Some(message) = refused.blocked_message() else {
+        return common::fail("admission allowed a Pod whose image is not signed", 1);
+    };
+    let reason = message
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_owned();
+    step(
+        9,
+        STEPS,
+        &format!("refused Pod demo/unsigned ({repository}:{UNSIGNED_TAG}): {reason}"),
+    );
     ExitCode::SUCCESS
+}
+
+/// The sample image: `files` plus a dpkg database and a Python distribution for the SBOM.
+fn sample_image<'a>(
+    files: impl Iterator<Item = (&'a str, &'a [u8], u32)>,
+) -> Result<boltseal::oci::BuiltImage, boltseal::oci::Error> {
+    let mut builder = ImageBuilder::new();
+    for (path, contents, mode) in files {
+        builder = builder.file(path, contents, mode);
+    }
+    builder
+        .entrypoint(&["/app/hello.sh"])
+        .label("org.opencontainers.image.title", "boltseal-demo")
+        .label(
+            "org.opencontainers.image.source",
+            "https://example.invalid/boltseal-demo",
+        )
+        .build()
+}
+
+/// The admission policy: images of `repository` must be signed with `pem`; they are pinned to
+/// their digests.
+fn admission_policy(repository: &str, pem: &str) -> String {
+    let key: String = pem
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    format!(
+        r#"apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: verify-image-signatures
+spec:
+  webhookConfiguration:
+    failurePolicy: Fail
+    timeoutSeconds: 15
+  background: false
+  rules:
+    - name: check-image-signature
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      verifyImages:
+        - imageReferences: ["{repository}:*"]
+          failureAction: Enforce
+          mutateDigest: true
+          verifyDigest: true
+          required: true
+          attestors:
+            - entries:
+                - annotations:
+                    pipeline: supply_chain
+                  keys:
+                    publicKeys: |-
+{key}                    rekor:
+                      ignoreTlog: true
+"#
+    )
+}
+
+fn sample_pod(name: &str, image: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "demo"},
+        "spec": {"containers": [{"name": "app", "image": image}]}
+    })
 }
 
 /// SLSA v1 provenance of the sample build: the builder is this example, the inputs are the
