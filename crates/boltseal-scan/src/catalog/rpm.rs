@@ -4,7 +4,7 @@
 use boltseal_sbom::HashAlgorithm;
 
 use super::{Distro, Found, OwnedFile, Package, PackageType, purl};
-use crate::formats::rpm::{RpmPackage, read_rpmdb};
+use crate::formats::rpm::{RpmPackage, read_rpmdb_lenient};
 use crate::index::FileIndex;
 
 const FOUND_BY: &str = "rpm-db-cataloger";
@@ -91,11 +91,13 @@ pub(crate) fn catalog(index: &FileIndex, distro: Option<&Distro>) -> Found {
         let Some(content) = node.content.as_deref() else {
             continue;
         };
-        let Ok(packages) = read_rpmdb(content) else {
+        // As syft does: a damaged header costs that package, not the whole database.
+        let Ok(contents) = read_rpmdb_lenient(content) else {
             continue;
         };
         found.packages.extend(
-            packages
+            contents
+                .packages
                 .iter()
                 .filter_map(|p| package(p, distro, path, node.layer)),
         );
