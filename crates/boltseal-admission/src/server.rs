@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -194,6 +194,8 @@ pub fn review_deadline(query: Option<&str>, fallback: Duration) -> Duration {
 struct Answer {
     status: StatusCode,
     json: bool,
+    /// Close the connection after answering (the request body was not read in full).
+    close: bool,
     body: Bytes,
 }
 
@@ -204,8 +206,14 @@ impl Answer {
         Answer {
             status,
             json: false,
+            close: false,
             body: Bytes::from(body),
         }
+    }
+
+    fn closing(mut self) -> Self {
+        self.close = true;
+        self
     }
 }
 
@@ -301,15 +309,20 @@ impl<R: Reviewer> Webhook<R> {
                 return if matches!(*request.method(), Method::GET | Method::HEAD) {
                     Answer::text(StatusCode::OK, "ok")
                 } else {
-                    Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use GET")
+                    self.discard(request.into_body()).await;
+                    Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use GET").closing()
                 };
             }
             "/mutate" => Phase::Mutate,
             "/validate" => Phase::Validate,
-            _ => return Answer::text(StatusCode::NOT_FOUND, "not found"),
+            _ => {
+                self.discard(request.into_body()).await;
+                return Answer::text(StatusCode::NOT_FOUND, "not found").closing();
+            }
         };
         if request.method() != Method::POST {
-            return Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use POST");
+            self.discard(request.into_body()).await;
+            return Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use POST").closing();
         }
         let json = request
             .headers()
@@ -318,10 +331,12 @@ impl<R: Reviewer> Webhook<R> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !json {
+            self.discard(request.into_body()).await;
             return Answer::text(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Content-Type must be application/json",
-            );
+            )
+            .closing();
         }
         let limit = self.options.max_body_bytes;
         let declared = request
@@ -330,32 +345,24 @@ impl<R: Reviewer> Webhook<R> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
+            self.discard(request.into_body()).await;
             return Answer::text(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("review larger than the {limit}-byte limit"),
-            );
+            )
+            .closing();
         }
         let query = request.uri().query().map(str::to_owned);
-        let collect = Limited::new(request.into_body(), limit).collect();
-        let body = match tokio::time::timeout(self.options.read_timeout, collect).await {
-            Err(_) => {
-                return Answer::text(StatusCode::REQUEST_TIMEOUT, "body not received in time");
-            }
-            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-                return Answer::text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    &format!("review larger than the {limit}-byte limit"),
-                );
-            }
-            Ok(Err(e)) => {
-                return Answer::text(StatusCode::BAD_REQUEST, &format!("reading the body: {e}"));
-            }
-            Ok(Ok(collected)) => collected.to_bytes(),
+        let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit));
+        let body = match self.read_body(request.into_body(), expected).await {
+            Ok(body) => body,
+            Err(answer) => return answer,
         };
         match self.answer(phase, query.as_deref(), &body).await {
             Ok(response) => Answer {
                 status: StatusCode::OK,
                 json: true,
+                close: false,
                 body: Bytes::from(response.to_review_json()),
             },
             Err(e) => {
@@ -363,6 +370,63 @@ impl<R: Reviewer> Webhook<R> {
                 Answer::text(StatusCode::BAD_REQUEST, &e.to_string())
             }
         }
+    }
+
+    /// Reads a review body of at most [`ServerOptions::max_body_bytes`] within the read
+    /// timeout. A larger body is answered 413, after reading (and dropping) up to as much again,
+    /// so that a client still sending reads the answer instead of a reset.
+    async fn read_body(&self, mut body: Incoming, expected: usize) -> Result<Bytes, Answer> {
+        let limit = self.options.max_body_bytes;
+        let read = async {
+            let mut buf = Vec::with_capacity(expected.min(limit));
+            let mut total = 0usize;
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| {
+                    Answer::text(StatusCode::BAD_REQUEST, &format!("reading the body: {e}"))
+                        .closing()
+                })?;
+                if let Ok(data) = frame.into_data() {
+                    total = total.saturating_add(data.len());
+                    if total <= limit {
+                        buf.extend_from_slice(&data);
+                    } else if total > limit.saturating_mul(2) {
+                        break;
+                    }
+                }
+            }
+            if total > limit {
+                return Err(Answer::text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("review larger than the {limit}-byte limit"),
+                )
+                .closing());
+            }
+            Ok(Bytes::from(buf))
+        };
+        match tokio::time::timeout(self.options.read_timeout, read).await {
+            Ok(result) => result,
+            Err(_) => Err(
+                Answer::text(StatusCode::REQUEST_TIMEOUT, "body not received in time").closing(),
+            ),
+        }
+    }
+
+    /// Reads and drops up to [`ServerOptions::max_body_bytes`] of a body that will not be used,
+    /// within the read timeout (the connection is closed after the answer anyway).
+    async fn discard(&self, mut body: Incoming) {
+        let limit = self.options.max_body_bytes;
+        let drain = async {
+            let mut total = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    total = total.saturating_add(data.len());
+                    if total > limit {
+                        break;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(self.options.read_timeout, drain).await;
     }
 
     async fn respond(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -383,6 +447,12 @@ impl<R: Reviewer> Webhook<R> {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static(content_type),
         );
+        if answer.close {
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
         response
     }
 
