@@ -173,7 +173,12 @@ fn supply_chain_publishes_verifies_and_admits_through_a_registry() {
             .unwrap()
             .iter()
             // The image itself is named after where it was read from; its packages must agree.
-            .filter(|p| !p["versionInfo"].as_str().unwrap_or("").starts_with("sha256:"))
+            .filter(|p| {
+                !p["versionInfo"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("sha256:")
+            })
             .map(|p| format!("{} {}", p["name"], p["versionInfo"]))
             .collect();
         v.sort();
