@@ -14,10 +14,22 @@ pub fn parse_args<T: clap::Parser>() -> Result<T, ExitCode> {
                 Err(ExitCode::SUCCESS)
             }
             _ => {
+                // clap's message up to its usage block, on one line: "the following required
+                // arguments were not provided: --key <KEY>", not just its first line.
                 let text = e.to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                let first = first.strip_prefix("error: ").unwrap_or(first);
-                eprintln!("error: {first}");
+                let message: Vec<&str> = text
+                    .lines()
+                    .map(str::trim)
+                    .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                    .collect();
+                let message = message.join(" ");
+                let message = message.strip_prefix("error: ").unwrap_or(&message);
+                let message = if message.is_empty() {
+                    "invalid arguments"
+                } else {
+                    message
+                };
+                eprintln!("error: {message}");
                 Err(ExitCode::from(2))
             }
         },

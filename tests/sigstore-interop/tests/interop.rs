@@ -3,7 +3,9 @@
 //!   public-key and an annotation constraint, and fail with the wrong key or annotation;
 //! - sigstore-rs reads boltseal's encrypted private keys (current and legacy formats) and signs
 //!   with them; boltseal reads those signatures back and verifies them;
-//! - boltseal reads keys sigstore-rs writes.
+//! - boltseal reads keys sigstore-rs writes;
+//! - the policy engine (a Kyverno `verifyImages` rule) admits and pins a Pod whose image
+//!   sigstore-rs signed, and refuses one whose image is unsigned.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 #[path = "../../support/mod.rs"]
@@ -195,6 +197,108 @@ async fn sigstore_rs_signs_with_boltseal_keys_and_boltseal_reads_it() {
                 .is_err()
         );
     }
+}
+
+#[tokio::test]
+async fn policy_engine_admits_images_sigstore_rs_signed() {
+    use boltseal::policy::{
+        AdmissionInput, Engine, Operation, Phase, PolicySet, RegistryImageVerifier,
+    };
+    use std::sync::Arc;
+
+    let registry = support::Registry::start();
+    let (signed_store, signed) = push_image(&registry, "interop/admitted").await;
+    let (_, unsigned) = push_image(&registry, "interop/refused").await;
+    let key = PrivateKey::generate().unwrap();
+    let pem = key.to_encrypted_pem(b"pw", KeyFormat::default()).unwrap();
+
+    // sigstore-rs signs the first image (its own payload and push).
+    let mut c = client();
+    let oci: OciReference = signed.parse().unwrap();
+    let (sig_image, digest) = c.triangulate(&oci, &Auth::Anonymous).await.unwrap();
+    let mut layer = SignatureLayer::new_unsigned(&oci, &digest).unwrap();
+    PrivateKeySigner::new_with_raw(
+        Z::new(pem.into_bytes()),
+        Z::new(b"pw".to_vec()),
+        &SigningScheme::ECDSA_P256_SHA256_ASN1,
+    )
+    .unwrap()
+    .add_constraint(&mut layer)
+    .unwrap();
+    c.push_signature(None, &Auth::Anonymous, &sig_image, vec![layer])
+        .await
+        .unwrap();
+
+    let key_block: String = key
+        .public_key()
+        .to_pem()
+        .lines()
+        .map(|l| format!("                      {l}\n"))
+        .collect();
+    let host = registry.repo("interop");
+    let policy = format!(
+        r#"apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: verify-image-signatures
+spec:
+  rules:
+    - name: check-image-signature
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      verifyImages:
+        - imageReferences: ["{host}/*"]
+          failureAction: Enforce
+          attestors:
+            - entries:
+                - keys:
+                    publicKeys: |-
+{key_block}                    rekor:
+                      ignoreTlog: true
+"#
+    );
+    let engine = Engine::new(
+        PolicySet::from_yaml_str("policy.yaml", &policy).unwrap(),
+        Arc::new(RegistryImageVerifier::new(
+            RegistryOptions::new(),
+            std::time::Duration::from_secs(60),
+        )),
+    );
+    let pod = |image: &str| {
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "app", "namespace": "default"},
+            "spec": {"containers": [{"name": "app", "image": image}]}})
+    };
+
+    let admitted = engine
+        .apply(&AdmissionInput::new(
+            Phase::Mutate,
+            Operation::Create,
+            pod(&signed),
+        ))
+        .await;
+    assert!(admitted.allowed(), "{:?}", admitted.blocked_message());
+    let resolved = signed_store
+        .resolve(&ManifestRef::Tag("v1".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        admitted.patched.as_ref().unwrap()["spec"]["containers"][0]["image"],
+        format!("{signed}@{}", resolved.digest)
+    );
+
+    let refused = engine
+        .apply(&AdmissionInput::new(
+            Phase::Mutate,
+            Operation::Create,
+            pod(&unsigned),
+        ))
+        .await;
+    assert!(!refused.allowed());
+    let message = refused.blocked_message().unwrap();
+    assert!(message.contains("check-image-signature"), "{message}");
 }
 
 #[test]
