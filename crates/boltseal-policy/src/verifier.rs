@@ -182,15 +182,17 @@ impl Verifier for RegistryImageVerifier {
         attestors: &'a AttestorSet,
     ) -> VerifyFuture<'a, SignatureCheck> {
         Box::pin(async move {
-            // Resolve first, so that an unreachable registry is an error, not a failure.
+            // Resolve first, so that an unreachable registry is an error, not a failure; then
+            // verify that digest (not looked up again).
             let store = self.store(image)?;
-            store
+            let digest = store
                 .resolve(&manifest_ref(image))
                 .await
-                .map_err(|e| classify(&e))?;
+                .map_err(|e| classify(&e))?
+                .digest;
             let v = self
                 .signatures
-                .verify(image, attestors)
+                .verify(&image.with_digest(digest), attestors)
                 .await
                 .map_err(|e| VerifyFailure::Failed(e.reason().to_owned()))?;
             Ok(SignatureCheck::new(v.digest, v.payloads))

@@ -690,6 +690,18 @@ fn check_hint(bundle: &Bundle, policy: &KeyPolicy) -> Result<(), String> {
     }
 }
 
+/// The digest `reference` names: a digest as it is (signatures are bound to it, so there is
+/// nothing to look up; an absent image has no signatures to find), a tag resolved once.
+pub(crate) async fn digest_of<S: Store>(
+    store: &S,
+    reference: &ManifestRef,
+) -> Result<Digest, VerifyError> {
+    match reference {
+        ManifestRef::Digest(d) => Ok(*d),
+        _ => Ok(store.resolve(reference).await?.digest),
+    }
+}
+
 /// Verifies the signatures of the image `reference` names in `store` with a key policy: legacy
 /// `.sig` layers and Sigstore bundle referrers (DSSE statements of type
 /// `https://sigstore.dev/cosign/sign/v1`). The tag is resolved once.
@@ -701,8 +713,7 @@ pub async fn verify_image<S: Store>(
     reference: &ManifestRef,
     policy: &KeyPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
-    let image = store.resolve(reference).await?;
-    let digest = image.digest;
+    let digest = digest_of(store, reference).await?;
     let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
     let layers = fetch_layers(store, &tag).await?;
     let mut out = check_layers(&digest, &layers, |l| {
@@ -748,8 +759,7 @@ pub async fn verify_image_attestations<S: Store>(
     policy: &KeyPolicy,
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
-    let image = store.resolve(reference).await?;
-    let digest = image.digest;
+    let digest = digest_of(store, reference).await?;
     let tag = format!("{}.att", boltseal_oci::referrers_tag(&digest));
     let layers = fetch_layers(store, &tag).await?;
     let mut out = VerifiedImage {
@@ -953,7 +963,7 @@ pub async fn verify_image_keyless<S: Store>(
     reference: &ManifestRef,
     policy: &KeylessPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
-    let digest = store.resolve(reference).await?.digest;
+    let digest = digest_of(store, reference).await?;
     let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
     let layers = fetch_layers(store, &tag).await?;
     let mut out = check_layers(&digest, &layers, |l| {
@@ -1127,7 +1137,7 @@ pub async fn verify_image_attestations_keyless<S: Store>(
     policy: &KeylessPolicy,
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
-    let digest = store.resolve(reference).await?.digest;
+    let digest = digest_of(store, reference).await?;
     let tag = format!("{}.att", boltseal_oci::referrers_tag(&digest));
     let layers = fetch_layers(store, &tag).await?;
     let mut out = VerifiedImage {

@@ -163,7 +163,7 @@ pub async fn verify_with_attestors<S: Store>(
     if attestors.attestors.is_empty() {
         return Err(VerifyError::new("no attestors configured"));
     }
-    let digest = store.resolve(reference).await?.digest;
+    let digest = crate::image::digest_of(store, reference).await?;
     let by_digest = ManifestRef::Digest(digest);
     let mut verified_by = Vec::new();
     let mut payloads = Vec::new();
@@ -228,7 +228,7 @@ pub async fn verify_attestations_with_attestors<S: Store>(
     if attestors.attestors.is_empty() {
         return Err(VerifyError::new("no attestors configured"));
     }
-    let digest = store.resolve(reference).await?.digest;
+    let digest = crate::image::digest_of(store, reference).await?;
     let by_digest = ManifestRef::Digest(digest);
     let mut verified_by = Vec::new();
     let mut payloads = Vec::new();
@@ -336,7 +336,7 @@ impl RegistryVerifier {
             (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
             (None, None) => ManifestRef::Tag("latest".to_owned()),
         };
-        let digest = store.resolve(&reference).await?.digest;
+        let digest = crate::image::digest_of(&store, &reference).await?;
         let key = (digest, what);
         {
             let mut cache = self.cache.lock().await;
