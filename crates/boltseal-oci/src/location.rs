@@ -93,11 +93,7 @@ impl ImageLocation {
     pub fn manifest_ref(&self) -> Option<ManifestRef> {
         match self {
             ImageLocation::Layout { reference, .. } => reference.clone(),
-            ImageLocation::Registry(r) => Some(match (r.digest(), r.tag()) {
-                (Some(d), _) => ManifestRef::Digest(*d),
-                (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
-                (None, None) => ManifestRef::Tag("latest".to_owned()),
-            }),
+            ImageLocation::Registry(r) => Some(ManifestRef::of(r)),
         }
     }
 

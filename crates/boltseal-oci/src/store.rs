@@ -22,6 +22,17 @@ pub enum ManifestRef {
 }
 
 impl ManifestRef {
+    /// What `reference` names inside its repository: its digest when it has one (a digest wins
+    /// over a tag), else its tag, else `latest`.
+    #[must_use]
+    pub fn of(reference: &boltseal_reference::Reference) -> Self {
+        match (reference.digest(), reference.tag()) {
+            (Some(d), _) => ManifestRef::Digest(*d),
+            (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
+            (None, None) => ManifestRef::Tag("latest".to_owned()),
+        }
+    }
+
     /// The digest, when this names one.
     #[must_use]
     pub fn as_digest(&self) -> Option<&Digest> {

@@ -56,14 +56,6 @@ impl LayoutImageVerifier {
     }
 }
 
-fn manifest_ref(image: &Reference) -> ManifestRef {
-    match (image.digest(), image.tag()) {
-        (Some(d), _) => ManifestRef::Digest(*d),
-        (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
-        (None, None) => ManifestRef::Tag("latest".to_owned()),
-    }
-}
-
 /// A layout that cannot be read is an error (the policy's `failurePolicy` decides); anything
 /// else (a missing tag, a bad manifest) fails verification.
 fn classify(image: &Reference, e: &boltseal_oci::Error) -> VerifyFailure {
@@ -82,7 +74,7 @@ impl Verifier for LayoutImageVerifier {
         Box::pin(async move {
             let store = self.store(image)?;
             let digest = store
-                .resolve(&manifest_ref(image))
+                .resolve(&ManifestRef::of(image))
                 .await
                 .map_err(|e| classify(image, &e))?
                 .digest;
@@ -102,7 +94,7 @@ impl Verifier for LayoutImageVerifier {
         Box::pin(async move {
             let store = self.store(image)?;
             let digest = store
-                .resolve(&manifest_ref(image))
+                .resolve(&ManifestRef::of(image))
                 .await
                 .map_err(|e| classify(image, &e))?
                 .digest;
@@ -122,7 +114,7 @@ impl Verifier for LayoutImageVerifier {
         Box::pin(async move {
             let store = self.store(image)?;
             Ok(store
-                .resolve(&manifest_ref(image))
+                .resolve(&ManifestRef::of(image))
                 .await
                 .map_err(|e| classify(image, &e))?
                 .digest)

@@ -160,14 +160,6 @@ impl RegistryImageVerifier {
     }
 }
 
-fn manifest_ref(image: &Reference) -> ManifestRef {
-    match (image.digest(), image.tag()) {
-        (Some(d), _) => ManifestRef::Digest(*d),
-        (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
-        (None, None) => ManifestRef::Tag("latest".to_owned()),
-    }
-}
-
 fn classify(e: &boltseal_oci::Error) -> VerifyFailure {
     match e.kind() {
         ErrorKind::Transport | ErrorKind::Io => VerifyFailure::Unavailable(e.to_string()),
@@ -186,7 +178,7 @@ impl Verifier for RegistryImageVerifier {
             // verify that digest (not looked up again).
             let store = self.store(image)?;
             let digest = store
-                .resolve(&manifest_ref(image))
+                .resolve(&ManifestRef::of(image))
                 .await
                 .map_err(|e| classify(&e))?
                 .digest;
@@ -208,7 +200,7 @@ impl Verifier for RegistryImageVerifier {
         Box::pin(async move {
             let store = self.store(image)?;
             let digest = store
-                .resolve(&manifest_ref(image))
+                .resolve(&ManifestRef::of(image))
                 .await
                 .map_err(|e| classify(&e))?
                 .digest;
@@ -270,7 +262,7 @@ impl Verifier for RegistryImageVerifier {
         Box::pin(async move {
             let store = self.store(image)?;
             Ok(store
-                .resolve(&manifest_ref(image))
+                .resolve(&ManifestRef::of(image))
                 .await
                 .map_err(|e| classify(&e))?
                 .digest)

@@ -331,11 +331,7 @@ impl RegistryVerifier {
         Fut: Future<Output = Result<ImageVerification, VerifyError>>,
     {
         let store = RegistryStore::new(image, self.options.clone())?;
-        let reference = match (image.digest(), image.tag()) {
-            (Some(d), _) => ManifestRef::Digest(*d),
-            (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
-            (None, None) => ManifestRef::Tag("latest".to_owned()),
-        };
+        let reference = ManifestRef::of(image);
         let digest = crate::image::digest_of(&store, &reference).await?;
         let key = (digest, what);
         {
