@@ -151,6 +151,32 @@ pub trait ImageVerifier: Send + Sync {
     }
 }
 
+/// The key check one attestor stands for, with the set's required annotations.
+fn key_policy(key: PublicKey, attestors: &AttestorSet) -> KeyPolicy {
+    let mut policy = KeyPolicy::new(key);
+    for (k, v) in &attestors.annotations {
+        policy = policy.annotation(k, v);
+    }
+    policy
+}
+
+/// The keyless check one attestor stands for, with the set's required annotations.
+fn keyless_policy(
+    identity: &crate::bundle::Identity,
+    trust: &Arc<crate::trust::TrustedRoot>,
+    attestors: &AttestorSet,
+) -> KeylessPolicy {
+    let mut policy = KeylessPolicy {
+        identities: vec![identity.clone()],
+        annotations: std::collections::BTreeMap::new(),
+        trust: Arc::clone(trust),
+    };
+    for (k, v) in &attestors.annotations {
+        policy = policy.annotation(k, v);
+    }
+    policy
+}
+
 /// Checks `attestors` against the image `reference` names in `store` (N of M).
 ///
 /// # Errors
@@ -171,21 +197,11 @@ pub async fn verify_with_attestors<S: Store>(
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
             Attestor::Key(key) => {
-                let mut policy = KeyPolicy::new(*key);
-                for (k, v) in &attestors.annotations {
-                    policy = policy.annotation(k, v);
-                }
+                let policy = key_policy(*key, attestors);
                 verify_image(store, &by_digest, &policy).await
             }
             Attestor::Keyless { identity, trust } => {
-                let mut policy = KeylessPolicy {
-                    identities: vec![identity.clone()],
-                    annotations: std::collections::BTreeMap::new(),
-                    trust: Arc::clone(trust),
-                };
-                for (k, v) in &attestors.annotations {
-                    policy = policy.annotation(k, v);
-                }
+                let policy = keyless_policy(identity, trust, attestors);
                 verify_image_keyless(store, &by_digest, &policy).await
             }
         };
@@ -236,21 +252,11 @@ pub async fn verify_attestations_with_attestors<S: Store>(
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
             Attestor::Key(key) => {
-                let mut policy = KeyPolicy::new(*key);
-                for (k, v) in &attestors.annotations {
-                    policy = policy.annotation(k, v);
-                }
+                let policy = key_policy(*key, attestors);
                 verify_image_attestations(store, &by_digest, &policy, Some(predicate_type)).await
             }
             Attestor::Keyless { identity, trust } => {
-                let mut policy = KeylessPolicy {
-                    identities: vec![identity.clone()],
-                    annotations: std::collections::BTreeMap::new(),
-                    trust: Arc::clone(trust),
-                };
-                for (k, v) in &attestors.annotations {
-                    policy = policy.annotation(k, v);
-                }
+                let policy = keyless_policy(identity, trust, attestors);
                 verify_image_attestations_keyless(store, &by_digest, &policy, Some(predicate_type))
                     .await
             }
