@@ -288,10 +288,97 @@ impl Engine {
         merge(first, second)
     }
 
+    /// Evaluates one admission request against the policy at `index` of
+    /// [`PolicySet::policies`] alone (an empty response when there is no such policy or it
+    /// does not apply). What an admission webhook uses to give each policy its own deadline
+    /// and `failurePolicy`, as Kyverno does; each policy sees the request as it arrived, not
+    /// the patches of the others.
+    pub async fn evaluate_policy(&self, index: usize, input: &AdmissionInput) -> EngineResponse {
+        self.evaluate_some(input, &NoVariables, Some(index), None)
+            .await
+    }
+
+    /// The response of the policy at `index` when its evaluation did not finish in time: an
+    /// [`RuleStatus::Error`] result saying `message` for every rule of the policy that applies
+    /// to the request in its phase, so that the policy's `failurePolicy` decides
+    /// ([`EngineResponse::allowed`], [`EngineResponse::blocked_message`]). Nothing is verified.
+    pub async fn unfinished_policy(
+        &self,
+        index: usize,
+        input: &AdmissionInput,
+        message: &str,
+    ) -> EngineResponse {
+        self.evaluate_some(input, &NoVariables, Some(index), Some(message))
+            .await
+    }
+
+    /// The images (Kyverno's normalized form, [`ImageInfo::kyverno_string`], as they appear
+    /// in the request) that a passing `verifyImages` rule of `response` verified with
+    /// attestors or attestations — what Kyverno's mutating webhook records in the
+    /// `kyverno.io/verify-images` annotation. Images of skipped references are not listed.
+    #[must_use]
+    pub fn verified_images(
+        &self,
+        input: &AdmissionInput,
+        response: &EngineResponse,
+    ) -> Vec<String> {
+        let object = input.resource();
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        let images = extract(kind, object);
+        let mut out: Vec<String> = Vec::new();
+        for (result, rule_result) in response.results() {
+            if rule_result.status != RuleStatus::Pass
+                || rule_result.rule_type != RuleType::ImageVerify
+            {
+                continue;
+            }
+            let Some(rule) = self
+                .policies
+                .policies
+                .iter()
+                .find(|p| p.name == result.policy && p.namespace == result.namespace)
+                .and_then(|p| p.rules.iter().find(|r| r.name == rule_result.rule))
+            else {
+                continue;
+            };
+            let RuleBody::VerifyImages(entries) = &rule.body else {
+                continue;
+            };
+            for entry in entries {
+                if entry.attestors.is_empty() && entry.attestations.is_empty() {
+                    continue;
+                }
+                for found in &images {
+                    let Ok(info) = &found.info else { continue };
+                    let image = info.kyverno_string();
+                    if references_match(&entry.image_references, &image)
+                        && !references_match(&entry.skip_image_references, &image)
+                        && !out.contains(&image)
+                    {
+                        out.push(image);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub(crate) async fn evaluate_with(
         &self,
         input: &AdmissionInput,
         vars: &dyn VariableSource,
+    ) -> EngineResponse {
+        self.evaluate_some(input, vars, None, None).await
+    }
+
+    /// Evaluates every policy, or only the one at `only`; with `unfinished`, rules are not run
+    /// but answered with an error saying it.
+    async fn evaluate_some(
+        &self,
+        input: &AdmissionInput,
+        vars: &dyn VariableSource,
+        only: Option<usize>,
+        unfinished: Option<&str>,
     ) -> EngineResponse {
         let object = input.resource();
         let meta = object.get("metadata");
@@ -346,7 +433,10 @@ impl Engine {
         };
         let images = extract(kind, object);
         let mut patched: Option<Value> = None;
-        for policy in &self.policies.policies {
+        for (index, policy) in self.policies.policies.iter().enumerate() {
+            if only.is_some_and(|o| o != index) {
+                continue;
+            }
             if policy.kind == PolicyKind::Policy
                 && (namespace.is_empty() || policy.namespace.as_deref() != Some(namespace))
             {
@@ -373,7 +463,19 @@ impl Engine {
                     images: &images,
                     vars,
                 };
-                let responses = ev.run().await;
+                let responses = match unfinished {
+                    None => ev.run().await,
+                    Some(message) => {
+                        let relevant = match rule.body {
+                            RuleBody::Validate(_) => input.phase == Phase::Validate,
+                            RuleBody::VerifyImages(_) => true,
+                        };
+                        if !relevant {
+                            continue;
+                        }
+                        vec![ev.response(ev.rule_type(), RuleStatus::Error, message.to_owned())]
+                    }
+                };
                 let applied = responses.iter().any(|r| {
                     matches!(
                         r.status,
