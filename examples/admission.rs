@@ -1,22 +1,26 @@
-//! `admission --policy DIR --tls-cert C --tls-key K [--addr A]`: the Kubernetes admission
+//! `admission --policy DIR --tls-cert C --tls-key K [--addr A] [--namespace-labels FILE]`: the
+//! Kubernetes admission
 //! webhook (stands in for Kyverno's admission controller for image policies). Serves
 //! AdmissionReview v1 over HTTPS: `POST /mutate` verifies images and pins them to digests,
 //! `POST /validate` enforces, `GET /healthz` answers `ok`.
 //!
 //! Prints `listening on https://ADDR (N policies)` on stderr once it accepts connections, and
-//! one `warning:` line per policy feature that behaves differently from Kyverno. Stops
-//! gracefully on SIGTERM or Ctrl-C (exit 0). Unreadable policies or certificates, or an address
-//! that cannot be bound, are one `error:` line and exit 2.
+//! one `warning:` line per policy feature that behaves differently from Kyverno. With
+//! `--namespace-labels`, `namespaceSelector` sees the labels the file gives each namespace
+//! (reloaded when the file changes: `namespace labels reloaded from FILE (N namespaces)`, or a
+//! `warning:` line keeping the previous labels when the new file is invalid). Stops
+//! gracefully on SIGTERM or Ctrl-C (exit 0). Unreadable policies, certificates or namespace
+//! labels, or an address that cannot be bound, are one `error:` line and exit 2.
 
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use boltseal::admission::{PolicyReviewer, Webhook, tls};
+use boltseal::admission::{PolicyReviewer, ReloadingNamespaceLabels, Webhook, namespaces, tls};
 use boltseal::oci::RegistryOptions;
 use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier};
 use clap::Parser;
@@ -45,6 +49,11 @@ struct Args {
     /// Allow plain HTTP to registries that are not on a loopback address.
     #[arg(long)]
     allow_http_registry: bool,
+    /// Labels of the cluster's namespaces, for namespaceSelector: YAML or JSON mapping each
+    /// namespace to its labels, or Namespace objects (`kubectl get ns -o yaml`); reloaded when
+    /// the file changes. Namespaces it does not list have no labels.
+    #[arg(long, value_name = "FILE")]
+    namespace_labels: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -66,6 +75,13 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return common::fail(e, 2),
     };
+    let namespaces = match &args.namespace_labels {
+        None => None,
+        Some(path) => match ReloadingNamespaceLabels::open(path) {
+            Ok(source) => Some(Arc::new(source.with_report(reload_report(path)))),
+            Err(e) => return common::fail(e, 2),
+        },
+    };
     let count = policies.policies().len();
     let ttl = Duration::from_secs(args.cache_ttl);
     let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
@@ -74,7 +90,11 @@ fn main() -> ExitCode {
         Arc::new(RegistryImageVerifier::new(registry, ttl)),
     )
     .with_cache_ttl(ttl);
-    let webhook = Webhook::new(PolicyReviewer::new(Arc::new(engine)));
+    let mut reviewer = PolicyReviewer::new(Arc::new(engine));
+    if let Some(source) = namespaces {
+        reviewer = reviewer.with_namespace_labels(source);
+    }
+    let webhook = Webhook::new(reviewer);
     common::runtime().block_on(async move {
         let listener = match tokio::net::TcpListener::bind(args.addr).await {
             Ok(l) => l,
@@ -86,6 +106,18 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => common::fail(e, 1),
         }
+    })
+}
+
+/// Prints what a reload of the namespace-labels file did, on one stderr line.
+fn reload_report(path: &Path) -> namespaces::ReloadReport {
+    let shown = path.display().to_string();
+    Box::new(move |result| match result {
+        Ok(n) => eprintln!("namespace labels reloaded from {shown} ({n} namespaces)"),
+        Err(e) => eprintln!(
+            "warning: namespace labels not reloaded, keeping the previous ones: {}",
+            e.to_string().replace('\n', " ")
+        ),
     })
 }
 

@@ -8,13 +8,17 @@
 //!   `failurePolicy` applied when they pass.
 //! - [`policy`]: [`policy::PolicyReviewer`], the decisions of boltseal-policy's Kyverno-compatible
 //!   engine.
+//! - [`namespaces`]: namespace labels for `namespaceSelector`, from a file reloaded when it
+//!   changes.
 //! - [`tls`]: the serving certificate (rustls with aws-lc-rs), reloaded when its files change.
 
+pub mod namespaces;
 pub mod policy;
 pub mod review;
 pub mod server;
 pub mod tls;
 
-pub use policy::PolicyReviewer;
+pub use namespaces::{NamespaceLabelSource, NamespaceLabels, ReloadingNamespaceLabels};
+pub use policy::{PolicyReviewer, VERIFY_IMAGES_ANNOTATION};
 pub use review::{AdmissionRequest, AdmissionResponse, DecodeError, Operation};
 pub use server::{FailurePolicy, Phase, Reviewer, ServerOptions, Webhook};

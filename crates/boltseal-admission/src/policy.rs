@@ -1,31 +1,61 @@
 //! [`PolicyReviewer`]: the webhook's decisions from boltseal-policy's Kyverno-compatible
 //! engine.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use boltseal_policy::{
     AdmissionInput, Engine, EngineResponse, FailurePolicy as PolicyFailure, RuleStatus,
 };
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use serde_json::{Map, Value, json};
 
+use crate::namespaces::NamespaceLabelSource;
 use crate::review::{AdmissionRequest, AdmissionResponse, Operation};
 use crate::server::{FailurePolicy, Phase, Reviewer};
 
+/// The annotation Kyverno's mutating webhook sets on a resource whose images it verified: a
+/// JSON object mapping each verified image (as the request named it, normalized) to `"pass"`.
+pub const VERIFY_IMAGES_ANNOTATION: &str = "kyverno.io/verify-images";
+
 /// Answers reviews with an [`Engine`]: `/mutate` runs Kyverno's mutate phase (image
-/// verification, digest patches), `/validate` its validate phase (`validate` rules,
-/// `verifyDigest` / `required`). A request is refused when a policy blocks it (a failed Enforce
-/// rule, or an error under `failurePolicy: Fail`) with Kyverno's message; Audit failures and
-/// errors under `failurePolicy: Ignore` become warnings.
+/// verification, digest patches, the [`VERIFY_IMAGES_ANNOTATION`]), `/validate` its validate
+/// phase (`validate` rules, `verifyDigest` / `required`). A request is refused when a policy
+/// blocks it (a failed Enforce rule, or an error under `failurePolicy: Fail`) with Kyverno's
+/// message; Audit failures and errors under `failurePolicy: Ignore` become warnings.
+///
+/// Each policy is evaluated on its own, concurrently, under the review's deadline: when it
+/// passes, the policies that finished count as usual and each unfinished one is answered by
+/// its own `failurePolicy` (`Fail` refuses naming the policy and the deadline, `Ignore` admits
+/// with a warning naming it). The validate phase never trusts the annotation — a user can set
+/// it — and verifies again (through the engine's cache).
+///
+/// `namespaceSelector` needs the labels of the request's namespace, which the API server does
+/// not send: [`PolicyReviewer::with_namespace_labels`] gives a source. A namespace the source
+/// does not know (or no source) has no labels at all.
 #[derive(Clone, Debug)]
 pub struct PolicyReviewer {
     engine: Arc<Engine>,
+    namespaces: Option<Arc<dyn NamespaceLabelSource>>,
 }
 
 impl PolicyReviewer {
     /// A reviewer over `engine`.
     #[must_use]
     pub fn new(engine: Arc<Engine>) -> Self {
-        PolicyReviewer { engine }
+        PolicyReviewer {
+            engine,
+            namespaces: None,
+        }
+    }
+
+    /// Reads the labels of a request's namespace from `source` (for `namespaceSelector`).
+    #[must_use]
+    pub fn with_namespace_labels(mut self, source: Arc<dyn NamespaceLabelSource>) -> Self {
+        self.namespaces = Some(source);
+        self
     }
 
     /// The engine.
@@ -92,11 +122,182 @@ impl PolicyReviewer {
     }
 }
 
+impl PolicyReviewer {
+    /// The engine's input for a request, with its namespace's labels when the source knows
+    /// them.
+    #[must_use]
+    pub fn input_for(&self, phase: Phase, request: &AdmissionRequest) -> AdmissionInput {
+        let input = Self::input(phase, request);
+        match (&self.namespaces, request.namespace.as_str()) {
+            (Some(source), namespace) if !namespace.is_empty() => match source.labels(namespace) {
+                Some(labels) => input.with_namespace_labels(labels),
+                None => {
+                    tracing::debug!(namespace, "namespace labels unknown");
+                    input
+                }
+            },
+            _ => input,
+        }
+    }
+
+    /// Evaluates every policy concurrently, each on its own; with a deadline, the policies
+    /// that have not finished when it passes are answered by their `failurePolicy`.
+    pub async fn evaluate(
+        &self,
+        input: &AdmissionInput,
+        deadline: Option<Duration>,
+    ) -> EngineResponse {
+        let engine = &*self.engine;
+        let count = engine.policies().policies().len();
+        if count == 0 {
+            return engine.evaluate(input).await;
+        }
+        let mut pending: FuturesUnordered<_> = (0..count)
+            .map(|i| async move { (i, engine.evaluate_policy(i, input).await) })
+            .collect();
+        let mut done: Vec<Option<EngineResponse>> = (0..count).map(|_| None).collect();
+        let mut record = |(i, response): (usize, EngineResponse)| {
+            if let Some(slot) = done.get_mut(i) {
+                *slot = Some(response);
+            }
+        };
+        match deadline {
+            None => {
+                while let Some(finished) = pending.next().await {
+                    record(finished);
+                }
+            }
+            Some(deadline) => {
+                let expired = tokio::time::sleep(deadline);
+                tokio::pin!(expired);
+                loop {
+                    tokio::select! {
+                        biased;
+                        next = pending.next() => match next {
+                            Some(finished) => record(finished),
+                            None => break,
+                        },
+                        () = &mut expired => break,
+                    }
+                }
+            }
+        }
+        drop(pending);
+        let mut combined: Option<EngineResponse> = None;
+        for (i, response) in done.into_iter().enumerate() {
+            let response = match response {
+                Some(r) => r,
+                None => {
+                    let fail = engine
+                        .policies()
+                        .policies()
+                        .get(i)
+                        .is_none_or(|p| p.failure_policy() != PolicyFailure::Ignore);
+                    let message = format!(
+                        "policy evaluation did not finish within {} ms (the deadline below the webhook timeout){}",
+                        deadline.unwrap_or_default().as_millis(),
+                        if fail {
+                            "; failurePolicy Fail refuses the request"
+                        } else {
+                            ""
+                        }
+                    );
+                    engine.unfinished_policy(i, input, &message).await
+                }
+            };
+            match &mut combined {
+                None => combined = Some(response),
+                Some(c) => c.policies.extend(response.policies),
+            }
+        }
+        match combined {
+            Some(c) => c,
+            None => engine.evaluate(input).await,
+        }
+    }
+
+    /// The JSON Patch for an admitted request: the rules' patches (one per path, in policy
+    /// and rule order) and, in the mutate phase of a CREATE or UPDATE whose images were
+    /// verified, Kyverno's [`VERIFY_IMAGES_ANNOTATION`].
+    #[must_use]
+    pub fn patch(&self, input: &AdmissionInput, result: &EngineResponse) -> Vec<Value> {
+        let mut seen = HashSet::new();
+        let mut ops: Vec<Value> = result
+            .patches()
+            .into_iter()
+            .filter(|p| seen.insert(p.path.as_str()))
+            .map(|p| p.to_json())
+            .collect();
+        let writes = matches!(
+            input.operation,
+            boltseal_policy::Operation::Create | boltseal_policy::Operation::Update
+        );
+        if input.phase == boltseal_policy::Phase::Mutate && writes {
+            let images = self.engine.verified_images(input, result);
+            if !images.is_empty() {
+                ops.extend(verify_images_annotation(&input.object, &images));
+            }
+        }
+        ops
+    }
+
+    async fn decide(
+        &self,
+        phase: Phase,
+        request: &AdmissionRequest,
+        deadline: Option<Duration>,
+    ) -> AdmissionResponse {
+        let input = self.input_for(phase, request);
+        let result = self.evaluate(&input, deadline).await;
+        let response = Self::response(&request.uid, &result);
+        if response.allowed {
+            let ops = self.patch(&input, &result);
+            response.with_patch(&ops)
+        } else {
+            response
+        }
+    }
+}
+
+/// The JSON Patch operations Kyverno adds for verified images: `add` of the annotation (an
+/// `add` of an empty `/metadata/annotations` first when the object has none), whose value is
+/// the JSON text of `{image: "pass"}` with keys sorted.
+#[must_use]
+pub fn verify_images_annotation(object: &Value, images: &[String]) -> Vec<Value> {
+    let data: Map<String, Value> = images
+        .iter()
+        .map(|i| (i.clone(), Value::String("pass".to_owned())))
+        .collect();
+    let text = Value::Object(data).to_string();
+    let mut ops = Vec::new();
+    match object.get("metadata") {
+        Some(Value::Object(meta)) => {
+            if !meta.get("annotations").is_some_and(Value::is_object) {
+                ops.push(json!({"op": "add", "path": "/metadata/annotations", "value": {}}));
+            }
+        }
+        _ => ops.push(json!({"op": "add", "path": "/metadata", "value": {"annotations": {}}})),
+    }
+    ops.push(json!({
+        "op": "add",
+        "path": format!("/metadata/annotations/{}", VERIFY_IMAGES_ANNOTATION.replace('~', "~0").replace('/', "~1")),
+        "value": text,
+    }));
+    ops
+}
+
 impl Reviewer for PolicyReviewer {
     async fn review(&self, phase: Phase, request: &AdmissionRequest) -> AdmissionResponse {
-        let input = Self::input(phase, request);
-        let result = self.engine.evaluate(&input).await;
-        Self::response(&request.uid, &result)
+        self.decide(phase, request, None).await
+    }
+
+    async fn review_within(
+        &self,
+        phase: Phase,
+        request: &AdmissionRequest,
+        deadline: Duration,
+    ) -> AdmissionResponse {
+        self.decide(phase, request, Some(deadline)).await
     }
 
     fn failure_policy(&self, _phase: Phase, _request: &AdmissionRequest) -> FailurePolicy {

@@ -65,8 +65,27 @@ pub trait Reviewer: Send + Sync + 'static {
         request: &AdmissionRequest,
     ) -> impl Future<Output = AdmissionResponse> + Send;
 
-    /// The failure policy for this request when its review does not finish in time: that of
-    /// the policies that apply to it (`Fail` if any of them says `Fail`).
+    /// Decides a review that must be answered within `deadline`. The default runs
+    /// [`Reviewer::review`] under the deadline and, when it passes, answers by
+    /// [`Reviewer::failure_policy`]; a reviewer that can tell which of its parts finished (as
+    /// [`crate::PolicyReviewer`] does per policy) answers the unfinished ones itself.
+    fn review_within(
+        &self,
+        phase: Phase,
+        request: &AdmissionRequest,
+        deadline: Duration,
+    ) -> impl Future<Output = AdmissionResponse> + Send {
+        async move {
+            match tokio::time::timeout(deadline, self.review(phase, request)).await {
+                Ok(response) => response,
+                Err(_) => timed_out(request, deadline, self.failure_policy(phase, request)),
+            }
+        }
+    }
+
+    /// The failure policy for this request when [`Reviewer::review`] does not finish in time
+    /// under the default [`Reviewer::review_within`] (`Fail` refuses, `Ignore` admits with a
+    /// warning).
     fn failure_policy(&self, phase: Phase, request: &AdmissionRequest) -> FailurePolicy;
 
     /// The webhook timeout to assume when the API server does not send `?timeout=`: the
@@ -252,7 +271,7 @@ impl<R: Reviewer> Webhook<R> {
         &self.reviewer
     }
 
-    /// Answers one decoded review on `phase` within `deadline`.
+    /// Answers one decoded review on `phase` within `deadline` ([`Reviewer::review_within`]).
     pub async fn decide(
         &self,
         phase: Phase,
@@ -260,14 +279,7 @@ impl<R: Reviewer> Webhook<R> {
         deadline: Duration,
     ) -> AdmissionResponse {
         let started = Instant::now();
-        let mut response =
-            match tokio::time::timeout(deadline, self.reviewer.review(phase, request)).await {
-                Ok(response) => response,
-                Err(_) => {
-                    let policy = self.reviewer.failure_policy(phase, request);
-                    timed_out(request, deadline, policy)
-                }
-            };
+        let mut response = self.reviewer.review_within(phase, request, deadline).await;
         response.uid.clone_from(&request.uid);
         if phase == Phase::Validate {
             response.patch = None;
