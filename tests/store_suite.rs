@@ -256,7 +256,33 @@ async fn registry_store_suite() {
     let registry = support::Registry::start();
     let reference: Reference = registry.repo("suite/app").parse().unwrap();
     let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    assert_eq!(store.referrers_api(), None);
     store_suite(&store).await;
+    // distribution 2.8 has no referrers API: learnt once, the later lookups in the suite read
+    // the tag schema directly (and still found the referrer).
+    assert_eq!(store.referrers_api(), Some(false));
+}
+
+/// Stores of one pool share what they learnt about their registry, and one store per
+/// repository.
+#[tokio::test]
+async fn pooled_stores_share_registry_capabilities() {
+    let registry = support::Registry::start();
+    let pool = boltseal::oci::RegistryPool::new(RegistryOptions::new());
+    let a = pool
+        .store(&registry.repo("pool/a").parse().unwrap())
+        .unwrap();
+    let b = pool
+        .store(&registry.repo("pool/b:v1").parse().unwrap())
+        .unwrap();
+    store_suite(&*a).await;
+    assert_eq!(a.referrers_api(), Some(false));
+    assert_eq!(b.referrers_api(), Some(false));
+    let again = pool
+        .store(&registry.repo("pool/a:other").parse().unwrap())
+        .unwrap();
+    assert!(std::sync::Arc::ptr_eq(&a, &again));
+    assert_eq!(pool.len(), 2);
 }
 
 /// `s3cret`, bcrypt with cost 5 (test data for the htpasswd registry).

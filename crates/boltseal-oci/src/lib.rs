@@ -35,6 +35,7 @@ mod image;
 mod layout;
 mod location;
 mod manifest;
+mod pool;
 mod registry;
 mod store;
 
@@ -49,6 +50,7 @@ pub use location::{AnyStore, ImageLocation};
 pub use manifest::{
     Descriptor, ImageIndex, ImageManifest, MAX_MANIFEST_BYTES, Manifest, Platform, RawManifest,
 };
+pub use pool::{DEFAULT_POOL_CAPACITY, DEFAULT_POOL_TTL, RegistryPool};
 pub use registry::{RegistryOptions, RegistryStore, is_loopback};
 pub use store::{BlobReader, ManifestRef, MountSource, Store, referrers_tag};
 

@@ -6,6 +6,8 @@
 //! own host and port (and to its token service), never to a redirect target elsewhere.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -73,6 +75,39 @@ impl RegistryOptions {
     }
 }
 
+/// The HTTP client every registry store uses: bounded connect and read timeouts, at most
+/// [`MAX_REDIRECTS`] redirects, never from HTTPS down to plain HTTP, and plain HTTP elsewhere
+/// than loopback only when `allow_http`.
+pub(crate) fn http_client(allow_http: bool, reference: &Reference) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("boltseal/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(30))
+        .read_timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                return attempt.error("too many redirects");
+            }
+            let to = attempt.url();
+            let downgrade =
+                to.scheme() == "http" && attempt.previous().iter().any(|u| u.scheme() == "https");
+            let plain_elsewhere = to.scheme() == "http"
+                && !allow_http
+                && !to
+                    .host_str()
+                    .is_some_and(|h| is_loopback(h) || is_loopback(&format!("[{h}]")));
+            if downgrade || plain_elsewhere {
+                return attempt.error("refusing a redirect to plain HTTP");
+            }
+            // reqwest drops Authorization on a redirect to another host, port or scheme.
+            attempt.follow()
+        }))
+        .build()
+        .map_err(|e| Error::Http {
+            url: reference.registry().to_owned(),
+            source: e,
+        })
+}
+
 /// Whether `registry` (`host[:port]`) is a loopback host: `localhost`, `127.0.0.0/8`, `[::1]`.
 #[must_use]
 pub fn is_loopback(registry: &str) -> bool {
@@ -105,7 +140,15 @@ pub struct RegistryStore {
     http: reqwest::Client,
     credential: Credential,
     auth: Mutex<AuthState>,
+    /// Whether the registry answers the referrers API, shared by the stores of one
+    /// [`RegistryPool`] for the same registry.
+    referrers_api: Arc<AtomicU8>,
 }
+
+/// [`RegistryStore::referrers_api`] states.
+const REFERRERS_UNKNOWN: u8 = 0;
+const REFERRERS_SUPPORTED: u8 = 1;
+const REFERRERS_ABSENT: u8 = 2;
 
 impl std::fmt::Debug for RegistryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,6 +172,22 @@ impl RegistryStore {
     /// [`Error::InsecureRegistry`] when plain HTTP would be needed but is not allowed;
     /// [`Error::Credentials`] when a credential file is unusable.
     pub fn new(reference: &Reference, options: RegistryOptions) -> Result<Self> {
+        let http = http_client(options.allow_http, reference)?;
+        Self::with_client(
+            reference,
+            options,
+            http,
+            Arc::new(AtomicU8::new(REFERRERS_UNKNOWN)),
+        )
+    }
+
+    /// A store on an existing HTTP client (connections are pooled per client).
+    pub(crate) fn with_client(
+        reference: &Reference,
+        options: RegistryOptions,
+        http: reqwest::Client,
+        referrers_api: Arc<AtomicU8>,
+    ) -> Result<Self> {
         let registry = reference.registry().to_owned();
         // Docker Hub's API host.
         let api_host = if registry == "docker.io" {
@@ -154,44 +213,49 @@ impl RegistryStore {
             Some(c) => c,
             None => crate::auth::credential_for(&registry, reference.repository())?,
         };
-        let allow_http = options.allow_http;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("boltseal/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(120))
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() >= MAX_REDIRECTS {
-                    return attempt.error("too many redirects");
-                }
-                let to = attempt.url();
-                let downgrade = to.scheme() == "http"
-                    && attempt.previous().iter().any(|u| u.scheme() == "https");
-                let plain_elsewhere = to.scheme() == "http"
-                    && !allow_http
-                    && !to
-                        .host_str()
-                        .is_some_and(|h| is_loopback(h) || is_loopback(&format!("[{h}]")));
-                if downgrade || plain_elsewhere {
-                    return attempt.error("refusing a redirect to plain HTTP");
-                }
-                // reqwest drops Authorization on a redirect to another host, port or scheme.
-                attempt.follow()
-            }))
-            .build()
-            .map_err(|e| Error::Http {
-                url: base.to_string(),
-                source: e,
-            })?;
         Ok(RegistryStore {
             registry,
             repository: reference.repository().to_owned(),
             base,
             origin,
-            allow_http,
+            allow_http: options.allow_http,
             http,
             credential,
             auth: Mutex::new(AuthState::default()),
+            referrers_api,
         })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn referrers_flag(&self) -> Arc<AtomicU8> {
+        Arc::clone(&self.referrers_api)
+    }
+
+    /// Whether the registry is known to serve the referrers API: `None` until a referrers
+    /// lookup told; `Some(false)` once it answered "no such API", after which referrers are
+    /// read from the tag schema directly.
+    #[must_use]
+    pub fn referrers_api(&self) -> Option<bool> {
+        match self.referrers_api.load(Ordering::Relaxed) {
+            REFERRERS_SUPPORTED => Some(true),
+            REFERRERS_ABSENT => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The referrers of `subject` from the referrers tag schema (`sha256-<hex>`).
+    async fn referrers_from_tag(&self, subject: &Digest) -> Result<Vec<Descriptor>> {
+        match self
+            .get_manifest(&ManifestRef::Tag(referrers_tag(subject)))
+            .await
+        {
+            Ok(raw) => match raw.parse()? {
+                Manifest::Index(i) => Ok(i.manifests),
+                Manifest::Image(_) => Ok(Vec::new()),
+            },
+            Err(Error::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The registry host and port as written in the reference.
@@ -861,54 +925,63 @@ impl Store for RegistryStore {
         subject: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>> {
-        let mut url = self.url(&format!("referrers/{subject}"))?;
-        if let Some(t) = artifact_type {
-            url.query_pairs_mut().append_pair("artifactType", t);
-        }
-        let mut resp = self
-            .send(Method::GET, &url, Op::Pull, |r| {
-                r.header(ACCEPT, media_type::OCI_INDEX)
-            })
-            .await?;
-        // Only "no referrers API" (404, or an endpoint the registry does not route: 400, 405)
-        // falls back to the tag schema; a server error, a refusal or throttling is an error, so
-        // that a registry fault is never reported as "no signatures".
-        let status = resp.status();
-        if status.is_server_error()
-            || matches!(
-                status,
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
-            )
-        {
-            return Err(self.fail("GET", &url, resp, subject.as_str()).await);
-        }
-        let is_index = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.starts_with(media_type::OCI_INDEX));
-        let mut found = if resp.status() == StatusCode::OK && is_index {
-            let what = format!("referrers of {subject} in {}", self.name());
-            let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
-            let index: ImageIndex =
-                serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
-                    what,
-                    reason: e.to_string(),
-                })?;
-            index.manifests
+        // A registry that answered "no referrers API" once is not asked again: its referrers
+        // are read from the tag schema directly (one request instead of two).
+        let mut found = if self.referrers_api.load(Ordering::Relaxed) == REFERRERS_ABSENT {
+            self.referrers_from_tag(subject).await?
         } else {
-            // No referrers API (distribution 2.8 answers 404): the referrers tag schema.
-            drain(resp).await;
-            match self
-                .get_manifest(&ManifestRef::Tag(referrers_tag(subject)))
-                .await
+            let mut url = self.url(&format!("referrers/{subject}"))?;
+            if let Some(t) = artifact_type {
+                url.query_pairs_mut().append_pair("artifactType", t);
+            }
+            let mut resp = self
+                .send(Method::GET, &url, Op::Pull, |r| {
+                    r.header(ACCEPT, media_type::OCI_INDEX)
+                })
+                .await?;
+            // Only "no referrers API" (404, or an endpoint the registry does not route: 400,
+            // 405) falls back to the tag schema; a server error, a refusal or throttling is an
+            // error, so that a registry fault is never reported as "no signatures".
+            let status = resp.status();
+            if status.is_server_error()
+                || matches!(
+                    status,
+                    StatusCode::UNAUTHORIZED
+                        | StatusCode::FORBIDDEN
+                        | StatusCode::TOO_MANY_REQUESTS
+                )
             {
-                Ok(raw) => match raw.parse()? {
-                    Manifest::Index(i) => i.manifests,
-                    Manifest::Image(_) => Vec::new(),
-                },
-                Err(Error::NotFound { .. }) => Vec::new(),
-                Err(e) => return Err(e),
+                return Err(self.fail("GET", &url, resp, subject.as_str()).await);
+            }
+            let is_index = resp
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with(media_type::OCI_INDEX));
+            if status == StatusCode::OK && is_index {
+                self.referrers_api
+                    .store(REFERRERS_SUPPORTED, Ordering::Relaxed);
+                let what = format!("referrers of {subject} in {}", self.name());
+                let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
+                let index: ImageIndex =
+                    serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
+                        what,
+                        reason: e.to_string(),
+                    })?;
+                index.manifests
+            } else {
+                // No referrers API (distribution 2.8 answers 404): the referrers tag schema.
+                if matches!(
+                    status,
+                    StatusCode::NOT_FOUND
+                        | StatusCode::BAD_REQUEST
+                        | StatusCode::METHOD_NOT_ALLOWED
+                ) {
+                    self.referrers_api
+                        .store(REFERRERS_ABSENT, Ordering::Relaxed);
+                }
+                drain(resp).await;
+                self.referrers_from_tag(subject).await?
             }
         };
         if let Some(t) = artifact_type {

@@ -4,14 +4,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use boltseal_oci::{ErrorKind, ManifestRef, RegistryOptions, RegistryStore, Store};
+use boltseal_oci::{ErrorKind, ManifestRef, RegistryOptions, RegistryPool, Store};
 use boltseal_reference::{Digest, Reference};
-use std::sync::Arc;
-
-use boltseal_verify::image::{
-    KeyPolicy, KeylessPolicy, verify_image_attestations, verify_image_attestations_keyless,
-};
-use boltseal_verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
+use boltseal_verify::image::VerifyError;
+use boltseal_verify::verifier::{AttestorSet, ImageVerifier, RegistryVerifier};
 use serde_json::Value;
 
 /// Why a verification did not succeed.
@@ -136,27 +132,51 @@ fn offline(image: &Reference) -> VerifyFailure {
     VerifyFailure::Unavailable(format!("{image}: no registry access (offline evaluation)"))
 }
 
-/// Verification against registries: signatures through boltseal-verify's
-/// [`RegistryVerifier`] (its per-digest cache included), attestations through
-/// `verify_image_attestations` / `verify_image_attestations_keyless`.
+/// Verification against registries through boltseal-verify's [`RegistryVerifier`] (its
+/// per-digest cache included), signatures and attestations alike, over one
+/// [`RegistryPool`]: one HTTP connection pool, one store and token per repository, and
+/// registries without the referrers API remembered as such.
+///
+/// A tag is resolved once per call and the evidence read by digest; a digest reference is not
+/// looked up again. The evidence of an image (legacy tag and referrers) is fetched concurrently.
 #[derive(Clone, Debug)]
 pub struct RegistryImageVerifier {
-    options: RegistryOptions,
-    signatures: RegistryVerifier,
+    verifier: RegistryVerifier,
 }
 
 impl RegistryImageVerifier {
     /// A verifier using `options` for every registry, keeping verified digests for `ttl`.
     #[must_use]
     pub fn new(options: RegistryOptions, ttl: std::time::Duration) -> Self {
+        Self::with_pool(RegistryPool::new(options), ttl)
+    }
+
+    /// A verifier reaching registries through `pool`.
+    #[must_use]
+    pub fn with_pool(pool: RegistryPool, ttl: std::time::Duration) -> Self {
         RegistryImageVerifier {
-            signatures: RegistryVerifier::new(options.clone(), ttl),
-            options,
+            verifier: RegistryVerifier::with_pool(pool, ttl),
         }
     }
 
-    fn store(&self, image: &Reference) -> Result<RegistryStore, VerifyFailure> {
-        RegistryStore::new(image, self.options.clone()).map_err(|e| classify(&e))
+    /// The registry pool.
+    #[must_use]
+    pub fn pool(&self) -> &RegistryPool {
+        self.verifier.pool()
+    }
+
+    /// `image` by digest: as it is when it has one, else its tag resolved (once).
+    async fn by_digest(&self, image: &Reference) -> Result<Reference, VerifyFailure> {
+        if image.digest().is_some() {
+            return Ok(image.clone());
+        }
+        let store = self.pool().store(image).map_err(|e| classify(&e))?;
+        let digest = store
+            .resolve(&ManifestRef::of(image))
+            .await
+            .map_err(|e| classify(&e))?
+            .digest;
+        Ok(image.with_digest(digest))
     }
 }
 
@@ -167,6 +187,14 @@ fn classify(e: &boltseal_oci::Error) -> VerifyFailure {
     }
 }
 
+fn classify_verify(e: &VerifyError) -> VerifyFailure {
+    if e.is_unavailable() {
+        VerifyFailure::Unavailable(e.reason().to_owned())
+    } else {
+        VerifyFailure::Failed(e.reason().to_owned())
+    }
+}
+
 impl Verifier for RegistryImageVerifier {
     fn verify_signatures<'a>(
         &'a self,
@@ -174,19 +202,12 @@ impl Verifier for RegistryImageVerifier {
         attestors: &'a AttestorSet,
     ) -> VerifyFuture<'a, SignatureCheck> {
         Box::pin(async move {
-            // Resolve first, so that an unreachable registry is an error, not a failure; then
-            // verify that digest (not looked up again).
-            let store = self.store(image)?;
-            let digest = store
-                .resolve(&ManifestRef::of(image))
-                .await
-                .map_err(|e| classify(&e))?
-                .digest;
+            let image = self.by_digest(image).await?;
             let v = self
-                .signatures
-                .verify(&image.with_digest(digest), attestors)
+                .verifier
+                .verify(&image, attestors)
                 .await
-                .map_err(|e| VerifyFailure::Failed(e.reason().to_owned()))?;
+                .map_err(|e| classify_verify(&e))?;
             Ok(SignatureCheck::new(v.digest, v.payloads))
         })
     }
@@ -198,69 +219,19 @@ impl Verifier for RegistryImageVerifier {
         predicate_type: &'a str,
     ) -> VerifyFuture<'a, AttestationCheck> {
         Box::pin(async move {
-            let store = self.store(image)?;
-            let digest = store
-                .resolve(&ManifestRef::of(image))
+            let image = self.by_digest(image).await?;
+            let v = self
+                .verifier
+                .verify_attestations(&image, attestors, predicate_type)
                 .await
-                .map_err(|e| classify(&e))?
-                .digest;
-            let manifest = ManifestRef::Digest(digest);
-            let mut keys = Vec::new();
-            let mut keyless = None;
-            for a in &attestors.attestors {
-                match a {
-                    Attestor::Key(k) => keys.push(*k),
-                    Attestor::Keyless { identity, trust } => {
-                        keyless = Some((identity.clone(), Arc::clone(trust)));
-                    }
-                    _ => {
-                        return Err(VerifyFailure::Failed(
-                            "unsupported attestor for attestations".to_owned(),
-                        ));
-                    }
-                }
-            }
-            let found = if let Some((identity, trust)) = keyless {
-                if !keys.is_empty() {
-                    return Err(VerifyFailure::Failed(
-                        "keys and keyless identities in one attestor".to_owned(),
-                    ));
-                }
-                let mut policy = KeylessPolicy::new(identity, (*trust).clone());
-                policy.trust = trust;
-                for (k, v) in &attestors.annotations {
-                    policy = policy.annotation(k, v);
-                }
-                verify_image_attestations_keyless(&store, &manifest, &policy, Some(predicate_type))
-                    .await
-            } else {
-                let Some((first, rest)) = keys.split_first() else {
-                    return Err(VerifyFailure::Failed("no attestor".to_owned()));
-                };
-                let mut policy = KeyPolicy::new(*first);
-                for k in rest {
-                    policy = policy.or_key(*k);
-                }
-                for (k, v) in &attestors.annotations {
-                    policy = policy.annotation(k, v);
-                }
-                verify_image_attestations(&store, &manifest, &policy, Some(predicate_type)).await
-            }
-            .map_err(|e| VerifyFailure::Failed(e.reason().to_owned()))?;
-            Ok(AttestationCheck::new(
-                digest,
-                found
-                    .verified
-                    .into_iter()
-                    .map(|a| a.statement_json)
-                    .collect(),
-            ))
+                .map_err(|e| classify_verify(&e))?;
+            Ok(AttestationCheck::new(v.digest, v.payloads))
         })
     }
 
     fn resolve<'a>(&'a self, image: &'a Reference) -> VerifyFuture<'a, Digest> {
         Box::pin(async move {
-            let store = self.store(image)?;
+            let store = self.pool().store(image).map_err(|e| classify(&e))?;
             Ok(store
                 .resolve(&ManifestRef::of(image))
                 .await

@@ -43,12 +43,14 @@ pub const MAX_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
 #[error("{reason}")]
 pub struct VerifyError {
     reason: String,
+    unavailable: bool,
 }
 
 impl VerifyError {
     pub(crate) fn new(reason: impl Into<String>) -> Self {
         VerifyError {
             reason: reason.into(),
+            unavailable: false,
         }
     }
 
@@ -57,11 +59,25 @@ impl VerifyError {
     pub fn reason(&self) -> &str {
         &self.reason
     }
+
+    /// Whether the evidence could not be read at all (the registry or the network failed), as
+    /// opposed to evidence that was read and does not verify. Policy engines treat the first as
+    /// an error their failure policy decides, the second as a failure.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
 }
 
 impl From<boltseal_oci::Error> for VerifyError {
     fn from(e: boltseal_oci::Error) -> Self {
-        VerifyError::new(e.to_string())
+        VerifyError {
+            reason: e.to_string(),
+            unavailable: matches!(
+                e.kind(),
+                boltseal_oci::ErrorKind::Transport | boltseal_oci::ErrorKind::Io
+            ),
+        }
     }
 }
 
@@ -572,7 +588,41 @@ fn filter_type(out: &mut VerifiedImage<VerifiedAttestation>, predicate_type: Opt
     }
 }
 
+/// How many blobs of one image's evidence are read at the same time.
+const CONCURRENT_READS: usize = 8;
+
+/// What an image's signatures or attestations are read from: the legacy layers of the
+/// `sha256-<hex>.sig` / `.att` tag and the Sigstore bundle referrers, fetched once and checked
+/// against any number of policies.
+pub(crate) struct Evidence {
+    digest: Digest,
+    layers: Vec<SignatureLayer>,
+    bundles: Vec<(Digest, Bundle)>,
+    rejected: Vec<String>,
+}
+
+/// Legacy signatures (`suffix` `sig`) or attestations (`att`) of `digest` and its bundle
+/// referrers. The tag and the referrers are looked up at the same time, and the blobs they name
+/// read concurrently: two registry round trips whatever the number of signatures.
+pub(crate) async fn fetch_evidence<S: Store>(
+    store: &S,
+    digest: &Digest,
+    suffix: &str,
+) -> Result<Evidence, VerifyError> {
+    let tag = format!("{}.{suffix}", boltseal_oci::referrers_tag(digest));
+    let (layers, bundles) =
+        futures_util::future::join(fetch_layers(store, &tag), fetch_bundles(store, digest)).await;
+    let (bundles, rejected) = bundles?;
+    Ok(Evidence {
+        digest: *digest,
+        layers: layers?,
+        bundles,
+        rejected,
+    })
+}
+
 async fn fetch_layers<S: Store>(store: &S, tag: &str) -> Result<Vec<SignatureLayer>, VerifyError> {
+    use futures_util::{StreamExt as _, TryStreamExt as _};
     let raw = match store.get_manifest(&ManifestRef::Tag(tag.to_owned())).await {
         Ok(raw) => raw,
         Err(boltseal_oci::Error::NotFound { .. }) => return Ok(Vec::new()),
@@ -589,73 +639,48 @@ async fn fetch_layers<S: Store>(store: &S, tag: &str) -> Result<Vec<SignatureLay
             m.layers.len()
         )));
     }
-    let mut layers = Vec::with_capacity(m.layers.len());
-    for d in &m.layers {
-        let blob = if d.size > MAX_PAYLOAD_BYTES {
-            // Kept as an empty layer so the reason shows up, without reading it.
-            Vec::new()
-        } else {
-            store
-                .get_blob(d)
+    futures_util::stream::iter(m.layers)
+        .map(|d| async move {
+            if d.size > MAX_PAYLOAD_BYTES {
+                // Kept as an empty layer so the reason shows up, without reading it.
+                let media = format!(
+                    "{} (larger than {MAX_PAYLOAD_BYTES} bytes, not read)",
+                    d.media_type
+                );
+                return Ok(SignatureLayer::new(media, Vec::new(), d.annotations));
+            }
+            let blob = store
+                .get_blob(&d)
                 .await?
                 .read_to_vec(MAX_PAYLOAD_BYTES)
-                .await?
-        };
-        let media = if d.size > MAX_PAYLOAD_BYTES {
-            format!(
-                "{} (larger than {MAX_PAYLOAD_BYTES} bytes, not read)",
-                d.media_type
-            )
-        } else {
-            d.media_type.clone()
-        };
-        layers.push(SignatureLayer::new(media, blob, d.annotations.clone()));
-    }
-    Ok(layers)
+                .await?;
+            Ok::<_, VerifyError>(SignatureLayer::new(d.media_type, blob, d.annotations))
+        })
+        .buffered(CONCURRENT_READS)
+        .try_collect()
+        .await
 }
 
-/// Bundle referrers of `digest`: (referrer digest, bundle) pairs, bounded.
+/// Bundle referrers of `digest`: (referrer digest, bundle) pairs, bounded; referrer manifests
+/// and their bundles are read concurrently.
 async fn fetch_bundles<S: Store>(
     store: &S,
     digest: &Digest,
 ) -> Result<(Vec<(Digest, Bundle)>, Vec<String>), VerifyError> {
+    use futures_util::{StreamExt as _, TryStreamExt as _};
+    let referrers = store.referrers(digest, None).await?;
+    let read: Vec<Option<Result<(Digest, Bundle), String>>> =
+        futures_util::stream::iter(referrers.iter().take(MAX_SIGNATURES).cloned())
+            .map(|r| async move { read_bundle(store, &r).await })
+            .buffered(CONCURRENT_READS)
+            .try_collect()
+            .await?;
     let mut bundles = Vec::new();
     let mut rejected = Vec::new();
-    let referrers = store.referrers(digest, None).await?;
-    for r in referrers.iter().take(MAX_SIGNATURES) {
-        let raw = store.get_manifest(&ManifestRef::Digest(r.digest)).await?;
-        let Manifest::Image(m) = raw.parse()? else {
-            continue;
-        };
-        let bundle_layers: Vec<&Descriptor> = m
-            .layers
-            .iter()
-            .filter(|l| {
-                l.media_type
-                    .starts_with("application/vnd.dev.sigstore.bundle")
-            })
-            .collect();
-        let [layer] = bundle_layers.as_slice() else {
-            continue;
-        };
-        if m.layers.len() != 1 {
-            continue;
-        }
-        if layer.size > MAX_BUNDLE_BYTES {
-            rejected.push(format!(
-                "referrer {}: bundle larger than {MAX_BUNDLE_BYTES} bytes",
-                r.digest
-            ));
-            continue;
-        }
-        let bytes = store
-            .get_blob(layer)
-            .await?
-            .read_to_vec(MAX_BUNDLE_BYTES)
-            .await?;
-        match Bundle::parse(&bytes) {
-            Ok(b) => bundles.push((r.digest, b)),
-            Err(e) => rejected.push(format!("referrer {}: {e}", r.digest)),
+    for outcome in read.into_iter().flatten() {
+        match outcome {
+            Ok(b) => bundles.push(b),
+            Err(reason) => rejected.push(reason),
         }
     }
     if referrers.len() > MAX_SIGNATURES {
@@ -664,6 +689,42 @@ async fn fetch_bundles<S: Store>(
         ));
     }
     Ok((bundles, rejected))
+}
+
+/// One referrer: `None` when it is not a Sigstore bundle, `Some(Err)` when it is one that
+/// cannot be used (too large, unparsable).
+async fn read_bundle<S: Store>(
+    store: &S,
+    r: &Descriptor,
+) -> Result<Option<Result<(Digest, Bundle), String>>, VerifyError> {
+    let raw = store.get_manifest(&ManifestRef::Digest(r.digest)).await?;
+    let Manifest::Image(m) = raw.parse()? else {
+        return Ok(None);
+    };
+    let [layer] = m.layers.as_slice() else {
+        return Ok(None);
+    };
+    if !layer
+        .media_type
+        .starts_with("application/vnd.dev.sigstore.bundle")
+    {
+        return Ok(None);
+    }
+    if layer.size > MAX_BUNDLE_BYTES {
+        return Ok(Some(Err(format!(
+            "referrer {}: bundle larger than {MAX_BUNDLE_BYTES} bytes",
+            r.digest
+        ))));
+    }
+    let bytes = store
+        .get_blob(layer)
+        .await?
+        .read_to_vec(MAX_BUNDLE_BYTES)
+        .await?;
+    Ok(Some(match Bundle::parse(&bytes) {
+        Ok(b) => Ok((r.digest, b)),
+        Err(e) => Err(format!("referrer {}: {e}", r.digest)),
+    }))
 }
 
 /// Checks the key hint of a bundle against the policy's keys (a bundle for another key is
@@ -714,16 +775,23 @@ pub async fn verify_image<S: Store>(
     policy: &KeyPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
-    let layers = fetch_layers(store, &tag).await?;
-    let mut out = check_layers(&digest, &layers, |l| {
+    let evidence = fetch_evidence(store, &digest, "sig").await?;
+    check_key_signatures(&evidence, policy)
+}
+
+/// [`verify_image`] on evidence already read.
+pub(crate) fn check_key_signatures(
+    ev: &Evidence,
+    policy: &KeyPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    let digest = ev.digest;
+    let mut out = check_layers(&digest, &ev.layers, |l| {
         verify_simple_signing_layer(&digest, l, policy)
     })?;
-    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
-    out.rejected.extend(rejected);
-    for (at, bundle) in bundles {
+    out.rejected.extend(ev.rejected.iter().cloned());
+    for (at, bundle) in &ev.bundles {
         let result = (|| {
-            check_hint(&bundle, policy)?;
+            check_hint(bundle, policy)?;
             let Content::DsseEnvelope(env) = &bundle.content else {
                 return Err("message-signature bundle: not an image signature".to_owned());
             };
@@ -760,15 +828,24 @@ pub async fn verify_image_attestations<S: Store>(
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let tag = format!("{}.att", boltseal_oci::referrers_tag(&digest));
-    let layers = fetch_layers(store, &tag).await?;
+    let evidence = fetch_evidence(store, &digest, "att").await?;
+    check_key_attestations(&evidence, policy, predicate_type)
+}
+
+/// [`verify_image_attestations`] on evidence already read.
+pub(crate) fn check_key_attestations(
+    ev: &Evidence,
+    policy: &KeyPolicy,
+    predicate_type: Option<&str>,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    let digest = ev.digest;
     let mut out = VerifiedImage {
         digest,
         verified: Vec::new(),
         rejected: Vec::new(),
     };
-    if !layers.is_empty() {
-        match verify_attestation_layers(&digest, &layers, policy, None) {
+    if !ev.layers.is_empty() {
+        match verify_attestation_layers(&digest, &ev.layers, policy, None) {
             Ok(v) => {
                 out.verified = v.verified;
                 out.rejected = v.rejected;
@@ -776,11 +853,10 @@ pub async fn verify_image_attestations<S: Store>(
             Err(e) => out.rejected.push(e.reason().to_owned()),
         }
     }
-    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
-    out.rejected.extend(rejected);
-    for (at, bundle) in bundles {
+    out.rejected.extend(ev.rejected.iter().cloned());
+    for (at, bundle) in &ev.bundles {
         let result = (|| {
-            check_hint(&bundle, policy)?;
+            check_hint(bundle, policy)?;
             let Content::DsseEnvelope(env) = &bundle.content else {
                 return Err("message-signature bundle: not an attestation".to_owned());
             };
@@ -964,19 +1040,26 @@ pub async fn verify_image_keyless<S: Store>(
     policy: &KeylessPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let tag = format!("{}.sig", boltseal_oci::referrers_tag(&digest));
-    let layers = fetch_layers(store, &tag).await?;
-    let mut out = check_layers(&digest, &layers, |l| {
+    let evidence = fetch_evidence(store, &digest, "sig").await?;
+    check_keyless_signatures(&evidence, policy)
+}
+
+/// [`verify_image_keyless`] on evidence already read.
+pub(crate) fn check_keyless_signatures(
+    ev: &Evidence,
+    policy: &KeylessPolicy,
+) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
+    let digest = ev.digest;
+    let mut out = check_layers(&digest, &ev.layers, |l| {
         verify_keyless_layer(&digest, l, policy)
     })?;
-    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
-    out.rejected.extend(rejected);
+    out.rejected.extend(ev.rejected.iter().cloned());
     let verifier = crate::bundle::Verifier::new(&policy.trust);
-    for (at, bundle) in bundles {
+    for (at, bundle) in &ev.bundles {
         let result = (|| {
             let verified = verifier
                 .verify(
-                    &bundle,
+                    bundle,
                     &crate::bundle::Artifact::Digest(digest),
                     &policy.bundle_policy(),
                 )
@@ -1138,15 +1221,24 @@ pub async fn verify_image_attestations_keyless<S: Store>(
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let tag = format!("{}.att", boltseal_oci::referrers_tag(&digest));
-    let layers = fetch_layers(store, &tag).await?;
+    let evidence = fetch_evidence(store, &digest, "att").await?;
+    check_keyless_attestations(&evidence, policy, predicate_type)
+}
+
+/// [`verify_image_attestations_keyless`] on evidence already read.
+pub(crate) fn check_keyless_attestations(
+    ev: &Evidence,
+    policy: &KeylessPolicy,
+    predicate_type: Option<&str>,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    let digest = ev.digest;
     let mut out = VerifiedImage {
         digest,
         verified: Vec::new(),
         rejected: Vec::new(),
     };
-    if !layers.is_empty() {
-        match verify_keyless_attestation_layers(&digest, &layers, policy, None) {
+    if !ev.layers.is_empty() {
+        match verify_keyless_attestation_layers(&digest, &ev.layers, policy, None) {
             Ok(v) => {
                 out.verified = v.verified;
                 out.rejected = v.rejected;
@@ -1154,17 +1246,16 @@ pub async fn verify_image_attestations_keyless<S: Store>(
             Err(e) => out.rejected.push(e.reason().to_owned()),
         }
     }
-    let (bundles, rejected) = fetch_bundles(store, &digest).await?;
-    out.rejected.extend(rejected);
+    out.rejected.extend(ev.rejected.iter().cloned());
     let verifier = crate::bundle::Verifier::new(&policy.trust);
-    for (at, bundle) in bundles {
+    for (at, bundle) in &ev.bundles {
         let result = (|| {
             if !matches!(bundle.content, Content::DsseEnvelope(_)) {
                 return Err("message-signature bundle: not an attestation".to_owned());
             }
             let verified = verifier
                 .verify(
-                    &bundle,
+                    bundle,
                     &crate::bundle::Artifact::Digest(digest),
                     &policy.bundle_policy(),
                 )

@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use boltseal_keys::PublicKey;
-use boltseal_oci::{ManifestRef, RegistryOptions, RegistryStore, Store};
+use boltseal_oci::{ManifestRef, RegistryOptions, RegistryPool, RegistryStore, Store};
 use boltseal_reference::{Digest, Reference};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::image::{
-    KeyPolicy, KeylessPolicy, VerifyError, verify_image, verify_image_attestations,
-    verify_image_attestations_keyless, verify_image_keyless,
+    KeyPolicy, KeylessPolicy, VerifyError, check_key_attestations, check_key_signatures,
+    check_keyless_attestations, check_keyless_signatures, fetch_evidence,
 };
 
 /// Something that can vouch for an image.
@@ -190,19 +190,16 @@ pub async fn verify_with_attestors<S: Store>(
         return Err(VerifyError::new("no attestors configured"));
     }
     let digest = crate::image::digest_of(store, reference).await?;
-    let by_digest = ManifestRef::Digest(digest);
+    // The evidence is read once, whatever the number of attestors.
+    let evidence = fetch_evidence(store, &digest, "sig").await?;
     let mut verified_by = Vec::new();
     let mut payloads = Vec::new();
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
-            Attestor::Key(key) => {
-                let policy = key_policy(*key, attestors);
-                verify_image(store, &by_digest, &policy).await
-            }
+            Attestor::Key(key) => check_key_signatures(&evidence, &key_policy(*key, attestors)),
             Attestor::Keyless { identity, trust } => {
-                let policy = keyless_policy(identity, trust, attestors);
-                verify_image_keyless(store, &by_digest, &policy).await
+                check_keyless_signatures(&evidence, &keyless_policy(identity, trust, attestors))
             }
         };
         match result {
@@ -245,21 +242,22 @@ pub async fn verify_attestations_with_attestors<S: Store>(
         return Err(VerifyError::new("no attestors configured"));
     }
     let digest = crate::image::digest_of(store, reference).await?;
-    let by_digest = ManifestRef::Digest(digest);
+    let evidence = fetch_evidence(store, &digest, "att").await?;
     let mut verified_by = Vec::new();
     let mut payloads = Vec::new();
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
-            Attestor::Key(key) => {
-                let policy = key_policy(*key, attestors);
-                verify_image_attestations(store, &by_digest, &policy, Some(predicate_type)).await
-            }
-            Attestor::Keyless { identity, trust } => {
-                let policy = keyless_policy(identity, trust, attestors);
-                verify_image_attestations_keyless(store, &by_digest, &policy, Some(predicate_type))
-                    .await
-            }
+            Attestor::Key(key) => check_key_attestations(
+                &evidence,
+                &key_policy(*key, attestors),
+                Some(predicate_type),
+            ),
+            Attestor::Keyless { identity, trust } => check_keyless_attestations(
+                &evidence,
+                &keyless_policy(identity, trust, attestors),
+                Some(predicate_type),
+            ),
         };
         match result {
             Ok(v) => {
@@ -289,11 +287,12 @@ pub async fn verify_attestations_with_attestors<S: Store>(
 type CacheKey = (Digest, String);
 
 /// An [`ImageVerifier`] over registries, with a cache of successful verifications keyed by
-/// (digest, attestor set) for a time-to-live. Failures are not cached. Safe to share between
-/// concurrent requests.
+/// (digest, attestor set) for a time-to-live. Failures are not cached. Registries are reached
+/// through a [`RegistryPool`] (one connection pool, one store and token per repository). Safe
+/// to share between concurrent requests.
 #[derive(Clone)]
 pub struct RegistryVerifier {
-    options: RegistryOptions,
+    pool: RegistryPool,
     ttl: Duration,
     cache: Arc<Mutex<HashMap<CacheKey, (Instant, ImageVerification)>>>,
 }
@@ -310,11 +309,23 @@ impl RegistryVerifier {
     /// A verifier whose cache keeps results for `ttl`.
     #[must_use]
     pub fn new(options: RegistryOptions, ttl: Duration) -> Self {
+        Self::with_pool(RegistryPool::new(options), ttl)
+    }
+
+    /// A verifier reaching registries through `pool` (shared with its other users).
+    #[must_use]
+    pub fn with_pool(pool: RegistryPool, ttl: Duration) -> Self {
         RegistryVerifier {
-            options,
+            pool,
             ttl,
             cache: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// The registry pool.
+    #[must_use]
+    pub fn pool(&self) -> &RegistryPool {
+        &self.pool
     }
 
     /// How many results the cache holds (expired ones included until next use).
@@ -333,12 +344,12 @@ impl RegistryVerifier {
         check: F,
     ) -> Result<ImageVerification, VerifyError>
     where
-        F: FnOnce(RegistryStore, ManifestRef) -> Fut,
+        F: FnOnce(Arc<RegistryStore>, ManifestRef) -> Fut,
         Fut: Future<Output = Result<ImageVerification, VerifyError>>,
     {
-        let store = RegistryStore::new(image, self.options.clone())?;
+        let store = self.pool.store(image)?;
         let reference = ManifestRef::of(image);
-        let digest = crate::image::digest_of(&store, &reference).await?;
+        let digest = crate::image::digest_of(&*store, &reference).await?;
         let key = (digest, what);
         {
             let mut cache = self.cache.lock().await;
@@ -363,9 +374,13 @@ impl ImageVerifier for RegistryVerifier {
         image: &Reference,
         attestors: &AttestorSet,
     ) -> Result<ImageVerification, VerifyError> {
-        self.cached_check(image, attestors.fingerprint(), |store, by_digest| async move {
-            verify_with_attestors(&store, &by_digest, attestors).await
-        })
+        self.cached_check(
+            image,
+            attestors.fingerprint(),
+            |store, by_digest| async move {
+                verify_with_attestors(&*store, &by_digest, attestors).await
+            },
+        )
         .await
     }
 
@@ -377,7 +392,7 @@ impl ImageVerifier for RegistryVerifier {
     ) -> Result<ImageVerification, VerifyError> {
         let what = format!("{}|attestations:{predicate_type}", attestors.fingerprint());
         self.cached_check(image, what, |store, by_digest| async move {
-            verify_attestations_with_attestors(&store, &by_digest, attestors, predicate_type).await
+            verify_attestations_with_attestors(&*store, &by_digest, attestors, predicate_type).await
         })
         .await
     }
