@@ -1248,7 +1248,9 @@ impl RuleEval<'_> {
         let reference = info.reference();
         let mut digest = None;
         for (si, set) in entry.attestors.iter().enumerate() {
-            match verify_set(verifier, reference, set, &format!(".attestors[{si}]"), 0).await {
+            let by_digest = digest.map(|d: Digest| reference.with_digest(d));
+            let target = by_digest.as_ref().unwrap_or(reference);
+            match verify_set(verifier, target, set, &format!(".attestors[{si}]"), 0).await {
                 Ok(d) => digest = Some(d),
                 Err(Failure::Error(e)) => {
                     return Err((
@@ -1274,8 +1276,14 @@ impl RuleEval<'_> {
                         errors.push(format!(".attestations[{ai}].attestors.entries[{j}]: nested attestors are not supported for attestations"));
                         continue;
                     };
+                    // Once a digest is known, the tag is not resolved again.
+                    let by_digest = digest.map(|d| reference.with_digest(d));
                     match verifier
-                        .verify_attestations(reference, &attestors, &att.predicate_type)
+                        .verify_attestations(
+                            by_digest.as_ref().unwrap_or(reference),
+                            &attestors,
+                            &att.predicate_type,
+                        )
                         .await
                     {
                         Ok(found) => {
@@ -1445,8 +1453,12 @@ fn verify_set<'a>(
                     Err(Failure::Fail("attestors nested too deeply".to_owned()))
                 }
                 _ => match single_set(entry) {
+                    // Once a digest is known, the tag is not resolved again.
                     Some(s) => verifier
-                        .verify_signatures(reference, &s)
+                        .verify_signatures(
+                            &digest.map_or_else(|| reference.clone(), |d| reference.with_digest(d)),
+                            &s,
+                        )
                         .await
                         .map(|c| c.digest)
                         .map_err(|e| match e {
