@@ -1,8 +1,9 @@
 //! The `admission` example as it is deployed: a serving certificate made with the README's
 //! openssl commands (run verbatim, minus the kubectl steps), the webhook started on loopback,
 //! reached over HTTPS under the Service's DNS name by a client that trusts only that CA, a signed
-//! Pod admitted and pinned, an unsigned one refused, SIGTERM a graceful exit 0; usage and input
-//! errors as one `error:` line with exit 2.
+//! Pod admitted and pinned, an unsigned one refused, SIGTERM a graceful exit 0; a
+//! `--namespace-labels` file deciding `namespaceSelector`, reloaded when it changes and kept when
+//! the new version is broken; usage and input errors as one `error:` line with exit 2.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "admission_support/mod.rs"]
@@ -13,7 +14,9 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use admission_support::{create_review, pod, push_image, sign, signature_policy};
+use admission_support::{
+    TestCa, create_review, in_namespaces, pod, pod_in, push_image, sign, signature_policy,
+};
 use boltseal::admission::review::decode_response;
 use boltseal::keys::PrivateKey;
 use boltseal::sign::SignatureFormat;
@@ -167,6 +170,169 @@ async fn the_example_serves_with_the_readme_certificate_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
 }
 
+/// Starts the example with these extra arguments; returns the child, the address it listens
+/// on, and its remaining stderr lines (read by a thread).
+fn start_example(
+    args: &[&std::ffi::OsStr],
+) -> (
+    std::process::Child,
+    std::net::SocketAddr,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let mut child = Command::new(support::example("admission"))
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no listening line"
+        );
+        if line.starts_with("listening on ") {
+            break;
+        }
+    }
+    let addr = line
+        .trim_start_matches("listening on https://")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in stderr.lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    (child, addr, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_labels_file_decides_namespace_selectors_and_is_reloaded() {
+    let registry = support::Registry::start();
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    let (unsigned, _) = push_image(&registry.addr, "nsfile/app", "unsigned").await;
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        in_namespaces(
+            &signature_policy(
+                "production-images",
+                &[&format!("{}/nsfile/*", registry.addr)],
+                &key,
+                "Enforce",
+                "Fail",
+            ),
+            "{matchLabels: {env: production}}",
+        ),
+    )
+    .unwrap();
+    let labels = dir.path().join("namespaces.yaml");
+    std::fs::write(&labels, "prod: {env: production}\n").unwrap();
+    let (mut child, addr, lines) = start_example(&[
+        "--policy".as_ref(),
+        policy.as_os_str(),
+        "--tls-cert".as_ref(),
+        ca.cert.as_os_str(),
+        "--tls-key".as_ref(),
+        ca.key.as_os_str(),
+        "--namespace-labels".as_ref(),
+        labels.as_os_str(),
+    ]);
+    let client = ca.client();
+    let url = format!("https://localhost:{}/mutate", addr.port());
+    let admitted = |namespace: &'static str| {
+        let (client, url, unsigned) = (client.clone(), url.clone(), unsigned.clone());
+        async move {
+            let resp = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(create_review(
+                    namespace,
+                    pod_in(namespace, "web", &[&unsigned]),
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+            if !r.allowed {
+                let message = r.status.unwrap().message;
+                assert!(message.contains("production-images:"), "{message}");
+            }
+            r.allowed
+        }
+    };
+    assert!(!admitted("prod").await, "prod is labelled env=production");
+    assert!(admitted("dev").await, "dev is not in the file: no labels");
+
+    // The file is replaced (as the kubelet updates a ConfigMap) by `kubectl get ns -o yaml`
+    // output: prod is now staging, dev production.
+    std::fs::write(
+        &labels,
+        "apiVersion: v1\nkind: List\nitems:\n\
+         - apiVersion: v1\n  kind: Namespace\n  metadata: {name: prod, labels: {env: staging}}\n\
+         - apiVersion: v1\n  kind: Namespace\n  metadata: {name: dev, labels: {env: production}}\n",
+    )
+    .unwrap();
+    let mut reloaded = false;
+    for _ in 0..200 {
+        if admitted("prod").await {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "the new labels were never used");
+    assert!(!admitted("dev").await, "dev is now labelled env=production");
+    let said: Vec<String> = lines.try_iter().collect();
+    assert!(
+        said.iter()
+            .any(|l| l.starts_with("namespace labels reloaded from ")
+                && l.ends_with("(2 namespaces)")),
+        "{said:?}"
+    );
+
+    // A broken version is reported on one warning line and the previous labels stay in use.
+    std::fs::write(&labels, "prod: {env: [broken\n").unwrap();
+    let mut warning = None;
+    for _ in 0..200 {
+        assert!(!admitted("dev").await, "the previous labels stay");
+        if let Some(l) = lines
+            .try_iter()
+            .find(|l| l.starts_with("warning: namespace labels not reloaded"))
+        {
+            warning = Some(l);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let warning = warning.expect("a warning about the broken file");
+    assert!(warning.contains("namespaces.yaml"), "{warning}");
+    assert!(admitted("prod").await);
+
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
 #[test]
 fn usage_and_input_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,5 +381,65 @@ fn usage_and_input_errors_exit_2() {
         assert!(stderr.starts_with("error: "), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(expect), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_namespace_labels_files_exit_2() {
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.yaml");
+    std::fs::write(
+        &policy,
+        signature_policy(
+            "p",
+            &["registry.invalid/*"],
+            &PrivateKey::generate().unwrap(),
+            "Enforce",
+            "Fail",
+        ),
+    )
+    .unwrap();
+    for (name, text, expect) in [
+        ("labels-missing.yaml", None, "labels-missing.yaml"),
+        ("labels-list.yaml", Some("- prod\n"), "expected a mapping"),
+        (
+            "labels-number.yaml",
+            Some("prod: {tier: 1}\n"),
+            "is not a string",
+        ),
+        (
+            "labels-name.yaml",
+            Some("Prod: {}\n"),
+            "not a namespace name",
+        ),
+        (
+            "labels-yaml.yaml",
+            Some("prod: {env: [x\n"),
+            "labels-yaml.yaml",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        if let Some(text) = text {
+            std::fs::write(&path, text).unwrap();
+        }
+        let out = Command::new(support::example("admission"))
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--tls-cert")
+            .arg(&ca.cert)
+            .arg("--tls-key")
+            .arg(&ca.key)
+            .arg("--namespace-labels")
+            .arg(&path)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expect), "{name}: {stderr}");
     }
 }

@@ -2,18 +2,23 @@
 //! made for the test) with the real policy engine against a real registry: health, malformed
 //! reviews, uid echo, signed Pods admitted and pinned to digests, unsigned images and unsigned
 //! init containers refused with Kyverno's message, Audit admitting with a warning, and a
-//! registry that hangs or drops connections handled by the failure policy within the deadline.
+//! registry that hangs or drops connections handled by the failure policy within the deadline,
+//! each policy by its own; `namespaceSelector` from namespace labels; Kyverno's
+//! `kyverno.io/verify-images` annotation on `/mutate`, never trusted on `/validate`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "admission_support/mod.rs"]
 mod admission_support;
 mod support;
 
+use std::sync::Arc;
+
 use admission_support::{
-    Server, TestCa, apply_patch, create_review, deployment, pod, push_image, sign, signature_policy,
+    Server, TestCa, apply_patch, create_review, deployment, in_namespaces, pod, pod_in, push_image,
+    reviewer, sign, signature_policy,
 };
-use boltseal::admission::ServerOptions;
 use boltseal::admission::review::{AdmissionResponse, decode_response};
+use boltseal::admission::{NamespaceLabels, ServerOptions, VERIFY_IMAGES_ANNOTATION};
 use boltseal::keys::PrivateKey;
 use boltseal::sign::SignatureFormat;
 use serde_json::{Value, json};
@@ -173,7 +178,8 @@ async fn signed_pods_are_pinned_and_unsigned_images_refused() {
         sign(&text, &key, format).await;
         signed.push((text, digest));
     }
-    let (unsigned, _) = push_image(&registry.addr, "signed/unsigned", "nobody signed this").await;
+    let (unsigned, unsigned_digest) =
+        push_image(&registry.addr, "signed/unsigned", "nobody signed this").await;
     let policy = signature_policy(
         "verify-image-signatures",
         &[&format!("{}/signed/*", registry.addr)],
@@ -205,6 +211,27 @@ async fn signed_pods_are_pinned_and_unsigned_images_refused() {
             "{ops:?}"
         );
     }
+    // Kyverno's annotation: the Pod had no annotations, so they are added first; the value is
+    // the JSON text of {image as requested: "pass"}.
+    let at = ops
+        .iter()
+        .position(|o| o["path"] == "/metadata/annotations")
+        .expect("annotations added");
+    assert_eq!(ops[at]["op"], "add");
+    assert_eq!(ops[at]["value"], json!({}));
+    assert_eq!(
+        ops[at + 1]["path"],
+        "/metadata/annotations/kyverno.io~1verify-images"
+    );
+    let annotation = patched["metadata"]["annotations"][VERIFY_IMAGES_ANNOTATION]
+        .as_str()
+        .unwrap();
+    let verified: Value = serde_json::from_str(annotation).unwrap();
+    let expected: serde_json::Map<String, Value> = signed
+        .iter()
+        .map(|(t, _)| (t.clone(), json!("pass")))
+        .collect();
+    assert_eq!(verified, Value::Object(expected));
     // The stored form passes the validating webhook (digests present, images verified).
     let r = post(
         &client,
@@ -215,6 +242,59 @@ async fn signed_pods_are_pinned_and_unsigned_images_refused() {
     .await;
     assert!(r.allowed, "{:?}", r.status);
     assert!(r.patch.is_none(), "validating webhooks never patch");
+
+    // A forged annotation does not make an unsigned image verified: /validate verifies again.
+    // (Kyverno's form of a tag-and-digest reference keeps only the digest.)
+    let kyverno_form = format!("{}/signed/unsigned@{unsigned_digest}", registry.addr);
+    let pinned = format!("{unsigned}@{unsigned_digest}");
+    let mut forged = pod("forged", &[&pinned], &[]);
+    forged["metadata"]["annotations"] = json!({
+        VERIFY_IMAGES_ANNOTATION:
+            json!({ &pinned: "pass", &unsigned: "pass", &kyverno_form: "pass" }).to_string()
+    });
+    let r = post(
+        &client,
+        &server,
+        "/validate",
+        create_review("u-forged", forged.clone()),
+    )
+    .await;
+    assert!(!r.allowed, "{r:?}");
+    let message = r.status.unwrap().message;
+    assert!(message.contains("unverified image"), "{message}");
+    assert!(message.contains(&kyverno_form), "{message}");
+    // Its existing annotations are kept on /mutate; the refusal carries no patch.
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-forged-2", forged),
+    )
+    .await;
+    assert!(!r.allowed && r.patch.is_none(), "{r:?}");
+    // A Pod with annotations gets only the verify-images key, replacing a forged value.
+    let mut annotated = pod("annotated", &[images[0]], &[]);
+    annotated["metadata"]["annotations"] =
+        json!({"team": "a", VERIFY_IMAGES_ANNOTATION: "{\"forged\":\"pass\"}"});
+    let r = post(
+        &client,
+        &server,
+        "/mutate",
+        create_review("u-annotated", annotated.clone()),
+    )
+    .await;
+    assert!(r.allowed, "{:?}", r.status);
+    let ops = r.patch_operations().unwrap();
+    assert!(
+        !ops.iter().any(|o| o["path"] == "/metadata/annotations"),
+        "{ops:?}"
+    );
+    let patched = apply_patch(annotated, &ops);
+    assert_eq!(patched["metadata"]["annotations"]["team"], "a");
+    assert_eq!(
+        patched["metadata"]["annotations"][VERIFY_IMAGES_ANNOTATION],
+        json!({ images[0]: "pass" }).to_string()
+    );
 
     // An unsigned image: refused on /mutate with Kyverno's message.
     let r = post(
@@ -396,6 +476,193 @@ async fn hanging_and_dropping_registries_follow_the_failure_policy() {
                 message.contains("resource Pod/default/dropped was blocked"),
                 "{message}"
             );
+        }
+        server.stop().await;
+    }
+    drop(held);
+}
+
+/// `namespaceSelector` sees the labels the namespace-labels source gives each namespace, plus
+/// `kubernetes.io/metadata.name`; a namespace the source does not know has no labels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_selectors_see_the_namespace_labels() {
+    let registry = support::Registry::start();
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    let (unsigned, _) = push_image(&registry.addr, "ns/app", "unsigned").await;
+    let refs = [format!("{}/ns/*", registry.addr)];
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let policies = [
+        in_namespaces(
+            &signature_policy("production-images", &refs, &key, "Enforce", "Fail"),
+            "{matchLabels: {env: production}}",
+        ),
+        in_namespaces(
+            &signature_policy("named-namespace", &refs, &key, "Enforce", "Fail"),
+            "{matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [named]}]}",
+        ),
+    ]
+    .join("---\n");
+    let labels = NamespaceLabels::new()
+        .with("prod", &[("env", "production")])
+        .with("dev", &[("env", "development")])
+        .with("named", &[]);
+    let server = Server::start_reviewer(
+        &ca,
+        reviewer(&policies).with_namespace_labels(Arc::new(labels)),
+        ServerOptions::default(),
+    )
+    .await;
+    let client = ca.client();
+    for (namespace, refused_by) in [
+        ("prod", Some("production-images:")),
+        ("named", Some("named-namespace:")),
+        ("dev", None),
+        ("unknown", None),
+    ] {
+        let r = post(
+            &client,
+            &server,
+            "/mutate",
+            create_review(namespace, pod_in(namespace, "web", &[&unsigned])),
+        )
+        .await;
+        match refused_by {
+            Some(policy) => {
+                assert!(!r.allowed, "{namespace}: {r:?}");
+                let message = r.status.unwrap().message;
+                assert!(message.contains(policy), "{namespace}: {message}");
+                assert_eq!(message.matches("check-signature:").count(), 1, "{message}");
+            }
+            None => {
+                assert!(r.allowed, "{namespace}: {r:?}");
+                assert!(r.patch.is_none(), "{namespace}: {r:?}");
+            }
+        }
+    }
+    // Without a source, no namespace has labels: neither policy applies.
+    let plain = Server::start(&ca, &policies).await;
+    let r = post(
+        &client,
+        &plain,
+        "/mutate",
+        create_review("plain", pod_in("prod", "web", &[&unsigned])),
+    )
+    .await;
+    assert!(r.allowed, "{r:?}");
+    plain.stop().await;
+    server.stop().await;
+}
+
+/// Two policies, one on a registry that never answers: when the deadline passes, the policy
+/// that finished counts as usual (its digest patch, its refusal) and the unfinished one is
+/// answered by its own failurePolicy — Ignore admits with a warning naming it, Fail refuses
+/// naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_policy_meets_the_deadline_with_its_own_failure_policy() {
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hang_addr = hang.local_addr().unwrap();
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = std::sync::Arc::clone(&held);
+    std::thread::spawn(move || {
+        for stream in hang.incoming().flatten() {
+            keep.lock().unwrap().push(stream);
+        }
+    });
+    let registry = support::Registry::start();
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    let (signed, digest) = push_image(&registry.addr, "deadline/signed", "signed").await;
+    sign(&signed, &key, SignatureFormat::Legacy).await;
+    let (unsigned, _) = push_image(&registry.addr, "deadline/unsigned", "unsigned").await;
+    let hanging = format!("{hang_addr}/app:v1");
+    let client = ca.client();
+    let hang_refs = [format!("{hang_addr}/*")];
+    let reg_refs = [format!("{}/deadline/*", registry.addr)];
+    let hang_refs: Vec<&str> = hang_refs.iter().map(String::as_str).collect();
+    let reg_refs: Vec<&str> = reg_refs.iter().map(String::as_str).collect();
+
+    for (hang_policy, registry_policy) in [("Ignore", "Fail"), ("Fail", "Ignore")] {
+        let policies = [
+            signature_policy("hanging", &hang_refs, &key, "Enforce", hang_policy),
+            signature_policy("reachable", &reg_refs, &key, "Enforce", registry_policy),
+        ]
+        .join("---\n");
+        let server = Server::start(&ca, &policies).await;
+        let object = pod("two", &[&hanging, &signed], &[]);
+        let resp = client
+            .post(server.url("/mutate?timeout=2s"))
+            .header("content-type", "application/json")
+            .body(create_review("u-two", object.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!(r.uid, "u-two");
+        if hang_policy == "Ignore" {
+            assert!(r.allowed, "{r:?}");
+            assert!(
+                r.warnings
+                    .iter()
+                    .any(|w| w.starts_with("policy hanging.check-signature: ")
+                        && w.contains("did not finish within 1800 ms")
+                        && w.contains("failurePolicy Ignore")),
+                "{:?}",
+                r.warnings
+            );
+            assert!(
+                !r.warnings.iter().any(|w| w.contains("reachable")),
+                "{:?}",
+                r.warnings
+            );
+            // The finished policy's work is kept: the signed image is pinned and recorded.
+            let patched = apply_patch(object, &r.patch_operations().unwrap());
+            assert_eq!(
+                patched["spec"]["containers"][1]["image"],
+                json!(format!("{signed}@{digest}"))
+            );
+            assert_eq!(patched["spec"]["containers"][0]["image"], json!(hanging));
+            assert_eq!(
+                patched["metadata"]["annotations"][VERIFY_IMAGES_ANNOTATION],
+                json!({ &signed: "pass" }).to_string()
+            );
+
+            // A finished policy still refuses on its own, with the unfinished one a warning.
+            let r = post(
+                &client,
+                &server,
+                "/mutate?timeout=2s",
+                create_review("u-mixed", pod("mixed", &[&hanging, &unsigned], &[])),
+            )
+            .await;
+            assert!(!r.allowed, "{r:?}");
+            let message = r.status.unwrap().message;
+            assert!(message.contains("reachable:"), "{message}");
+            assert!(!message.contains("hanging:"), "{message}");
+            assert!(
+                r.warnings.iter().any(|w| w.starts_with("policy hanging.")),
+                "{:?}",
+                r.warnings
+            );
+        } else {
+            assert!(!r.allowed, "{r:?}");
+            assert!(r.patch.is_none());
+            let message = r.status.unwrap().message;
+            assert!(
+                message.contains("resource Pod/default/two was blocked"),
+                "{message}"
+            );
+            assert!(
+                message.contains("hanging:\n  check-signature: "),
+                "{message}"
+            );
+            assert!(
+                message.contains("did not finish within 1800 ms"),
+                "{message}"
+            );
+            assert!(message.contains("failurePolicy Fail"), "{message}");
+            assert!(!message.contains("reachable:"), "{message}");
         }
         server.stop().await;
     }

@@ -92,10 +92,16 @@ impl Server {
     }
 
     pub async fn start_with(ca: &TestCa, policies: &str, options: ServerOptions) -> Server {
-        let set = PolicySet::from_yaml_str("policies.yaml", policies).unwrap();
-        let verifier = RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
-        let engine = Engine::new(set, Arc::new(verifier));
-        let webhook = Webhook::new(PolicyReviewer::new(Arc::new(engine))).with_options(options);
+        Self::start_reviewer(ca, reviewer(policies), options).await
+    }
+
+    /// Serves `reviewer` (e.g. [`reviewer`] with namespace labels).
+    pub async fn start_reviewer(
+        ca: &TestCa,
+        reviewer: PolicyReviewer,
+        options: ServerOptions,
+    ) -> Server {
+        let webhook = Webhook::new(reviewer).with_options(options);
         let config = tls::server_config(&ca.cert, &ca.key).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -131,6 +137,32 @@ impl Drop for Server {
             task.abort();
         }
     }
+}
+
+/// A reviewer with the real engine (registry verifier) over these policies.
+pub fn reviewer(policies: &str) -> PolicyReviewer {
+    let set = PolicySet::from_yaml_str("policies.yaml", policies).unwrap();
+    let verifier = RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
+    PolicyReviewer::new(Arc::new(Engine::new(set, Arc::new(verifier))))
+}
+
+/// `policy` (from [`signature_policy`]) matching only namespaces chosen by this
+/// `namespaceSelector` (YAML flow mapping, e.g. `{matchLabels: {env: production}}`).
+pub fn in_namespaces(policy: &str, selector: &str) -> String {
+    let kinds = "          kinds: [Pod]\n";
+    assert!(policy.contains(kinds));
+    policy.replacen(
+        kinds,
+        &format!("{kinds}          namespaceSelector: {selector}\n"),
+        1,
+    )
+}
+
+/// `pod(..)` in namespace `namespace`.
+pub fn pod_in(namespace: &str, name: &str, images: &[&str]) -> Value {
+    let mut p = pod(name, images, &[]);
+    p["metadata"]["namespace"] = json!(namespace);
+    p
 }
 
 /// Pushes a one-file image as `<registry>/<repo>:v1` and returns its reference text and digest.
