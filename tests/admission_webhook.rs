@@ -735,7 +735,27 @@ fn deploy_manifests_have_the_webhook_properties() {
         .iter()
         .map(|a| a.as_str().unwrap())
         .collect();
-    for flag in ["--policy", "--tls-cert", "--tls-key", "--addr"] {
+    for flag in [
+        "--policy",
+        "--tls-cert",
+        "--tls-key",
+        "--addr",
+        "--namespace-labels",
+    ] {
         assert!(args.contains(&flag), "{flag}");
     }
+    // The namespace-labels ConfigMap is mounted as a directory: a subPath mount never sees
+    // the kubelet's updates.
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "namespace-labels")
+        .unwrap();
+    assert!(mount.get("subPath").is_none());
+    assert!(
+        args.contains(
+            &format!("{}/namespaces.yaml", mount["mountPath"].as_str().unwrap()).as_str()
+        )
+    );
 }
