@@ -715,3 +715,68 @@ async fn keyless_signatures_and_attestations() {
         "{message}"
     );
 }
+
+/// The cold path's registry requests, counted by a proxy in front of the registry: a tag is
+/// resolved once, the signature tag and the referrers are read once per image however many
+/// attestors are tried, a registry without the referrers API is asked once, and a verified
+/// image costs nothing more.
+#[tokio::test]
+async fn cold_path_registry_requests_are_counted() {
+    let w = world().await;
+    let proxy = support::CountingProxy::start(w.registry.addr.clone(), Duration::ZERO);
+    let other = PrivateKey::generate().unwrap();
+    // Two entries, count 1: the first (another key) fails, the second (the signer) passes.
+    let both = format!(
+        "{}{}",
+        other.public_key().to_pem(),
+        w.key.public_key().to_pem()
+    );
+    let indented: String = both
+        .lines()
+        .map(|l| format!("                {l}\n"))
+        .collect();
+    let policy = format!(
+        r#"apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: counted}}
+spec:
+  rules:
+  - name: one-of-two-keys
+    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+    verifyImages:
+    - imageReferences: ["{}/policy/*"]
+      failureAction: Enforce
+      attestors:
+      - count: 1
+        entries:
+        - keys:
+            rekor: {{ignoreTlog: true}}
+            publicKeys: |
+{indented}"#,
+        proxy.addr
+    );
+    let engine = engine(&policy);
+    let via_proxy = |image: &str| image.replacen(&w.registry.addr, &proxy.addr, 1);
+
+    // Legacy signature: HEAD tag; `.sig` manifest and its blob; the referrers API (404 from
+    // distribution 2.8) and the referrers tag, asked together while the registry is unknown.
+    let legacy = via_proxy(&w.legacy.0);
+    let before = proxy.count();
+    let r = mutate(&engine, &pod("p", &[&legacy], &[])).await;
+    assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
+    assert_eq!(proxy.count() - before, 5, "legacy image, registry unknown");
+
+    // Bundle signature on the same engine: the registry is known to lack the referrers API.
+    // HEAD tag; `.sig` (404); the referrers tag, the referrer manifest and the bundle blob.
+    let bundle = via_proxy(&w.bundle.0);
+    let before = proxy.count();
+    let r = mutate(&engine, &pod("p", &[&bundle], &[])).await;
+    assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
+    assert_eq!(proxy.count() - before, 5, "bundle image, registry known");
+
+    // Verified images again: answered from the cache, also once pinned (validate phase).
+    let before = proxy.count();
+    let r = mutate(&engine, &pod("p", &[&legacy, &bundle], &[])).await;
+    assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
+    assert_eq!(proxy.count() - before, 0, "verified images");
+}

@@ -12,7 +12,75 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// A TCP proxy to `upstream` counting HTTP/1.1 request lines sent through it, and holding each
+/// request back for `delay` (a registry `delay` away: sequential round trips add up, concurrent
+/// ones overlap).
+pub struct CountingProxy {
+    /// `127.0.0.1:PORT` to reach the upstream through.
+    pub addr: String,
+    /// Requests sent so far.
+    pub requests: Arc<AtomicUsize>,
+}
+
+impl CountingProxy {
+    /// Starts a proxy to `upstream` on a free loopback port (threads end with the process).
+    pub fn start(upstream: String, delay: Duration) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut s_read, mut c_write) = (server, client);
+                let count = Arc::clone(&count);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 << 10];
+                    let mut tail = Vec::new();
+                    while let Ok(n) = c_read.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        // Request lines end in " HTTP/1.1\r\n"; keep a tail for split reads.
+                        tail.extend_from_slice(&buf[..n]);
+                        let needle = b" HTTP/1.1\r\n";
+                        let found = tail.windows(needle.len()).filter(|w| w == needle).count();
+                        count.fetch_add(found, Ordering::Relaxed);
+                        if found > 0 && !delay.is_zero() {
+                            std::thread::sleep(delay);
+                        }
+                        let keep = tail.len().min(needle.len() - 1);
+                        tail.drain(..tail.len() - keep);
+                        if s_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingProxy { addr, requests }
+    }
+}
+
+impl CountingProxy {
+    /// Requests sent so far.
+    pub fn count(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
 
 /// A CNCF distribution registry (Debian's `docker-registry`) started for one test and stopped
 /// (by PID) when dropped.

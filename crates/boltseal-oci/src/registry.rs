@@ -243,6 +243,63 @@ impl RegistryStore {
         }
     }
 
+    /// The referrers API's answer: `None` when the registry has none (or does not route it).
+    async fn referrers_from_api(
+        &self,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>> {
+        let mut url = self.url(&format!("referrers/{subject}"))?;
+        if let Some(t) = artifact_type {
+            url.query_pairs_mut().append_pair("artifactType", t);
+        }
+        let mut resp = self
+            .send(Method::GET, &url, Op::Pull, |r| {
+                r.header(ACCEPT, media_type::OCI_INDEX)
+            })
+            .await?;
+        // Only "no referrers API" (404, or an endpoint the registry does not route: 400,
+        // 405) falls back to the tag schema; a server error, a refusal or throttling is an
+        // error, so that a registry fault is never reported as "no signatures".
+        let status = resp.status();
+        if status.is_server_error()
+            || matches!(
+                status,
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+            )
+        {
+            return Err(self.fail("GET", &url, resp, subject.as_str()).await);
+        }
+        let is_index = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with(media_type::OCI_INDEX));
+        if status == StatusCode::OK && is_index {
+            self.referrers_api
+                .store(REFERRERS_SUPPORTED, Ordering::Relaxed);
+            let what = format!("referrers of {subject} in {}", self.name());
+            let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
+            let index: ImageIndex =
+                serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
+                    what,
+                    reason: e.to_string(),
+                })?;
+            Ok(Some(index.manifests))
+        } else {
+            // No referrers API (distribution 2.8 answers 404): the referrers tag schema.
+            if matches!(
+                status,
+                StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST | StatusCode::METHOD_NOT_ALLOWED
+            ) {
+                self.referrers_api
+                    .store(REFERRERS_ABSENT, Ordering::Relaxed);
+            }
+            drain(resp).await;
+            Ok(None)
+        }
+    }
+
     /// The referrers of `subject` from the referrers tag schema (`sha256-<hex>`).
     async fn referrers_from_tag(&self, subject: &Digest) -> Result<Vec<Descriptor>> {
         match self
@@ -927,61 +984,25 @@ impl Store for RegistryStore {
     ) -> Result<Vec<Descriptor>> {
         // A registry that answered "no referrers API" once is not asked again: its referrers
         // are read from the tag schema directly (one request instead of two).
-        let mut found = if self.referrers_api.load(Ordering::Relaxed) == REFERRERS_ABSENT {
-            self.referrers_from_tag(subject).await?
-        } else {
-            let mut url = self.url(&format!("referrers/{subject}"))?;
-            if let Some(t) = artifact_type {
-                url.query_pairs_mut().append_pair("artifactType", t);
-            }
-            let mut resp = self
-                .send(Method::GET, &url, Op::Pull, |r| {
-                    r.header(ACCEPT, media_type::OCI_INDEX)
-                })
-                .await?;
-            // Only "no referrers API" (404, or an endpoint the registry does not route: 400,
-            // 405) falls back to the tag schema; a server error, a refusal or throttling is an
-            // error, so that a registry fault is never reported as "no signatures".
-            let status = resp.status();
-            if status.is_server_error()
-                || matches!(
-                    status,
-                    StatusCode::UNAUTHORIZED
-                        | StatusCode::FORBIDDEN
-                        | StatusCode::TOO_MANY_REQUESTS
+        // Until the registry has said whether it serves the referrers API, the API and the
+        // tag schema are asked at the same time (one round trip either way); once known, only
+        // the one that applies (one request).
+        let mut found = match self.referrers_api.load(Ordering::Relaxed) {
+            REFERRERS_ABSENT => self.referrers_from_tag(subject).await?,
+            REFERRERS_SUPPORTED => match self.referrers_from_api(subject, artifact_type).await? {
+                Some(found) => found,
+                None => self.referrers_from_tag(subject).await?,
+            },
+            _ => {
+                let (api, tag) = futures_util::future::join(
+                    self.referrers_from_api(subject, artifact_type),
+                    self.referrers_from_tag(subject),
                 )
-            {
-                return Err(self.fail("GET", &url, resp, subject.as_str()).await);
-            }
-            let is_index = resp
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|c| c.starts_with(media_type::OCI_INDEX));
-            if status == StatusCode::OK && is_index {
-                self.referrers_api
-                    .store(REFERRERS_SUPPORTED, Ordering::Relaxed);
-                let what = format!("referrers of {subject} in {}", self.name());
-                let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
-                let index: ImageIndex =
-                    serde_json::from_slice(&body).map_err(|e| Error::InvalidManifest {
-                        what,
-                        reason: e.to_string(),
-                    })?;
-                index.manifests
-            } else {
-                // No referrers API (distribution 2.8 answers 404): the referrers tag schema.
-                if matches!(
-                    status,
-                    StatusCode::NOT_FOUND
-                        | StatusCode::BAD_REQUEST
-                        | StatusCode::METHOD_NOT_ALLOWED
-                ) {
-                    self.referrers_api
-                        .store(REFERRERS_ABSENT, Ordering::Relaxed);
+                .await;
+                match api? {
+                    Some(found) => found,
+                    None => tag?,
                 }
-                drain(resp).await;
-                self.referrers_from_tag(subject).await?
             }
         };
         if let Some(t) = artifact_type {

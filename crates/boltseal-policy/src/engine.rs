@@ -1245,7 +1245,37 @@ impl RuleEval<'_> {
             return Ok((d, "verified from cache".to_owned()));
         }
         let verifier = &*self.engine.verifier;
-        let reference = info.reference();
+        // Several checks on a tag (attestor entries tried in turn, attestations): the tag is
+        // resolved once, here, and every check reads the evidence of that one digest.
+        let checks = entry
+            .attestors
+            .iter()
+            .map(|s| s.entries.len())
+            .sum::<usize>()
+            + entry.attestations.len();
+        let resolved;
+        let reference = if info.digest().is_none() && checks > 1 {
+            match verifier.resolve(info.reference()).await {
+                Ok(d) => {
+                    resolved = info.reference().with_digest(d);
+                    &resolved
+                }
+                Err(VerifyFailure::Unavailable(e)) => {
+                    return Err((
+                        RuleStatus::Error,
+                        format!("failed to verify image {image}: {e}"),
+                    ));
+                }
+                Err(e) => {
+                    return Err((
+                        RuleStatus::Fail,
+                        format!("failed to verify image {image}: {e}"),
+                    ));
+                }
+            }
+        } else {
+            info.reference()
+        };
         let mut digest = None;
         for (si, set) in entry.attestors.iter().enumerate() {
             let by_digest = digest.map(|d: Digest| reference.with_digest(d));

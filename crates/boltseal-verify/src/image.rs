@@ -601,6 +601,13 @@ pub(crate) struct Evidence {
     rejected: Vec<String>,
 }
 
+impl Evidence {
+    /// The image digest the evidence is about.
+    pub(crate) fn digest(&self) -> Digest {
+        self.digest
+    }
+}
+
 /// Legacy signatures (`suffix` `sig`) or attestations (`att`) of `digest` and its bundle
 /// referrers. The tag and the referrers are looked up at the same time, and the blobs they name
 /// read concurrently: two registry round trips whatever the number of signatures.

@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::image::{
-    KeyPolicy, KeylessPolicy, VerifyError, check_key_attestations, check_key_signatures,
+    Evidence, KeyPolicy, KeylessPolicy, VerifyError, check_key_attestations, check_key_signatures,
     check_keyless_attestations, check_keyless_signatures, fetch_evidence,
 };
 
@@ -192,14 +192,26 @@ pub async fn verify_with_attestors<S: Store>(
     let digest = crate::image::digest_of(store, reference).await?;
     // The evidence is read once, whatever the number of attestors.
     let evidence = fetch_evidence(store, &digest, "sig").await?;
+    check_signatures_with_attestors(&evidence, attestors)
+}
+
+/// [`verify_with_attestors`] on evidence already read.
+fn check_signatures_with_attestors(
+    evidence: &Evidence,
+    attestors: &AttestorSet,
+) -> Result<ImageVerification, VerifyError> {
+    if attestors.attestors.is_empty() {
+        return Err(VerifyError::new("no attestors configured"));
+    }
+    let digest = evidence.digest();
     let mut verified_by = Vec::new();
     let mut payloads = Vec::new();
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
-            Attestor::Key(key) => check_key_signatures(&evidence, &key_policy(*key, attestors)),
+            Attestor::Key(key) => check_key_signatures(evidence, &key_policy(*key, attestors)),
             Attestor::Keyless { identity, trust } => {
-                check_keyless_signatures(&evidence, &keyless_policy(identity, trust, attestors))
+                check_keyless_signatures(evidence, &keyless_policy(identity, trust, attestors))
             }
         };
         match result {
@@ -243,18 +255,29 @@ pub async fn verify_attestations_with_attestors<S: Store>(
     }
     let digest = crate::image::digest_of(store, reference).await?;
     let evidence = fetch_evidence(store, &digest, "att").await?;
+    check_attestations_with_attestors(&evidence, attestors, predicate_type)
+}
+
+/// [`verify_attestations_with_attestors`] on evidence already read.
+fn check_attestations_with_attestors(
+    evidence: &Evidence,
+    attestors: &AttestorSet,
+    predicate_type: &str,
+) -> Result<ImageVerification, VerifyError> {
+    if attestors.attestors.is_empty() {
+        return Err(VerifyError::new("no attestors configured"));
+    }
+    let digest = evidence.digest();
     let mut verified_by = Vec::new();
     let mut payloads = Vec::new();
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
-            Attestor::Key(key) => check_key_attestations(
-                &evidence,
-                &key_policy(*key, attestors),
-                Some(predicate_type),
-            ),
+            Attestor::Key(key) => {
+                check_key_attestations(evidence, &key_policy(*key, attestors), Some(predicate_type))
+            }
             Attestor::Keyless { identity, trust } => check_keyless_attestations(
-                &evidence,
+                evidence,
                 &keyless_policy(identity, trust, attestors),
                 Some(predicate_type),
             ),
@@ -286,6 +309,20 @@ pub async fn verify_attestations_with_attestors<S: Store>(
 
 type CacheKey = (Digest, String);
 
+/// Evidence memo key: registry, repository, digest, `sig` or `att`.
+type EvidenceKey = (String, String, Digest, &'static str);
+
+/// How long read evidence is reused: long enough for the attestors of one admission request
+/// (checked one by one by a policy engine) to share one read, short enough that a signature
+/// pushed after a refusal is seen on the next attempt.
+const EVIDENCE_TTL: Duration = Duration::from_secs(2);
+
+/// Read evidence by key, with when it was read.
+type EvidenceMemo = HashMap<EvidenceKey, (Instant, Arc<Evidence>)>;
+
+/// At most this many images' evidence is kept.
+const EVIDENCE_CAPACITY: usize = 256;
+
 /// An [`ImageVerifier`] over registries, with a cache of successful verifications keyed by
 /// (digest, attestor set) for a time-to-live. Failures are not cached. Registries are reached
 /// through a [`RegistryPool`] (one connection pool, one store and token per repository). Safe
@@ -295,6 +332,7 @@ pub struct RegistryVerifier {
     pool: RegistryPool,
     ttl: Duration,
     cache: Arc<Mutex<HashMap<CacheKey, (Instant, ImageVerification)>>>,
+    evidence: Arc<Mutex<EvidenceMemo>>,
 }
 
 impl std::fmt::Debug for RegistryVerifier {
@@ -319,6 +357,7 @@ impl RegistryVerifier {
             pool,
             ttl,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            evidence: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -335,21 +374,47 @@ impl RegistryVerifier {
 }
 
 impl RegistryVerifier {
+    /// The evidence of `digest` in `store` (`kind` `sig` or `att`), read once for all the checks
+    /// made within [`EVIDENCE_TTL`].
+    async fn evidence(
+        &self,
+        store: &RegistryStore,
+        digest: &Digest,
+        kind: &'static str,
+    ) -> Result<Arc<Evidence>, VerifyError> {
+        let key = (
+            store.registry().to_owned(),
+            store.repository().to_owned(),
+            *digest,
+            kind,
+        );
+        {
+            let mut memo = self.evidence.lock().await;
+            let now = Instant::now();
+            memo.retain(|_, (at, _)| now.duration_since(*at) < EVIDENCE_TTL);
+            if let Some((_, hit)) = memo.get(&key) {
+                return Ok(Arc::clone(hit));
+            }
+        }
+        let read = Arc::new(fetch_evidence(store, digest, kind).await?);
+        let mut memo = self.evidence.lock().await;
+        if memo.len() < EVIDENCE_CAPACITY {
+            memo.insert(key, (Instant::now(), Arc::clone(&read)));
+        }
+        Ok(read)
+    }
+
     /// Resolves `image` (every call: tags move), answers from the cache for (digest, `what`),
-    /// else runs `check` on the digest and caches a success.
-    async fn cached_check<F, Fut>(
+    /// else runs `check` on the image's evidence of `kind` and caches a success.
+    async fn cached_check(
         &self,
         image: &Reference,
         what: String,
-        check: F,
-    ) -> Result<ImageVerification, VerifyError>
-    where
-        F: FnOnce(Arc<RegistryStore>, ManifestRef) -> Fut,
-        Fut: Future<Output = Result<ImageVerification, VerifyError>>,
-    {
+        kind: &'static str,
+        check: impl FnOnce(&Evidence) -> Result<ImageVerification, VerifyError>,
+    ) -> Result<ImageVerification, VerifyError> {
         let store = self.pool.store(image)?;
-        let reference = ManifestRef::of(image);
-        let digest = crate::image::digest_of(&*store, &reference).await?;
+        let digest = crate::image::digest_of(&*store, &ManifestRef::of(image)).await?;
         let key = (digest, what);
         {
             let mut cache = self.cache.lock().await;
@@ -359,7 +424,8 @@ impl RegistryVerifier {
                 return Ok(hit.clone());
             }
         }
-        let result = check(store, ManifestRef::Digest(digest)).await?;
+        let evidence = self.evidence(&store, &digest, kind).await?;
+        let result = check(&evidence)?;
         self.cache
             .lock()
             .await
@@ -374,13 +440,9 @@ impl ImageVerifier for RegistryVerifier {
         image: &Reference,
         attestors: &AttestorSet,
     ) -> Result<ImageVerification, VerifyError> {
-        self.cached_check(
-            image,
-            attestors.fingerprint(),
-            |store, by_digest| async move {
-                verify_with_attestors(&*store, &by_digest, attestors).await
-            },
-        )
+        self.cached_check(image, attestors.fingerprint(), "sig", |evidence| {
+            check_signatures_with_attestors(evidence, attestors)
+        })
         .await
     }
 
@@ -391,8 +453,8 @@ impl ImageVerifier for RegistryVerifier {
         predicate_type: &str,
     ) -> Result<ImageVerification, VerifyError> {
         let what = format!("{}|attestations:{predicate_type}", attestors.fingerprint());
-        self.cached_check(image, what, |store, by_digest| async move {
-            verify_attestations_with_attestors(&*store, &by_digest, attestors, predicate_type).await
+        self.cached_check(image, what, "att", |evidence| {
+            check_attestations_with_attestors(evidence, attestors, predicate_type)
         })
         .await
     }
