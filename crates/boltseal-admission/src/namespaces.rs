@@ -104,6 +104,11 @@ impl NamespaceLabels {
         self.namespaces.len()
     }
 
+    /// The known namespaces' names, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.keys().map(String::as_str)
+    }
+
     /// Whether no namespace is known.
     #[must_use]
     pub fn is_empty(&self) -> bool {

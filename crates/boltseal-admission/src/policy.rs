@@ -316,3 +316,40 @@ impl Reviewer for PolicyReviewer {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_annotation_patch_creates_annotations_only_when_missing() {
+        let images = ["b.io/x:1".to_owned(), "a.io/y@sha256:00".to_owned()];
+        let key_path = "/metadata/annotations/kyverno.io~1verify-images";
+        let value = r#"{"a.io/y@sha256:00":"pass","b.io/x:1":"pass"}"#;
+        let with =
+            verify_images_annotation(&json!({"metadata": {"annotations": {"a": "b"}}}), &images);
+        assert_eq!(
+            with,
+            [json!({"op": "add", "path": key_path, "value": value})]
+        );
+        for object in [
+            json!({"metadata": {"name": "p"}}),
+            json!({"metadata": {"annotations": null}}),
+        ] {
+            let ops = verify_images_annotation(&object, &images);
+            assert_eq!(
+                ops,
+                [
+                    json!({"op": "add", "path": "/metadata/annotations", "value": {}}),
+                    json!({"op": "add", "path": key_path, "value": value}),
+                ]
+            );
+        }
+        let ops = verify_images_annotation(&json!({}), &images);
+        assert_eq!(
+            ops[0],
+            json!({"op": "add", "path": "/metadata", "value": {"annotations": {}}})
+        );
+        assert_eq!(ops[1]["path"], key_path);
+    }
+}

@@ -1,6 +1,7 @@
 //! Property tests: every request and response the model can hold encodes to an AdmissionReview
 //! that decodes to the same value; arbitrary JSON never panics the decoder and a refusal is one
-//! line.
+//! line. Namespace-labels files read back in every accepted form; arbitrary text never panics
+//! their reader.
 #![allow(clippy::unwrap_used)]
 
 use boltseal_admission::review::{
@@ -122,6 +123,66 @@ proptest! {
         }
         if let Err(e) = decode_response(&body) {
             prop_assert!(!e.to_string().contains('\n'));
+        }
+    }
+}
+
+mod namespace_labels {
+    use std::collections::BTreeMap;
+
+    use boltseal_admission::namespaces::{NAME_LABEL, NamespaceLabelSource, NamespaceLabels};
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn namespace() -> impl Strategy<Value = String> {
+        "[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?"
+    }
+
+    fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map(
+            "[a-z]([a-z0-9.-]{0,8}/)?[a-zA-Z0-9_.-]{1,10}",
+            "[ -~]{0,16}",
+            0..4,
+        )
+    }
+
+    proptest! {
+        /// Namespaces written as a JSON mapping, as a YAML `NamespaceList` and as
+        /// `Namespace` documents all read back to the same labels, plus the name label.
+        #[test]
+        fn every_form_reads_back_the_labels(
+            spaces in prop::collection::btree_map(namespace(), labels(), 0..5)
+        ) {
+            let mapping = serde_json::to_string(&spaces).unwrap();
+            let items: Vec<Value> = spaces
+                .iter()
+                .map(|(n, l)| json!({"apiVersion": "v1", "kind": "Namespace",
+                                     "metadata": {"name": n, "labels": l}}))
+                .collect();
+            let list = json!({"apiVersion": "v1", "kind": "NamespaceList", "items": items})
+                .to_string();
+            let docs: String = items.iter().map(|d| format!("---\n{d}\n")).collect();
+            for text in [&mapping, &list, &docs] {
+                let read = NamespaceLabels::from_text("t", text).unwrap();
+                prop_assert_eq!(read.len(), spaces.len());
+                for (name, want) in &spaces {
+                    let got = read.labels(name).unwrap();
+                    let mut want: serde_json::Map<String, Value> = want
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect();
+                    want.entry(NAME_LABEL).or_insert_with(|| json!(name));
+                    prop_assert_eq!(got, want);
+                }
+            }
+        }
+
+        /// Arbitrary text never panics the reader, and a refusal is one line.
+        #[test]
+        fn arbitrary_text_is_read_or_refused_on_one_line(text in "\\PC{0,200}") {
+            if let Err(e) = NamespaceLabels::from_text("t", &text) {
+                prop_assert!(!e.to_string().contains('\n'), "{}", e);
+            }
         }
     }
 }
