@@ -68,19 +68,19 @@ fn main() -> ExitCode {
     if policies.policies().is_empty() {
         return common::fail("no policies found in the --policy paths", 2);
     }
-    for warning in policies.warnings() {
-        eprintln!("warning: {}", warning.replace('\n', " "));
-    }
-    let config = match tls::server_config(&args.tls_cert, &args.tls_key) {
-        Ok(c) => c,
-        Err(e) => return common::fail(e, 2),
-    };
     let namespaces = match &args.namespace_labels {
         None => None,
         Some(path) => match ReloadingNamespaceLabels::open(path) {
             Ok(source) => Some(Arc::new(source.with_report(reload_report(path)))),
             Err(e) => return common::fail(e, 2),
         },
+    };
+    for warning in policies.warnings() {
+        eprintln!("warning: {}", warning.replace('\n', " "));
+    }
+    let config = match tls::server_config(&args.tls_cert, &args.tls_key) {
+        Ok(c) => c,
+        Err(e) => return common::fail(e, 2),
     };
     let count = policies.policies().len();
     let ttl = Duration::from_secs(args.cache_ttl);
