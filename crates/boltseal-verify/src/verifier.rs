@@ -200,6 +200,25 @@ fn check_signatures_with_attestors(
     evidence: &Evidence,
     attestors: &AttestorSet,
 ) -> Result<ImageVerification, VerifyError> {
+    count_attestors(evidence, attestors, "", |attestor| {
+        let verified = match attestor {
+            Attestor::Key(key) => check_key_signatures(evidence, &key_policy(*key, attestors)),
+            Attestor::Keyless { identity, trust } => {
+                check_keyless_signatures(evidence, &keyless_policy(identity, trust, attestors))
+            }
+        }?;
+        Ok(verified.verified.into_iter().map(|s| s.payload).collect())
+    })
+}
+
+/// N of M: runs `check` (the payloads an attestor vouches for) for each attestor, and succeeds
+/// when at least the required number vouch; otherwise fails with every attestor's reason.
+fn count_attestors(
+    evidence: &Evidence,
+    attestors: &AttestorSet,
+    what: &str,
+    check: impl Fn(&Attestor) -> Result<Vec<Value>, VerifyError>,
+) -> Result<ImageVerification, VerifyError> {
     if attestors.attestors.is_empty() {
         return Err(VerifyError::new("no attestors configured"));
     }
@@ -208,16 +227,10 @@ fn check_signatures_with_attestors(
     let mut payloads = Vec::new();
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
-        let result = match attestor {
-            Attestor::Key(key) => check_key_signatures(evidence, &key_policy(*key, attestors)),
-            Attestor::Keyless { identity, trust } => {
-                check_keyless_signatures(evidence, &keyless_policy(identity, trust, attestors))
-            }
-        };
-        match result {
-            Ok(v) => {
+        match check(attestor) {
+            Ok(p) => {
                 verified_by.push(i);
-                payloads.extend(v.verified.into_iter().map(|s| s.payload));
+                payloads.extend(p);
             }
             Err(e) => reasons.push(format!("attestor {i}: {}", e.reason())),
         }
@@ -225,7 +238,7 @@ fn check_signatures_with_attestors(
     let required = attestors.required();
     if verified_by.len() < required {
         return Err(VerifyError::new(format!(
-            "{} of {} required attestors verified {digest}: {}",
+            "{} of {} required attestors verified {what}{digest}: {}",
             verified_by.len(),
             required,
             reasons.join("; ")
@@ -264,15 +277,9 @@ fn check_attestations_with_attestors(
     attestors: &AttestorSet,
     predicate_type: &str,
 ) -> Result<ImageVerification, VerifyError> {
-    if attestors.attestors.is_empty() {
-        return Err(VerifyError::new("no attestors configured"));
-    }
-    let digest = evidence.digest();
-    let mut verified_by = Vec::new();
-    let mut payloads = Vec::new();
-    let mut reasons = Vec::new();
-    for (i, attestor) in attestors.attestors.iter().enumerate() {
-        let result = match attestor {
+    let what = format!("attestations of type {predicate_type} for ");
+    count_attestors(evidence, attestors, &what, |attestor| {
+        let verified = match attestor {
             Attestor::Key(key) => {
                 check_key_attestations(evidence, &key_policy(*key, attestors), Some(predicate_type))
             }
@@ -281,29 +288,12 @@ fn check_attestations_with_attestors(
                 &keyless_policy(identity, trust, attestors),
                 Some(predicate_type),
             ),
-        };
-        match result {
-            Ok(v) => {
-                verified_by.push(i);
-                payloads.extend(v.verified.into_iter().map(|a| a.statement_json));
-            }
-            Err(e) => reasons.push(format!("attestor {i}: {}", e.reason())),
-        }
-    }
-    let required = attestors.required();
-    if verified_by.len() < required {
-        return Err(VerifyError::new(format!(
-            "{} of {} required attestors verified attestations of type {predicate_type} for \
-             {digest}: {}",
-            verified_by.len(),
-            required,
-            reasons.join("; ")
-        )));
-    }
-    Ok(ImageVerification {
-        digest,
-        verified_by,
-        payloads,
+        }?;
+        Ok(verified
+            .verified
+            .into_iter()
+            .map(|a| a.statement_json)
+            .collect())
     })
 }
 
