@@ -780,3 +780,122 @@ spec:
     assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
     assert_eq!(proxy.count() - before, 0, "verified images");
 }
+
+/// `keys` attestors require a transparency-log entry unless `rekor.ignoreTlog: true`, as in
+/// Kyverno: the SET must verify with `rekor.pubkey` (or the public Rekor log's keys) and the
+/// entry must record this signature. An unlogged signature, a SET by another log and a bundle
+/// (whose log entry boltseal does not check against a Rekor key) are refused; a log that
+/// cannot be checked offline (a `url` without `pubkey`) is refused at load.
+#[tokio::test]
+async fn transparency_log_required_unless_ignored() {
+    use base64::Engine as _;
+    use boltseal::oci::Manifest;
+
+    let w = world().await;
+    let sigstore = private_sigstore::Instance::new();
+    // A legacy signature logged in the test instance's Rekor: the layer gains the bundle
+    // annotation, as `cosign sign --key` writes it.
+    let (store, logged, logged_d) = push(&w.registry, "policy/app", "logged", "logged").await;
+    sign_image(&store, &tag("logged"), &logged, &w.key, &SignOptions::new())
+        .await
+        .unwrap();
+    let sig_tag = signature_tag(&logged_d, "sig");
+    let Manifest::Image(mut m) = store
+        .get_manifest(&tag(&sig_tag))
+        .await
+        .unwrap()
+        .parse()
+        .unwrap()
+    else {
+        panic!("signature manifest is an index")
+    };
+    let layer = &mut m.layers[0];
+    let payload = store
+        .get_blob(layer)
+        .await
+        .unwrap()
+        .read_to_vec(1 << 20)
+        .await
+        .unwrap();
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(&layer.annotations["dev.cosignproject.cosign/signature"])
+        .unwrap();
+    layer.annotations.insert(
+        "dev.sigstore.cosign/bundle".to_owned(),
+        sigstore.legacy_key_signature_bundle(&w.key.public_key().to_pem(), &payload, &signature),
+    );
+    store
+        .put_manifest(&m.to_raw().unwrap(), Some(&sig_tag))
+        .await
+        .unwrap();
+
+    let indent = |pem: &str, pad: usize| -> String {
+        pem.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(pad)))
+            .collect()
+    };
+    let policy = |rekor: &str| {
+        format!(
+            r#"apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: logged}}
+spec:
+  rules:
+  - name: logged-signatures
+    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+    verifyImages:
+    - imageReferences: ["{}/policy/*"]
+      failureAction: Enforce
+      attestors:
+      - entries:
+        - keys:
+{rekor}            publicKeys: |
+{}"#,
+            w.registry.addr,
+            indent(&w.key.public_key().to_pem(), 14)
+        )
+    };
+    let with_pubkey = |pem: &str| {
+        format!(
+            "            rekor:\n              pubkey: |\n{}",
+            indent(pem, 16)
+        )
+    };
+    let ours = engine(&policy(&with_pubkey(&sigstore.rekor_public_pem())));
+    // Logged in the named log: admitted.
+    let r = mutate(&ours, &pod("p", &[&logged], &[])).await;
+    assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
+    // Signed but never logged, in both layouts: refused, saying why.
+    for image in [&w.legacy.0, &w.bundle.0] {
+        let r = mutate(&ours, &pod("p", &[image], &[])).await;
+        let (_, status, message) = only_rule(&r);
+        assert_eq!(status, RuleStatus::Fail, "{r:#?}");
+        assert!(
+            message.contains("transparency-log entry is required"),
+            "{message}"
+        );
+    }
+    // Logged, but the policy trusts another log.
+    let other_log = PrivateKey::generate().unwrap();
+    let theirs = engine(&policy(&with_pubkey(&other_log.public_key().to_pem())));
+    let r = mutate(&theirs, &pod("p", &[&logged], &[])).await;
+    let (_, status, message) = only_rule(&r);
+    assert_eq!(status, RuleStatus::Fail, "{r:#?}");
+    assert!(message.contains("Rekor SET does not verify"), "{message}");
+    // No `rekor` at all: the public Rekor log is required; our test log is not it.
+    let public = engine(&policy(""));
+    let r = mutate(&public, &pod("p", &[&logged], &[])).await;
+    assert_eq!(only_rule(&r).1, RuleStatus::Fail, "{r:#?}");
+    // ignoreTlog: the key alone decides, logged or not.
+    let key_only = engine(&policy("            rekor: {ignoreTlog: true}\n"));
+    let r = mutate(&key_only, &pod("p", &[&logged, &w.legacy.0], &[])).await;
+    assert_eq!(only_rule(&r).1, RuleStatus::Pass, "{r:#?}");
+    // Another log by URL only cannot be checked offline: refused at load, naming the field.
+    let err = PolicySet::from_yaml_str(
+        "x.yaml",
+        &policy("            rekor: {url: \"https://rekor.example.com\"}\n"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("rekor.url") && err.contains("pubkey"), "{err}");
+}

@@ -274,6 +274,42 @@ impl Instance {
         sha256(&self.rekor_key.public_key().to_spki_der())
     }
 
+    /// The Rekor log's public key, PEM (what a policy's `rekor.pubkey` names).
+    pub fn rekor_public_pem(&self) -> String {
+        self.rekor_key.public_key().to_pem()
+    }
+
+    /// Logs a key signature (`hashedrekord` 0.0.1 over `payload`, `signature` DER, by the key
+    /// `key_pem`) and returns what `cosign sign --key` stores in the layer's
+    /// `dev.sigstore.cosign/bundle` annotation.
+    pub fn legacy_key_signature_bundle(
+        &self,
+        key_pem: &str,
+        payload: &[u8],
+        signature: &[u8],
+    ) -> String {
+        let body = serde_json::to_vec(&json!({
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": hex(&sha256(payload))}},
+                "signature": {"content": b64(signature),
+                              "publicKey": {"content": b64(key_pem.as_bytes())}}}
+        }))
+        .unwrap();
+        let logged = self.log(body);
+        let rekor = RekorBundle::new(
+            logged.set.clone(),
+            RekorPayload::new(
+                &logged.body,
+                logged.integrated_time,
+                logged.log_index,
+                hex(&self.rekor_log_id()),
+            ),
+        );
+        String::from_utf8(rekor.to_bytes()).unwrap()
+    }
+
     /// The `trusted_root.json` of this instance.
     pub fn trusted_root_json(&self) -> Vec<u8> {
         let start = "2020-01-01T00:00:00Z";

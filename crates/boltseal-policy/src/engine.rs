@@ -1453,7 +1453,7 @@ fn single_set(entry: &AttestorEntry) -> Option<AttestorSet> {
         },
         AttestorKind::Nested(_) => return None,
     };
-    let mut set = AttestorSet::all(vec![attestor]);
+    let mut set = AttestorSet::all(vec![attestor]).transparency_log(entry.rekor_keys.clone());
     for (k, v) in &entry.annotations {
         set = set.annotation(k, v);
     }

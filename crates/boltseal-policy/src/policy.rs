@@ -257,6 +257,9 @@ impl AttestorSetSpec {
 pub(crate) struct AttestorEntry {
     pub(crate) kind: AttestorKind,
     pub(crate) annotations: Vec<(String, String)>,
+    /// Key attestors: the Rekor keys a signature's log entry must verify with (empty with
+    /// `rekor.ignoreTlog: true`).
+    pub(crate) rekor_keys: Vec<PublicKey>,
     /// `.attestors[i].entries[j].keys` style label for messages.
     pub(crate) label: &'static str,
 }
@@ -383,9 +386,7 @@ impl PolicySet {
         &self.policies
     }
 
-    /// Things that load but behave differently from Kyverno (for example keys without
-    /// `rekor.ignoreTlog`, whose transparency-log requirement is not checked). Callers should
-    /// show them.
+    /// Things that load but behave differently from Kyverno. Callers should show them.
     #[must_use]
     pub fn warnings(&self) -> &[String] {
         &self.warnings
@@ -1292,6 +1293,8 @@ fn parse_image_verification(
     let legacy_annotations = cx.string_map(map, path, "annotations")?;
     if let Some(key) = cx.string(map, path, "key")? {
         let keys = parse_keys(cx, &join(path, "key"), &key)?;
+        // As Kyverno converts it: a static key whose signatures must be in the public Rekor log.
+        let rekor_keys = public_rekor_keys();
         attestors.push(AttestorSetSpec {
             count: None,
             entries: keys
@@ -1299,6 +1302,7 @@ fn parse_image_verification(
                 .map(|k| AttestorEntry {
                     kind: AttestorKind::Key(k),
                     annotations: legacy_annotations.clone(),
+                    rekor_keys: rekor_keys.clone(),
                     label: "keys",
                 })
                 .collect(),
@@ -1313,6 +1317,7 @@ fn parse_image_verification(
             entries: vec![AttestorEntry {
                 kind,
                 annotations: legacy_annotations,
+                rekor_keys: Vec::new(),
                 label: "keyless",
             }],
         });
@@ -1453,18 +1458,14 @@ fn parse_attestor_entry(
         if pem.starts_with("k8s://") {
             return Err(cx.unsupported(&join(&kp, "publicKeys"), "`k8s://` secret references"));
         }
-        if !ignores_tlog(km) {
-            cx.warnings.push(format!(
-                "{kp}: Kyverno also requires a Rekor transparency-log entry unless \
-                 `rekor.ignoreTlog: true`; boltseal checks the signature with the key only"
-            ));
-        }
+        let rekor_keys = rekor_keys(cx, km, &kp)?;
         let keys = parse_keys(cx, &join(&kp, "publicKeys"), &pem)?;
         return Ok(keys
             .into_iter()
             .map(|k| AttestorEntry {
                 kind: AttestorKind::Key(k),
                 annotations: annotations.clone(),
+                rekor_keys: rekor_keys.clone(),
                 label: "keys",
             })
             .collect());
@@ -1497,6 +1498,7 @@ fn parse_attestor_entry(
         return Ok(vec![AttestorEntry {
             kind,
             annotations,
+            rekor_keys: Vec::new(),
             label: "keyless",
         }]);
     }
@@ -1505,15 +1507,66 @@ fn parse_attestor_entry(
     Ok(vec![AttestorEntry {
         kind: AttestorKind::Nested(set),
         annotations,
+        rekor_keys: Vec::new(),
         label: "attestor",
     }])
 }
 
-fn ignores_tlog(keys: &Map<String, Value>) -> bool {
-    keys.get("rekor")
-        .and_then(|r| r.get("ignoreTlog"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
+/// The public Sigstore Rekor log's URL, whose keys come with boltseal.
+const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
+
+/// The ECDSA P-256 keys of the public Rekor log (from the embedded Sigstore trusted root).
+fn public_rekor_keys() -> Vec<PublicKey> {
+    TrustedRoot::public_good()
+        .tlogs()
+        .iter()
+        .filter_map(|log| log.key())
+        .filter_map(|k| PublicKey::from_spki_der(k.spki_der()).ok())
+        .collect()
+}
+
+/// What a `keys` attestor's `rekor` asks for, as Kyverno reads it: nothing with
+/// `ignoreTlog: true`; else a log entry whose SET verifies with `pubkey`, or with the public
+/// Rekor log's keys when neither `pubkey` nor another `url` is given. Log entries are checked
+/// offline, so another log's `url` without its `pubkey` cannot be honoured and is refused.
+fn rekor_keys(
+    cx: &Cx<'_>,
+    keys: &Map<String, Value>,
+    path: &str,
+) -> Result<Vec<PublicKey>, LoadError> {
+    let rp = join(path, "rekor");
+    let empty = Map::new();
+    let rekor = match keys.get("rekor").filter(|v| !v.is_null()) {
+        Some(r) => cx.fields(
+            r,
+            &rp,
+            &["url", "pubkey", "ignoreTlog", "tsaCertChain"],
+            &[],
+        )?,
+        None => &empty,
+    };
+    let ignore = match rekor.get("ignoreTlog") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(cx.invalid(&join(&rp, "ignoreTlog"), "not a boolean")),
+    };
+    if ignore {
+        return Ok(Vec::new());
+    }
+    if let Some(pem) = cx.string(rekor, &rp, "pubkey")? {
+        return parse_keys(cx, &join(&rp, "pubkey"), &pem);
+    }
+    match cx.string(rekor, &rp, "url")?.as_deref() {
+        None | Some("") => Ok(public_rekor_keys()),
+        Some(url) if url.trim_end_matches('/') == PUBLIC_REKOR => Ok(public_rekor_keys()),
+        Some(url) => Err(cx.unsupported(
+            &join(&rp, "url"),
+            format!(
+                "a transparency log at {url} without its `pubkey` (boltseal checks log entries \
+                 offline; give `rekor.pubkey`, or `rekor.ignoreTlog: true`)"
+            ),
+        )),
+    }
 }
 
 fn signature_algorithm(cx: &Cx<'_>, map: &Map<String, Value>, path: &str) -> Result<(), LoadError> {

@@ -105,8 +105,11 @@ pub struct KeyPolicy {
     pub annotations: BTreeMap<String, String>,
     /// The identity check.
     pub identity: IdentityCheck,
-    /// When set, legacy signatures must carry a Rekor bundle whose SET verifies with this key.
-    pub rekor_key: Option<PublicKey>,
+    /// When not empty, a transparency-log entry is required: legacy signatures and attestations
+    /// must carry a Rekor bundle whose SET verifies with one of these keys and whose entry
+    /// records this payload, signature and key (bundles are refused: their log entries are not
+    /// checked against these keys).
+    pub rekor_keys: Vec<PublicKey>,
     /// The ECDSA implementation that checks signatures ([`Backend::DEFAULT`] unless set);
     /// every backend gives the same answers.
     pub backend: Backend,
@@ -120,7 +123,7 @@ impl KeyPolicy {
             keys: vec![key],
             annotations: BTreeMap::new(),
             identity: IdentityCheck::Ignore,
-            rekor_key: None,
+            rekor_keys: Vec::new(),
             backend: Backend::DEFAULT,
         }
     }
@@ -153,10 +156,11 @@ impl KeyPolicy {
         self
     }
 
-    /// Requires a Rekor SET verified with `key` on legacy signatures.
+    /// Requires a transparency-log entry whose SET verifies with `key` (or another key given
+    /// this way).
     #[must_use]
     pub fn rekor_key(mut self, key: PublicKey) -> Self {
-        self.rekor_key = Some(key);
+        self.rekor_keys.push(key);
         self
     }
 
@@ -294,25 +298,65 @@ fn check_identity(check: &IdentityCheck, docker_reference: &str) -> Result<(), S
 
 /// Checks a legacy Rekor bundle annotation: the SET verifies with the Rekor key, and the entry
 /// (hashedrekord) binds this signature, this payload and this key.
-fn check_rekor_bundle(
+/// The layer's Rekor bundle, its SET verified with one of `rekor_keys`.
+fn verified_rekor_bundle(
     layer: &SignatureLayer,
-    signature_b64: &str,
-    rekor_key: &PublicKey,
-    signer: &PublicKey,
+    rekor_keys: &[PublicKey],
     backend: Backend,
-) -> Result<(), String> {
+) -> Result<RekorBundle, String> {
     let text = layer
         .annotations
         .get(ANNOTATION_REKOR_BUNDLE)
-        .ok_or("no Rekor bundle annotation, but a Rekor key is required")?;
+        .ok_or("no Rekor bundle annotation, but a transparency-log entry is required")?;
     let bundle = RekorBundle::parse(text.as_bytes()).map_err(|e| format!("Rekor bundle: {e}"))?;
-    rekor_key
-        .verify_der_with(
-            backend,
-            &bundle.payload.canonical_bytes(),
-            &bundle.signed_entry_timestamp,
-        )
-        .map_err(|_| "Rekor SET does not verify with the Rekor key".to_owned())?;
+    let canonical = bundle.payload.canonical_bytes();
+    if !rekor_keys.iter().any(|k| {
+        k.verify_der_with(backend, &canonical, &bundle.signed_entry_timestamp)
+            .is_ok()
+    }) {
+        return Err("Rekor SET does not verify with the Rekor key".to_owned());
+    }
+    Ok(bundle)
+}
+
+/// A key-signed legacy attestation's log entry: the SET verifies with one of `rekor_keys` and
+/// the entry (`intoto` or `dsse`) records this envelope, its signature by `signer`, and that key.
+fn check_rekor_attestation(
+    layer: &SignatureLayer,
+    envelope: &dsse::Envelope,
+    signer: &PublicKey,
+    rekor_keys: &[PublicKey],
+    backend: Backend,
+) -> Result<(), String> {
+    let bundle = verified_rekor_bundle(layer, rekor_keys, backend)?;
+    let pae = envelope.pae();
+    let signature = envelope
+        .signatures
+        .iter()
+        .find(|s| signer.verify_der_with(backend, &pae, &s.sig).is_ok())
+        .ok_or("envelope signature does not verify with the key")?;
+    let body = bundle
+        .payload
+        .body_bytes()
+        .map_err(|e| format!("Rekor entry body: {e}"))?;
+    crate::bundle::check_logged_envelope_by_key(
+        &body,
+        &signature.sig,
+        &signer.to_spki_der(),
+        envelope,
+        &pae,
+    )
+    .map_err(|e| format!("Rekor entry: {e}"))
+}
+
+fn check_rekor_bundle(
+    layer: &SignatureLayer,
+    signature_b64: &str,
+    rekor_keys: &[PublicKey],
+    signer: &PublicKey,
+    backend: Backend,
+) -> Result<(), String> {
+    let bundle = verified_rekor_bundle(layer, rekor_keys, backend)?;
     let body = bundle
         .payload
         .body_bytes()
@@ -401,8 +445,8 @@ fn verify_simple_signing_layer(
         .ok_or("signature does not verify with the key")?;
     let payload = check_payload(digest, &layer.blob, &policy.annotations)?;
     check_identity(&policy.identity, &payload.docker_reference)?;
-    if let Some(rekor) = &policy.rekor_key {
-        check_rekor_bundle(layer, sig_b64, rekor, key, policy.backend)?;
+    if !policy.rekor_keys.is_empty() {
+        check_rekor_bundle(layer, sig_b64, &policy.rekor_keys, key, policy.backend)?;
     }
     let json = serde_json::from_slice(&layer.blob).map_err(|e| e.to_string())?;
     Ok(VerifiedSignature {
@@ -557,8 +601,19 @@ pub fn verify_attestation_layers(
         rejected: Vec::new(),
     };
     for (i, layer) in layers.iter().enumerate() {
-        let result = attestation_envelope(layer)
-            .and_then(|envelope| verify_envelope(digest, &envelope, policy));
+        let result = attestation_envelope(layer).and_then(|envelope| {
+            let verified = verify_envelope(digest, &envelope, policy)?;
+            if !policy.rekor_keys.is_empty() {
+                check_rekor_attestation(
+                    layer,
+                    &envelope,
+                    &verified.2,
+                    &policy.rekor_keys,
+                    policy.backend,
+                )?;
+            }
+            Ok(verified)
+        });
         match result {
             Ok((statement, json, key)) => out.verified.push(VerifiedAttestation {
                 layout: Layout::Legacy,
@@ -742,8 +797,12 @@ fn check_hint(bundle: &Bundle, policy: &KeyPolicy) -> Result<(), String> {
     if policy.identity != IdentityCheck::Ignore {
         return Err("bundle signatures carry no signed identity to check".to_owned());
     }
-    if policy.rekor_key.is_some() {
-        return Err("a Rekor key is required, which applies to legacy signatures only".to_owned());
+    if !policy.rekor_keys.is_empty() {
+        return Err(
+            "a transparency-log entry is required, which boltseal checks on legacy signatures \
+             only"
+                .to_owned(),
+        );
     }
     match &bundle.verification_material.content {
         VerificationContent::PublicKey { hint } if !hint.is_empty() => {

@@ -46,6 +46,9 @@ pub struct AttestorSet {
     pub count: Option<usize>,
     /// Annotations every counted signature must carry.
     pub annotations: Vec<(String, String)>,
+    /// When not empty, key attestors count only signatures logged in a transparency log whose
+    /// entry verifies with one of these Rekor keys ([`KeyPolicy::rekor_keys`]).
+    pub rekor_keys: Vec<PublicKey>,
 }
 
 impl AttestorSet {
@@ -56,6 +59,7 @@ impl AttestorSet {
             attestors,
             count: None,
             annotations: Vec::new(),
+            rekor_keys: Vec::new(),
         }
     }
 
@@ -66,6 +70,7 @@ impl AttestorSet {
             attestors,
             count: Some(count),
             annotations: Vec::new(),
+            rekor_keys: Vec::new(),
         }
     }
 
@@ -73,6 +78,13 @@ impl AttestorSet {
     #[must_use]
     pub fn annotation(mut self, key: &str, value: &str) -> Self {
         self.annotations.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Requires key signatures to be logged: their Rekor SET must verify with one of `keys`.
+    #[must_use]
+    pub fn transparency_log(mut self, keys: Vec<PublicKey>) -> Self {
+        self.rekor_keys = keys;
         self
     }
 
@@ -96,6 +108,9 @@ impl AttestorSet {
             })
             .collect();
         parts.push(format!("count:{:?}", self.count));
+        for k in &self.rekor_keys {
+            parts.push(format!("rekor:{}", k.hint()));
+        }
         let mut ann = self.annotations.clone();
         ann.sort();
         for (k, v) in ann {
@@ -156,6 +171,9 @@ fn key_policy(key: PublicKey, attestors: &AttestorSet) -> KeyPolicy {
     let mut policy = KeyPolicy::new(key);
     for (k, v) in &attestors.annotations {
         policy = policy.annotation(k, v);
+    }
+    for k in &attestors.rekor_keys {
+        policy = policy.rekor_key(*k);
     }
     policy
 }

@@ -754,6 +754,34 @@ pub(crate) fn check_logged_envelope(
     envelope: &dsse::Envelope,
     pae: &[u8],
 ) -> Result<(), String> {
+    check_logged_envelope_by(
+        body,
+        signature,
+        body::Signer::Certificate(certificate_der),
+        envelope,
+        pae,
+    )
+}
+
+/// [`check_logged_envelope`] for an envelope signed with a key (`spki`, DER), as `cosign attest
+/// --key` logs it.
+pub(crate) fn check_logged_envelope_by_key(
+    body: &[u8],
+    signature: &[u8],
+    spki: &[u8],
+    envelope: &dsse::Envelope,
+    pae: &[u8],
+) -> Result<(), String> {
+    check_logged_envelope_by(body, signature, body::Signer::Key(spki), envelope, pae)
+}
+
+fn check_logged_envelope_by(
+    body: &[u8],
+    signature: &[u8],
+    signer: body::Signer<'_>,
+    envelope: &dsse::Envelope,
+    pae: &[u8],
+) -> Result<(), String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the log entry body is not JSON: {e}"))?;
     let kind = value.get("kind").and_then(serde_json::Value::as_str);
@@ -763,7 +791,7 @@ pub(crate) fn check_logged_envelope(
     };
     let claims = body::Claims {
         signature,
-        signer: body::Signer::Certificate(certificate_der),
+        signer,
         content: body::Signed::Dsse {
             payload_type: &envelope.payload_type,
             payload: &envelope.payload,
