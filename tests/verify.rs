@@ -1162,3 +1162,78 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
         assert_eq!(ok.verified.len(), 1, "{backend}");
     }
 }
+
+/// A key-signed legacy attestation under a transparency-log requirement: accepted when its
+/// Rekor SET verifies with the required log key and the entry records this envelope and key;
+/// refused without a bundle, with another log's key, or when the entry is another envelope's.
+#[test]
+fn key_attestations_with_a_required_transparency_log() {
+    use boltseal::verify::image::verify_attestation_layers;
+
+    let sigstore = private_sigstore::Instance::new();
+    let signer = PrivateKey::generate().unwrap();
+    let digest: Digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
+    let statement = |n: u32| {
+        serde_json::to_vec(&json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "img", "digest": {"sha256": "ab".repeat(32)}}],
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {"n": n}
+        }))
+        .unwrap()
+    };
+    let predicate = "https://slsa.dev/provenance/v1";
+    let layer = |blob: Vec<u8>, annotations: BTreeMap<String, String>| {
+        SignatureLayer::new(media_type::DSSE_ENVELOPE.to_owned(), blob, annotations)
+    };
+    let (blob, annotations) = sigstore.legacy_key_attestation(&signer, &statement(1), predicate);
+    let policy = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
+
+    let ok = verify_attestation_layers(
+        &digest,
+        &[layer(blob.clone(), annotations.clone())],
+        &policy,
+        Some(predicate),
+    )
+    .unwrap();
+    assert_eq!(ok.verified.len(), 1);
+    // Without the requirement the same layer verifies too.
+    let plain = KeyPolicy::new(signer.public_key());
+    assert!(
+        verify_attestation_layers(
+            &digest,
+            &[layer(blob.clone(), BTreeMap::new())],
+            &plain,
+            None
+        )
+        .is_ok()
+    );
+    // Not logged.
+    let err = verify_attestation_layers(
+        &digest,
+        &[layer(blob.clone(), BTreeMap::new())],
+        &policy,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.reason().contains("transparency-log entry is required"),
+        "{err}"
+    );
+    // Logged in another log than the one required.
+    let other =
+        KeyPolicy::new(signer.public_key()).rekor_key(PrivateKey::generate().unwrap().public_key());
+    let err = verify_attestation_layers(
+        &digest,
+        &[layer(blob.clone(), annotations.clone())],
+        &other,
+        None,
+    )
+    .unwrap_err();
+    assert!(err.reason().contains("Rekor SET does not verify"), "{err}");
+    // A genuine log entry, but for another envelope by the same key.
+    let (_, other_entry) = sigstore.legacy_key_attestation(&signer, &statement(2), predicate);
+    let err =
+        verify_attestation_layers(&digest, &[layer(blob, other_entry)], &policy, None).unwrap_err();
+    assert!(err.reason().contains("Rekor entry"), "{err}");
+}

@@ -310,6 +310,56 @@ impl Instance {
         String::from_utf8(rekor.to_bytes()).unwrap()
     }
 
+    /// What `cosign attest --key` (legacy layout, logged) writes as one `.att` layer: the DSSE
+    /// envelope signed by `key` as the blob, and the Rekor bundle (an `intoto` 0.0.2 entry
+    /// naming the key) and predicate-type annotations.
+    pub fn legacy_key_attestation(
+        &self,
+        key: &PrivateKey,
+        statement: &[u8],
+        predicate_type: &str,
+    ) -> (Vec<u8>, BTreeMap<String, String>) {
+        let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, statement.to_vec());
+        let signature = key.sign_der(&envelope.pae());
+        let blob = envelope
+            .with_signature(dsse::Signature::new("", signature.clone()))
+            .to_bytes();
+        let body = serde_json::to_vec(&json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {"payloadType": dsse::PAYLOAD_TYPE_IN_TOTO, "signatures": [{
+                    "publicKey": b64(key.public_key().to_pem().as_bytes()),
+                    "sig": b64(b64(&signature).as_bytes())}]},
+                "hash": {"algorithm": "sha256", "value": hex(&sha256(&blob))},
+                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))}}}
+        }))
+        .unwrap();
+        let logged = self.log(body);
+        let rekor = RekorBundle::new(
+            logged.set.clone(),
+            RekorPayload::new(
+                &logged.body,
+                logged.integrated_time,
+                logged.log_index,
+                hex(&self.rekor_log_id()),
+            ),
+        );
+        let annotations = BTreeMap::from([
+            (
+                "dev.sigstore.cosign/bundle".to_owned(),
+                String::from_utf8(rekor.to_bytes()).unwrap(),
+            ),
+            ("predicateType".to_owned(), predicate_type.to_owned()),
+        ]);
+        (blob, annotations)
+    }
+
+    /// The Rekor log's public key.
+    pub fn rekor_public_key(&self) -> boltseal::keys::PublicKey {
+        self.rekor_key.public_key()
+    }
+
     /// The `trusted_root.json` of this instance.
     pub fn trusted_root_json(&self) -> Vec<u8> {
         let start = "2020-01-01T00:00:00Z";
