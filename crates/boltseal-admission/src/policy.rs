@@ -141,7 +141,9 @@ impl PolicyReviewer {
     }
 
     /// Evaluates every policy concurrently, each on its own; with a deadline, the policies
-    /// that have not finished when it passes are answered by their `failurePolicy`.
+    /// that have not finished when it passes are answered by their `failurePolicy`
+    /// ([`Engine::unfinished_policy`]). The results are in policy order; `patched` is not set
+    /// (each policy patched the request as it arrived: see [`PolicyReviewer::patch`]).
     pub async fn evaluate(
         &self,
         input: &AdmissionInput,
@@ -211,7 +213,10 @@ impl PolicyReviewer {
             }
         }
         match combined {
-            Some(c) => c,
+            Some(mut c) => {
+                c.patched = None;
+                c
+            }
             None => engine.evaluate(input).await,
         }
     }
