@@ -1237,3 +1237,62 @@ fn key_attestations_with_a_required_transparency_log() {
         verify_attestation_layers(&digest, &[layer(blob, other_entry)], &policy, None).unwrap_err();
     assert!(err.reason().contains("Rekor entry"), "{err}");
 }
+
+/// Key-signed bundles (cosign v3) under a transparency-log requirement: a bundle whose `dsse`
+/// entry is in the required log verifies; a bundle without an entry (boltseal signs offline),
+/// or whose log is not the required one, is refused.
+#[tokio::test]
+async fn key_bundles_with_a_required_transparency_log() {
+    use boltseal::envelope::predicate;
+
+    let registry = support::Registry::start();
+    let sigstore = private_sigstore::Instance::new();
+    let signer = PrivateKey::generate().unwrap();
+    let (store, text, digest) = image(&registry, "tlog/app", "logged bundle").await;
+    let statement = serde_json::to_vec(&json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": text, "digest": {"sha256": digest.encoded()}}],
+        "predicateType": predicate::COSIGN_SIGN_V1,
+        "predicate": {}
+    }))
+    .unwrap();
+    push_bundle_referrer(
+        &store,
+        &sigstore.key_dsse_bundle(&signer, &statement),
+        predicate::COSIGN_SIGN_V1,
+    )
+    .await;
+    let by_digest = ManifestRef::Digest(digest);
+    let logged = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
+    let v = verify_image(&store, &by_digest, &logged).await.unwrap();
+    assert_eq!(v.verified.len(), 1);
+    assert_eq!(v.verified[0].layout, Layout::Bundle);
+    let elsewhere =
+        KeyPolicy::new(signer.public_key()).rekor_key(PrivateKey::generate().unwrap().public_key());
+    let err = verify_image(&store, &by_digest, &elsewhere)
+        .await
+        .unwrap_err();
+    assert!(
+        err.reason().contains("transparency-log entry is required"),
+        "{err}"
+    );
+
+    // Signed offline: no entry, refused under the requirement, accepted without it.
+    let (store, text, _) = image(&registry, "tlog/offline", "offline bundle").await;
+    sign_image(
+        &store,
+        &tag("v1"),
+        &text,
+        &signer,
+        &SignOptions::new().format(SignatureFormat::Bundle),
+    )
+    .await
+    .unwrap();
+    let err = verify_image(&store, &tag("v1"), &logged).await.unwrap_err();
+    assert!(err.reason().contains("no transparency-log entry"), "{err}");
+    assert!(
+        verify_image(&store, &tag("v1"), &KeyPolicy::new(signer.public_key()))
+            .await
+            .is_ok()
+    );
+}

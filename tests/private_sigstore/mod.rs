@@ -590,6 +590,32 @@ impl Instance {
         .to_bytes()
     }
 
+    /// A Sigstore bundle v0.3 signed with `key` (cosign v3 `sign --key` with a log): a DSSE
+    /// envelope over `statement`, the key named by its hint, and a `dsse` 0.0.1 entry with SET,
+    /// inclusion proof and checkpoint.
+    pub fn key_dsse_bundle(&self, key: &PrivateKey, statement: &[u8]) -> Vec<u8> {
+        let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, statement.to_vec());
+        let signature = key.sign_der(&envelope.pae());
+        let envelope = envelope.with_signature(dsse::Signature::new("", signature.clone()));
+        let body = serde_json::to_vec(&json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "envelopeHash": {"algorithm": "sha256", "value": hex(&sha256(&envelope.to_bytes()))},
+                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))},
+                "signatures": [{"signature": b64(&signature),
+                                "verifier": b64(key.public_key().to_pem().as_bytes())}]
+            }
+        }))
+        .unwrap();
+        let entry = self.entry("dsse", "0.0.1", self.log(body));
+        Bundle::new(
+            VerificationMaterial::public_key(key.public_key().hint()).with_tlog_entry(entry),
+            Content::DsseEnvelope(envelope),
+        )
+        .to_bytes()
+    }
+
     /// A keyless Sigstore bundle v0.3 with a message signature over `artifact`
     /// (`hashedrekord` 0.0.1 entry with SET, inclusion proof and checkpoint).
     pub fn message_bundle(&self, leaf: &Leaf, artifact: &[u8]) -> Vec<u8> {

@@ -319,6 +319,41 @@ fn verified_rekor_bundle(
     Ok(bundle)
 }
 
+/// A key-signed bundle's log entry, when the policy requires one: an entry of the bundle is in
+/// a log whose key is one of the policy's Rekor keys (SET, or inclusion proof and checkpoint)
+/// and records this envelope, its signature by `signer`, and that key.
+fn check_bundle_tlog(
+    bundle: &Bundle,
+    envelope: &dsse::Envelope,
+    signer: &PublicKey,
+    policy: &KeyPolicy,
+) -> Result<(), String> {
+    if policy.rekor_keys.is_empty() {
+        return Ok(());
+    }
+    let logs = policy
+        .rekor_keys
+        .iter()
+        .filter_map(|k| crate::trust::PublicKey::from_spki_der(&k.to_spki_der()).ok())
+        .fold(crate::trust::TrustedRoot::empty(), |root, k| {
+            root.with_tlog("rekor", k, 0)
+        });
+    let pae = envelope.pae();
+    let signature = envelope
+        .signatures
+        .iter()
+        .find(|s| signer.verify_der_with(policy.backend, &pae, &s.sig).is_ok())
+        .ok_or("envelope signature does not verify with the key")?;
+    crate::bundle::check_key_bundle_entries(
+        &bundle.verification_material.tlog_entries,
+        &logs,
+        &signature.sig,
+        &signer.to_spki_der(),
+        envelope,
+    )
+    .map_err(|e| format!("a transparency-log entry is required: {e}"))
+}
+
 /// A key-signed legacy attestation's log entry: the SET verifies with one of `rekor_keys` and
 /// the entry (`intoto` or `dsse`) records this envelope, its signature by `signer`, and that key.
 fn check_rekor_attestation(
@@ -792,17 +827,10 @@ async fn read_bundle<S: Store>(
 /// Checks the key hint of a bundle against the policy's keys (a bundle for another key is
 /// reported as such rather than as a bad signature), and refuses bundles for policies they
 /// cannot satisfy: a bundle statement names no `docker-reference`, so an identity check cannot
-/// pass, and a required Rekor key is checked on legacy signatures only.
+/// pass.
 fn check_hint(bundle: &Bundle, policy: &KeyPolicy) -> Result<(), String> {
     if policy.identity != IdentityCheck::Ignore {
         return Err("bundle signatures carry no signed identity to check".to_owned());
-    }
-    if !policy.rekor_keys.is_empty() {
-        return Err(
-            "a transparency-log entry is required, which boltseal checks on legacy signatures \
-             only"
-                .to_owned(),
-        );
     }
     match &bundle.verification_material.content {
         VerificationContent::PublicKey { hint } if !hint.is_empty() => {
@@ -862,6 +890,7 @@ pub(crate) fn check_key_signatures(
                 return Err("message-signature bundle: not an image signature".to_owned());
             };
             let (statement, json, key) = verify_envelope(&digest, env, policy)?;
+            check_bundle_tlog(bundle, env, &key, policy)?;
             if statement.predicate_type != predicate::COSIGN_SIGN_V1 {
                 return Err(format!(
                     "an attestation ({}), not a signature",
@@ -927,6 +956,7 @@ pub(crate) fn check_key_attestations(
                 return Err("message-signature bundle: not an attestation".to_owned());
             };
             let (statement, json, key) = verify_envelope(&digest, env, policy)?;
+            check_bundle_tlog(bundle, env, &key, policy)?;
             if statement.predicate_type == predicate::COSIGN_SIGN_V1 {
                 return Err("a signature, not an attestation".to_owned());
             }

@@ -763,6 +763,30 @@ pub(crate) fn check_logged_envelope(
     )
 }
 
+/// Whether one of `entries` is in a log of `logs` (SET or inclusion proof) and records
+/// `envelope`, its `signature` and the key `spki`: a key-signed bundle under a
+/// transparency-log requirement.
+pub(crate) fn check_key_bundle_entries(
+    entries: &[boltseal_envelope::bundle::TransparencyLogEntry],
+    logs: &TrustedRoot,
+    signature: &[u8],
+    spki: &[u8],
+    envelope: &dsse::Envelope,
+) -> Result<(), String> {
+    let pae = envelope.pae();
+    let mut last = "the bundle has no transparency-log entry".to_owned();
+    for entry in entries {
+        let checked = tlog::verify_entry(entry, logs).and_then(|_| {
+            check_logged_envelope_by_key(&entry.canonicalized_body, signature, spki, envelope, &pae)
+        });
+        match checked {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// [`check_logged_envelope`] for an envelope signed with a key (`spki`, DER), as `cosign attest
 /// --key` logs it.
 pub(crate) fn check_logged_envelope_by_key(
