@@ -102,6 +102,16 @@ fn main() -> ExitCode {
         };
         let local = listener.local_addr().unwrap_or(args.addr);
         eprintln!("listening on https://{local} ({count} policies)");
+        // From here on, what the server reports (one line per review with its uid, phase,
+        // resource, decision and time; malformed reviews; certificate and label reloads) goes to
+        // stderr as JSON lines, as cluster log collectors expect.
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::INFO)
+            .with_current_span(false)
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .try_init();
         match webhook.serve(listener, Arc::new(config), shutdown()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => common::fail(e, 1),

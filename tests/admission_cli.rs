@@ -305,6 +305,19 @@ async fn namespace_labels_file_decides_namespace_selectors_and_is_reloaded() {
                 && l.ends_with("(2 namespaces)")),
         "{said:?}"
     );
+    // Every review is logged as one JSON line: its uid, phase, decision.
+    let reviews: Vec<serde_json::Value> = said
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "review")
+        .collect();
+    assert!(
+        reviews.iter().any(|v| v["level"] == "INFO"
+            && v["fields"]["uid"] == "prod"
+            && v["fields"]["phase"] == "mutate"
+            && v["fields"]["allowed"] == true),
+        "{said:?}"
+    );
 
     // A broken version is reported on one warning line and the previous labels stay in use.
     std::fs::write(&labels, "prod: {env: [broken\n").unwrap();
