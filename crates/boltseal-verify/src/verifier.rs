@@ -270,8 +270,12 @@ fn count_attestors(
 }
 
 /// Checks `attestors` against the attestations of `predicate_type` of the image `reference`
-/// names in `store` (N of M): keys through [`verify_image_attestations`], keyless identities
-/// through [`verify_image_attestations_keyless`] (legacy `.att` layers and bundle referrers).
+/// names in `store` (N of M), as [`verify_image_attestations`] does for keys and
+/// [`verify_image_attestations_keyless`] for keyless identities (legacy `.att` layers and
+/// bundle referrers), reading the evidence once for all of them.
+///
+/// [`verify_image_attestations`]: crate::image::verify_image_attestations
+/// [`verify_image_attestations_keyless`]: crate::image::verify_image_attestations_keyless
 ///
 /// # Errors
 /// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
