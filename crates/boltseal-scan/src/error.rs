@@ -83,10 +83,12 @@ impl Error {
         }
     }
 
+    /// A malformed document. The reason often quotes the input (the tar reader quotes header
+    /// fields): control characters are escaped so the message stays on one line.
     pub(crate) fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Invalid {
             what: what.into(),
-            reason: reason.into(),
+            reason: one_line(reason.into()),
         }
     }
 
@@ -100,6 +102,22 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// `text` with control characters escaped (`\n`, `\u{1b}`, …).
+fn one_line(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Results of this crate.

@@ -399,4 +399,18 @@ mod tests {
         let deep = "a/".repeat(300);
         assert!(normalize(deep.as_bytes(), &l).is_err());
     }
+
+    /// Fuzz regression (`scan_layer`): a zstd frame holding a tar header whose checksum field
+    /// is newlines; the tar reader quotes the field, and the error must stay on one line.
+    #[test]
+    fn tar_errors_quoting_the_input_stay_on_one_line() {
+        let data = [
+            0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x72, 0x53, 0x0a, 0x0a, 0x0a, 0x8b, 0x08, 0x00, 0x00,
+            0x08, 0x00, 0x00,
+        ];
+        let err = crate::read_layer(&data[..], "fuzz", &Limits::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.contains("\\n"), "{text}");
+    }
 }
