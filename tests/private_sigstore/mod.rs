@@ -297,6 +297,12 @@ impl Instance {
                               "publicKey": {"content": b64(key_pem.as_bytes())}}}
         }))
         .unwrap();
+        self.rekor_annotation(body)
+    }
+
+    /// Logs `body` and returns the legacy `dev.sigstore.cosign/bundle` annotation for it
+    /// (SET and entry).
+    fn rekor_annotation(&self, body: Vec<u8>) -> String {
         let logged = self.log(body);
         let rekor = RekorBundle::new(
             logged.set.clone(),
@@ -310,6 +316,29 @@ impl Instance {
         String::from_utf8(rekor.to_bytes()).unwrap()
     }
 
+    /// Logs a DSSE envelope (`blob`, over `statement`, `signature` by the signer `signer_pem`
+    /// names) as an `intoto` 0.0.2 entry, as `cosign attest` does; the bundle annotation.
+    fn intoto_annotation(
+        &self,
+        blob: &[u8],
+        statement: &[u8],
+        signature: &[u8],
+        signer_pem: &str,
+    ) -> String {
+        let body = serde_json::to_vec(&json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {"payloadType": dsse::PAYLOAD_TYPE_IN_TOTO, "signatures": [{
+                    "publicKey": b64(signer_pem.as_bytes()),
+                    "sig": b64(b64(signature).as_bytes())}]},
+                "hash": {"algorithm": "sha256", "value": hex(&sha256(blob))},
+                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))}}}
+        }))
+        .unwrap();
+        self.rekor_annotation(body)
+    }
+
     /// What `cosign attest --key` (legacy layout, logged) writes as one `.att` layer: the DSSE
     /// envelope signed by `key` as the blob, and the Rekor bundle (an `intoto` 0.0.2 entry
     /// naming the key) and predicate-type annotations.
@@ -319,37 +348,12 @@ impl Instance {
         statement: &[u8],
         predicate_type: &str,
     ) -> (Vec<u8>, BTreeMap<String, String>) {
-        let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, statement.to_vec());
-        let signature = key.sign_der(&envelope.pae());
-        let blob = envelope
-            .with_signature(dsse::Signature::new("", signature.clone()))
-            .to_bytes();
-        let body = serde_json::to_vec(&json!({
-            "apiVersion": "0.0.2",
-            "kind": "intoto",
-            "spec": {"content": {
-                "envelope": {"payloadType": dsse::PAYLOAD_TYPE_IN_TOTO, "signatures": [{
-                    "publicKey": b64(key.public_key().to_pem().as_bytes()),
-                    "sig": b64(b64(&signature).as_bytes())}]},
-                "hash": {"algorithm": "sha256", "value": hex(&sha256(&blob))},
-                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))}}}
-        }))
-        .unwrap();
-        let logged = self.log(body);
-        let rekor = RekorBundle::new(
-            logged.set.clone(),
-            RekorPayload::new(
-                &logged.body,
-                logged.integrated_time,
-                logged.log_index,
-                hex(&self.rekor_log_id()),
-            ),
-        );
+        let (envelope, signature) = Self::envelope(key, statement);
+        let blob = envelope.to_bytes();
+        let bundle =
+            self.intoto_annotation(&blob, statement, &signature, &key.public_key().to_pem());
         let annotations = BTreeMap::from([
-            (
-                "dev.sigstore.cosign/bundle".to_owned(),
-                String::from_utf8(rekor.to_bytes()).unwrap(),
-            ),
+            ("dev.sigstore.cosign/bundle".to_owned(), bundle),
             ("predicateType".to_owned(), predicate_type.to_owned()),
         ]);
         (blob, annotations)
@@ -490,10 +494,10 @@ impl Instance {
         }
     }
 
-    /// A signed DSSE envelope over `statement` and its signature.
-    fn envelope(leaf: &Leaf, statement: &[u8]) -> (dsse::Envelope, Vec<u8>) {
+    /// A DSSE envelope over `statement` signed by `key`, and the signature.
+    fn envelope(key: &PrivateKey, statement: &[u8]) -> (dsse::Envelope, Vec<u8>) {
         let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, statement.to_vec());
-        let signature = leaf.key.sign_der(&envelope.pae());
+        let signature = key.sign_der(&envelope.pae());
         (
             envelope.with_signature(dsse::Signature::new("", signature.clone())),
             signature,
@@ -509,29 +513,9 @@ impl Instance {
         statement: &[u8],
         predicate_type: &str,
     ) -> (Vec<u8>, BTreeMap<String, String>) {
-        let (envelope, signature) = Self::envelope(leaf, statement);
+        let (envelope, signature) = Self::envelope(&leaf.key, statement);
         let blob = envelope.to_bytes();
-        let body = serde_json::to_vec(&json!({
-            "apiVersion": "0.0.2",
-            "kind": "intoto",
-            "spec": {"content": {
-                "envelope": {"payloadType": dsse::PAYLOAD_TYPE_IN_TOTO, "signatures": [{
-                    "publicKey": b64(leaf.pem().as_bytes()),
-                    "sig": b64(b64(&signature).as_bytes())}]},
-                "hash": {"algorithm": "sha256", "value": hex(&sha256(&blob))},
-                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))}}}
-        }))
-        .unwrap();
-        let logged = self.log(body);
-        let rekor = RekorBundle::new(
-            logged.set.clone(),
-            RekorPayload::new(
-                &logged.body,
-                logged.integrated_time,
-                logged.log_index,
-                hex(&self.rekor_log_id()),
-            ),
-        );
+        let bundle = self.intoto_annotation(&blob, statement, &signature, &leaf.pem());
         let annotations = BTreeMap::from([
             (
                 "dev.cosignproject.cosign/signature".to_owned(),
@@ -539,10 +523,7 @@ impl Instance {
             ),
             ("dev.sigstore.cosign/certificate".to_owned(), leaf.pem()),
             ("dev.sigstore.cosign/chain".to_owned(), self.ca_pem()),
-            (
-                "dev.sigstore.cosign/bundle".to_owned(),
-                String::from_utf8(rekor.to_bytes()).unwrap(),
-            ),
+            ("dev.sigstore.cosign/bundle".to_owned(), bundle),
             ("predicateType".to_owned(), predicate_type.to_owned()),
         ]);
         (blob, annotations)
@@ -571,46 +552,49 @@ impl Instance {
     /// pushes as an attestation referrer): certificate, `dsse` 0.0.1 entry with SET, inclusion
     /// proof and checkpoint.
     pub fn dsse_bundle(&self, leaf: &Leaf, statement: &[u8]) -> Vec<u8> {
-        let (envelope, signature) = Self::envelope(leaf, statement);
-        let body = serde_json::to_vec(&json!({
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {
-                "envelopeHash": {"algorithm": "sha256", "value": hex(&sha256(&envelope.to_bytes()))},
-                "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))},
-                "signatures": [{"signature": b64(&signature), "verifier": b64(leaf.pem().as_bytes())}]
-            }
-        }))
-        .unwrap();
-        let entry = self.entry("dsse", "0.0.1", self.log(body));
-        Bundle::new(
-            VerificationMaterial::certificate(leaf.der.clone()).with_tlog_entry(entry),
-            Content::DsseEnvelope(envelope),
+        self.signed_dsse_bundle(
+            &leaf.key,
+            &leaf.pem(),
+            VerificationMaterial::certificate(leaf.der.clone()),
+            statement,
         )
-        .to_bytes()
     }
 
     /// A Sigstore bundle v0.3 signed with `key` (cosign v3 `sign --key` with a log): a DSSE
     /// envelope over `statement`, the key named by its hint, and a `dsse` 0.0.1 entry with SET,
     /// inclusion proof and checkpoint.
     pub fn key_dsse_bundle(&self, key: &PrivateKey, statement: &[u8]) -> Vec<u8> {
-        let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, statement.to_vec());
-        let signature = key.sign_der(&envelope.pae());
-        let envelope = envelope.with_signature(dsse::Signature::new("", signature.clone()));
+        self.signed_dsse_bundle(
+            key,
+            &key.public_key().to_pem(),
+            VerificationMaterial::public_key(key.public_key().hint()),
+            statement,
+        )
+    }
+
+    /// A DSSE bundle over `statement` signed by `key`, whose `dsse` 0.0.1 entry names the
+    /// verifier `verifier_pem` (certificate or key) that `material` carries.
+    fn signed_dsse_bundle(
+        &self,
+        key: &PrivateKey,
+        verifier_pem: &str,
+        material: VerificationMaterial,
+        statement: &[u8],
+    ) -> Vec<u8> {
+        let (envelope, signature) = Self::envelope(key, statement);
         let body = serde_json::to_vec(&json!({
             "apiVersion": "0.0.1",
             "kind": "dsse",
             "spec": {
                 "envelopeHash": {"algorithm": "sha256", "value": hex(&sha256(&envelope.to_bytes()))},
                 "payloadHash": {"algorithm": "sha256", "value": hex(&sha256(statement))},
-                "signatures": [{"signature": b64(&signature),
-                                "verifier": b64(key.public_key().to_pem().as_bytes())}]
+                "signatures": [{"signature": b64(&signature), "verifier": b64(verifier_pem.as_bytes())}]
             }
         }))
         .unwrap();
         let entry = self.entry("dsse", "0.0.1", self.log(body));
         Bundle::new(
-            VerificationMaterial::public_key(key.public_key().hint()).with_tlog_entry(entry),
+            material.with_tlog_entry(entry),
             Content::DsseEnvelope(envelope),
         )
         .to_bytes()
