@@ -1247,12 +1247,13 @@ impl RuleEval<'_> {
         let verifier = &*self.engine.verifier;
         // Several checks on a tag (attestor entries tried in turn, attestations): the tag is
         // resolved once, here, and every check reads the evidence of that one digest.
-        let checks = entry
-            .attestors
-            .iter()
-            .map(|s| s.entries.len())
-            .sum::<usize>()
-            + entry.attestations.len();
+        let checks = entry.attestors.iter().map(check_count).sum::<usize>()
+            + entry
+                .attestations
+                .iter()
+                .flat_map(|a| &a.attestors)
+                .map(check_count)
+                .sum::<usize>();
         let resolved;
         let reference = if info.digest().is_none() && checks > 1 {
             match verifier.resolve(info.reference()).await {
@@ -1278,9 +1279,7 @@ impl RuleEval<'_> {
         };
         let mut digest = None;
         for (si, set) in entry.attestors.iter().enumerate() {
-            let by_digest = digest.map(|d: Digest| reference.with_digest(d));
-            let target = by_digest.as_ref().unwrap_or(reference);
-            match verify_set(verifier, target, set, &format!(".attestors[{si}]"), 0).await {
+            match verify_set(verifier, reference, set, &format!(".attestors[{si}]"), 0).await {
                 Ok(d) => digest = Some(d),
                 Err(Failure::Error(e)) => {
                     return Err((
@@ -1306,14 +1305,8 @@ impl RuleEval<'_> {
                         errors.push(format!(".attestations[{ai}].attestors.entries[{j}]: nested attestors are not supported for attestations"));
                         continue;
                     };
-                    // Once a digest is known, the tag is not resolved again.
-                    let by_digest = digest.map(|d| reference.with_digest(d));
                     match verifier
-                        .verify_attestations(
-                            by_digest.as_ref().unwrap_or(reference),
-                            &attestors,
-                            &att.predicate_type,
-                        )
+                        .verify_attestations(reference, &attestors, &att.predicate_type)
                         .await
                     {
                         Ok(found) => {
@@ -1435,6 +1428,17 @@ impl RuleEval<'_> {
     }
 }
 
+/// How many verifier calls an attestor set can make (nested sets included).
+fn check_count(set: &AttestorSetSpec) -> usize {
+    set.entries
+        .iter()
+        .map(|e| match &e.kind {
+            AttestorKind::Nested(inner) => check_count(inner),
+            _ => 1,
+        })
+        .sum()
+}
+
 fn references_match(patterns: &[String], image: &str) -> bool {
     patterns.iter().any(|p| wildcard::matches(p, image))
 }
@@ -1483,12 +1487,8 @@ fn verify_set<'a>(
                     Err(Failure::Fail("attestors nested too deeply".to_owned()))
                 }
                 _ => match single_set(entry) {
-                    // Once a digest is known, the tag is not resolved again.
                     Some(s) => verifier
-                        .verify_signatures(
-                            &digest.map_or_else(|| reference.clone(), |d| reference.with_digest(d)),
-                            &s,
-                        )
+                        .verify_signatures(reference, &s)
                         .await
                         .map(|c| c.digest)
                         .map_err(|e| match e {
