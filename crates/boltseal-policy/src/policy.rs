@@ -1517,12 +1517,17 @@ const PUBLIC_REKOR: &str = "https://rekor.sigstore.dev";
 
 /// The ECDSA P-256 keys of the public Rekor log (from the embedded Sigstore trusted root).
 fn public_rekor_keys() -> Vec<PublicKey> {
-    TrustedRoot::public_good()
-        .tlogs()
-        .iter()
-        .filter_map(|log| log.key())
-        .filter_map(|k| PublicKey::from_spki_der(k.spki_der()).ok())
-        .collect()
+    // Read from the embedded root once per process, not once per attestor.
+    static KEYS: std::sync::OnceLock<Vec<PublicKey>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        TrustedRoot::public_good()
+            .tlogs()
+            .iter()
+            .filter_map(|log| log.key())
+            .filter_map(|k| PublicKey::from_spki_der(k.spki_der()).ok())
+            .collect()
+    })
+    .clone()
 }
 
 /// What a `keys` attestor's `rekor` asks for, as Kyverno reads it: nothing with
