@@ -932,7 +932,16 @@ impl<'a> Writer<'a> {
             match c.kind {
                 ActorKind::Tool => {
                     if !verbatim_tools {
-                        tools.push(self.tool(c));
+                        // CycloneDX tools are unique items: a repeated creator is written once.
+                        let tool = self.tool(c);
+                        if tools.contains(&tool) {
+                            self.report.note(
+                                "document",
+                                format!("creator tool {:?} repeated; written once", c.name),
+                            );
+                        } else {
+                            tools.push(tool);
+                        }
                     }
                 }
                 ActorKind::Person => authors.push(self.contact(c)),

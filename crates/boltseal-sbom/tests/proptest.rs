@@ -373,7 +373,14 @@ fn cdx_sbom() -> impl Strategy<Value = Sbom> {
                 let d = &mut sbom.document;
                 d.namespace = serial.map(|s| format!("urn:uuid:{s}"));
                 d.created = created;
-                d.creators = tools;
+                // CycloneDX tools are unique items: a model with one tool twice cannot round-trip
+                // (it is written once, with a note; see `repeated_tools_are_written_once`).
+                d.creators = Vec::new();
+                for t in tools {
+                    if !d.creators.contains(&t) {
+                        d.creators.push(t);
+                    }
+                }
                 d.creators.extend(people);
                 d.creators.extend(org);
                 d.version = Some(version);
@@ -416,6 +423,32 @@ fn without_schema(mut sbom: Sbom) -> Sbom {
         sbom.extensions.family = None;
     }
     sbom
+}
+
+/// Regression (found by `conversion_keeps_every_package`): one tool named twice among the
+/// creators made CycloneDX with duplicate `metadata.tools.components`, which the schema refuses.
+#[test]
+fn repeated_tools_are_written_once() {
+    let mut sbom = Sbom::default();
+    let tool = Actor::new(ActorKind::Tool, "l");
+    sbom.document.creators = vec![tool.clone(), tool];
+    for version in [
+        CycloneDxVersion::V1_4,
+        CycloneDxVersion::V1_5,
+        CycloneDxVersion::V1_6,
+    ] {
+        let out =
+            boltseal_sbom::write(&sbom, Format::CycloneDx(version), &WriteOptions::new()).unwrap();
+        assert!(
+            out.report.to_string().contains("repeated; written once"),
+            "{}",
+            out.report
+        );
+        let v = boltseal_sbom::validate(&out.bytes).unwrap();
+        assert!(v.is_valid(), "{:?}", v.findings);
+        let back = boltseal_sbom::cyclonedx::read(&out.bytes).unwrap();
+        assert_eq!(back.document.creators.len(), 1);
+    }
 }
 
 proptest! {
