@@ -1,5 +1,6 @@
 //! Copying images between stores, and platform selection in image indexes.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use boltseal_reference::Digest;
@@ -8,8 +9,10 @@ use crate::error::{Error, Result};
 use crate::manifest::{Descriptor, Manifest, Platform, RawManifest};
 use crate::store::{ManifestRef, Store};
 
-/// Indexes nest (an index of indexes); deeper nesting than this is refused.
-const MAX_DEPTH: usize = 4;
+/// The default of [`CopyOptions::max_depth`].
+pub const DEFAULT_MAX_DEPTH: usize = 4;
+/// The default of [`CopyOptions::max_manifests`].
+pub const DEFAULT_MAX_MANIFESTS: usize = 1000;
 
 /// Something that happened during a copy, for progress reporting.
 #[non_exhaustive]
@@ -33,8 +36,14 @@ pub enum CopyEvent {
 pub type Progress = Arc<dyn Fn(&CopyEvent) + Send + Sync>;
 
 /// What to copy.
+///
+/// A source store is untrusted: an index can list indexes that list indexes, each with
+/// thousands of entries. A copy fetches each distinct manifest once (by digest) and refuses,
+/// with [`Error::LimitExceeded`], to fetch more than [`max_manifests`](Self::max_manifests)
+/// manifests in total or to follow indexes nested deeper than
+/// [`max_depth`](Self::max_depth).
 #[non_exhaustive]
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CopyOptions {
     /// Copy only the manifest for this platform out of an index (the digest then becomes that
     /// manifest's). `None` copies an index whole, keeping its digest.
@@ -44,6 +53,26 @@ pub struct CopyOptions {
     pub with_signatures: bool,
     /// Called for each event.
     pub progress: Option<Progress>,
+    /// The most manifests and indexes one copy fetches, counting each digest once and
+    /// including signatures and referrers. Default [`DEFAULT_MAX_MANIFESTS`] (1000): a
+    /// multi-platform image with attestations has a few dozen.
+    pub max_manifests: usize,
+    /// The deepest level below the top manifest that a copy follows: 1 for the images of a
+    /// multi-platform index, 2 for those of an index of indexes. Default
+    /// [`DEFAULT_MAX_DEPTH`] (4); images in use nest at most twice.
+    pub max_depth: usize,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            platform: None,
+            with_signatures: false,
+            progress: None,
+            max_manifests: DEFAULT_MAX_MANIFESTS,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
 }
 
 impl std::fmt::Debug for CopyOptions {
@@ -52,6 +81,8 @@ impl std::fmt::Debug for CopyOptions {
             .field("platform", &self.platform)
             .field("with_signatures", &self.with_signatures)
             .field("progress", &self.progress.is_some())
+            .field("max_manifests", &self.max_manifests)
+            .field("max_depth", &self.max_depth)
             .finish()
     }
 }
@@ -81,6 +112,20 @@ impl CopyOptions {
     #[must_use]
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = Some(progress);
+        self
+    }
+
+    /// Sets [`max_manifests`](Self::max_manifests), the per-copy budget of manifests fetched.
+    #[must_use]
+    pub fn max_manifests(mut self, max: usize) -> Self {
+        self.max_manifests = max;
+        self
+    }
+
+    /// Sets [`max_depth`](Self::max_depth), the deepest nesting of indexes followed.
+    #[must_use]
+    pub fn max_depth(mut self, max: usize) -> Self {
+        self.max_depth = max;
         self
     }
 }
@@ -189,7 +234,14 @@ pub async fn copy_image<S: Store, D: Store>(
             .await?
             .manifest;
     }
-    let copier = Copier { src, dst, options };
+    let mut copier = Copier {
+        src,
+        dst,
+        options,
+        fetched: HashSet::new(),
+        what: format!("copy of {reference} from {}", src.name()),
+    };
+    copier.count(raw.digest())?;
     copier.copy_tree(&raw, tag, 0, &mut report).await?;
     report.descriptor = Some(raw.descriptor());
     if options.with_signatures {
@@ -202,6 +254,10 @@ struct Copier<'a, S, D> {
     src: &'a S,
     dst: &'a D,
     options: &'a CopyOptions,
+    /// The manifests fetched so far, each counted once against `max_manifests`.
+    fetched: HashSet<Digest>,
+    /// The copy, for error messages.
+    what: String,
 }
 
 impl<S: Store, D: Store> Copier<'_, S, D> {
@@ -211,19 +267,31 @@ impl<S: Store, D: Store> Copier<'_, S, D> {
         }
     }
 
+    /// Counts `digest` against the manifest budget; `false` when it was fetched before.
+    fn count(&mut self, digest: &Digest) -> Result<bool> {
+        if self.fetched.contains(digest) {
+            return Ok(false);
+        }
+        if self.fetched.len() >= self.options.max_manifests {
+            return Err(Error::LimitExceeded {
+                what: self.what.clone(),
+                unit: "manifests",
+                limit: self.options.max_manifests as u64,
+                seen: self.fetched.len() as u64 + 1,
+                option: "CopyOptions::max_manifests",
+            });
+        }
+        self.fetched.insert(*digest);
+        Ok(true)
+    }
+
     async fn copy_tree(
-        &self,
+        &mut self,
         raw: &RawManifest,
         tag: Option<&str>,
         depth: usize,
         report: &mut CopyReport,
     ) -> Result<()> {
-        if depth > MAX_DEPTH {
-            return Err(Error::InvalidManifest {
-                what: raw.digest().to_string(),
-                reason: format!("indexes nested deeper than {MAX_DEPTH}"),
-            });
-        }
         match raw.parse()? {
             Manifest::Image(m) => {
                 self.copy_blob(&m.config, report).await?;
@@ -232,7 +300,21 @@ impl<S: Store, D: Store> Copier<'_, S, D> {
                 }
             }
             Manifest::Index(index) => {
+                if !index.manifests.is_empty() && depth >= self.options.max_depth {
+                    return Err(Error::LimitExceeded {
+                        what: format!("{}: index {}", self.what, raw.digest()),
+                        unit: "levels of nesting",
+                        limit: self.options.max_depth as u64,
+                        seen: depth as u64 + 1,
+                        option: "CopyOptions::max_depth",
+                    });
+                }
                 for child in &index.manifests {
+                    // Each distinct manifest is fetched and written once, however often the
+                    // indexes list it.
+                    if !self.count(&child.digest)? {
+                        continue;
+                    }
                     let child_raw = self
                         .src
                         .get_manifest(&ManifestRef::Digest(child.digest))
@@ -277,7 +359,7 @@ impl<S: Store, D: Store> Copier<'_, S, D> {
     }
 
     /// Copies cosign's `.sig`/`.att`/`.sbom` tags and OCI referrers of `digest`.
-    async fn copy_artifacts(&self, digest: &Digest, report: &mut CopyReport) -> Result<()> {
+    async fn copy_artifacts(&mut self, digest: &Digest, report: &mut CopyReport) -> Result<()> {
         let base = crate::store::referrers_tag(digest);
         for suffix in ["sig", "att", "sbom"] {
             let tag = format!("{base}.{suffix}");
@@ -286,11 +368,15 @@ impl<S: Store, D: Store> Copier<'_, S, D> {
                 Err(Error::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
             };
+            self.count(raw.digest())?;
             self.copy_tree(&raw, Some(&tag), 0, report).await?;
             report.artifacts.push(tag.clone());
             self.emit(CopyEvent::ArtifactCopied(tag));
         }
         for referrer in self.src.referrers(digest, None).await? {
+            if !self.count(&referrer.digest)? {
+                continue;
+            }
             let raw = self
                 .src
                 .get_manifest(&ManifestRef::Digest(referrer.digest))

@@ -1,6 +1,7 @@
 //! The one error type of this crate.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use boltseal_reference::Digest;
 
@@ -157,6 +158,48 @@ pub enum Error {
         /// Why it is invalid.
         reason: String,
     },
+    /// A bound on untrusted input was reached: too many manifests in one copy, indexes nested
+    /// too deep, too long a tag list. Names the limit, the value seen and the option that
+    /// raises it.
+    #[error("{what}: {seen} {unit}, over the limit of {limit} (set by {option})")]
+    LimitExceeded {
+        /// What was being read or copied.
+        what: String,
+        /// What was counted (`manifests`, `tags`, `bytes`, `levels of nesting`).
+        unit: &'static str,
+        /// The limit.
+        limit: u64,
+        /// The count reached when reading stopped (a lower bound).
+        seen: u64,
+        /// The option that sets the limit, e.g. `CopyOptions::max_manifests`.
+        option: &'static str,
+    },
+    /// A request for a small document (manifest, token, tag list, referrers, error body) was
+    /// not answered in full within its deadline.
+    #[error("{what}: not answered within {limit:?} (set by {option})")]
+    TimedOut {
+        /// The request.
+        what: String,
+        /// The deadline.
+        limit: Duration,
+        /// The option that sets the deadline.
+        option: &'static str,
+    },
+    /// A blob transfer fell below the minimum transfer rate.
+    #[error(
+        "{what}: {received} bytes in {window:?} of waiting, below the minimum of {min_rate} \
+         bytes/s (set by RegistryOptions::min_blob_rate)"
+    )]
+    TooSlow {
+        /// The blob transferred.
+        what: String,
+        /// Bytes received in the window.
+        received: u64,
+        /// How long the transfer waited for them.
+        window: Duration,
+        /// The minimum rate in bytes per second.
+        min_rate: u64,
+    },
     /// An image index has no manifest for the requested platform.
     #[error("index {index} has no manifest for platform {platform}")]
     PlatformNotFound {
@@ -176,12 +219,16 @@ impl Error {
             Error::DigestMismatch { .. }
             | Error::SizeMismatch { .. }
             | Error::TooLarge { .. }
-            | Error::PathEscape { .. } => ErrorKind::Integrity,
+            | Error::PathEscape { .. }
+            | Error::LimitExceeded { .. } => ErrorKind::Integrity,
             Error::InvalidManifest { .. }
             | Error::UnsupportedMediaType { .. }
             | Error::InvalidLayout { .. } => ErrorKind::Invalid,
             Error::Unauthorized { .. } | Error::Credentials { .. } => ErrorKind::Unauthorized,
-            Error::Registry { .. } | Error::Http { .. } => ErrorKind::Transport,
+            Error::Registry { .. }
+            | Error::Http { .. }
+            | Error::TimedOut { .. }
+            | Error::TooSlow { .. } => ErrorKind::Transport,
             Error::Io { .. } => ErrorKind::Io,
             Error::InsecureRegistry { .. } | Error::InvalidLocation { .. } => ErrorKind::Usage,
         }
@@ -193,6 +240,35 @@ impl Error {
             source,
         }
     }
+}
+
+/// The most characters of untrusted text (a registry's error message, a challenge) that an
+/// error message carries.
+pub(crate) const MAX_UNTRUSTED_CHARS: usize = 300;
+
+/// Untrusted text made fit for a one-line error message: control and bidirectional-formatting
+/// characters escaped (`\n`, `\u{1b}`), surrounding white space trimmed, and cut after
+/// [`MAX_UNTRUSTED_CHARS`] characters with a `… (cut)` marker.
+pub(crate) fn untrusted_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = 0usize;
+    for c in text.trim().chars() {
+        let hidden = c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        let start = out.len();
+        if hidden {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+        chars += out[start..].chars().count();
+        if chars > MAX_UNTRUSTED_CHARS {
+            out.truncate(start);
+            out.push_str("… (cut)");
+            break;
+        }
+    }
+    out
 }
 
 /// Results of this crate.

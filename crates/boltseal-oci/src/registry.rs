@@ -5,15 +5,18 @@
 //! to their descriptor's size. Credentials are only ever attached to requests for the registry's
 //! own host and port (and to its token service), never to a redirect target elsewhere.
 
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine as _;
 use boltseal_reference::{Digest, Reference, media_type};
 use bytes::{Bytes, BytesMut};
-use futures_util::TryStreamExt;
+use futures_util::{Stream, TryStreamExt};
 use reqwest::header::{
     ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, LOCATION, WWW_AUTHENTICATE,
 };
@@ -21,14 +24,12 @@ use reqwest::{Method, StatusCode, Url};
 use tokio::sync::Mutex;
 
 use crate::auth::{Credential, parse_challenge};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, untrusted_text};
 use crate::manifest::{Descriptor, ImageIndex, MAX_MANIFEST_BYTES, Manifest, RawManifest};
 use crate::store::{BlobReader, ManifestRef, MountSource, Store, referrers_tag};
 
 const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 const MAX_ERROR_BYTES: u64 = 64 * 1024;
-const MAX_TAG_LIST_BYTES: u64 = 16 * 1024 * 1024;
-const MAX_TAG_PAGES: usize = 1000;
 const MAX_REDIRECTS: usize = 5;
 /// Blob uploads are streamed in chunks of this size.
 const UPLOAD_CHUNK: usize = 256 * 1024;
@@ -44,20 +45,102 @@ fn manifest_accept() -> HeaderValue {
 }
 
 /// Options for connecting to a registry.
+///
+/// A registry is untrusted: besides the size limits on every body, the options bound how long
+/// it can hold a request ([`request_timeout`](Self::request_timeout),
+/// [`min_blob_rate`](Self::min_blob_rate)) and how large a tag list it can make the client
+/// collect ([`max_tags`](Self::max_tags), [`max_tag_list_bytes`](Self::max_tag_list_bytes),
+/// [`max_tag_pages`](Self::max_tag_pages)). The defaults are sized for real registries.
 #[non_exhaustive]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RegistryOptions {
     /// Allow plain HTTP to hosts that are not loopback addresses.
     pub allow_http: bool,
     /// Credentials; `None` looks them up in the docker/podman credential files.
     pub credential: Option<Credential>,
+    /// The deadline of each request for a small document — manifest, token, tag list page,
+    /// referrers, error body, existence check — from sending it to the end of its body,
+    /// token round trip included. Default [`Self::DEFAULT_REQUEST_TIMEOUT`] (60 s).
+    pub request_timeout: Duration,
+    /// The lowest transfer rate, in bytes per second, a blob download may fall to: a
+    /// transfer that waits [`blob_rate_window`](Self::blob_rate_window) for the server while
+    /// receiving fewer than `min_blob_rate × window` bytes fails with [`Error::TooSlow`]. An
+    /// upload must finish within [`request_timeout`](Self::request_timeout) plus its size at
+    /// this rate. `0` disables both. Default [`Self::DEFAULT_MIN_BLOB_RATE`] (10 KiB/s).
+    pub min_blob_rate: u64,
+    /// The window over which [`min_blob_rate`](Self::min_blob_rate) is measured. Default
+    /// [`Self::DEFAULT_BLOB_RATE_WINDOW`] (60 s).
+    pub blob_rate_window: Duration,
+    /// The most tags a tag list may hold, over all its pages. Default
+    /// [`Self::DEFAULT_MAX_TAGS`] (100,000).
+    pub max_tags: usize,
+    /// The most bytes of tag list read, over all its pages. Default
+    /// [`Self::DEFAULT_MAX_TAG_LIST_BYTES`] (16 MiB).
+    pub max_tag_list_bytes: u64,
+    /// The most pages of a tag list followed. Default [`Self::DEFAULT_MAX_TAG_PAGES`] (1000).
+    pub max_tag_pages: usize,
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            allow_http: false,
+            credential: None,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            min_blob_rate: Self::DEFAULT_MIN_BLOB_RATE,
+            blob_rate_window: Self::DEFAULT_BLOB_RATE_WINDOW,
+            max_tags: Self::DEFAULT_MAX_TAGS,
+            max_tag_list_bytes: Self::DEFAULT_MAX_TAG_LIST_BYTES,
+            max_tag_pages: Self::DEFAULT_MAX_TAG_PAGES,
+        }
+    }
 }
 
 impl RegistryOptions {
-    /// Default options: HTTPS except for loopback hosts, credentials from the usual files.
+    /// The default of [`request_timeout`](Self::request_timeout): 60 s.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+    /// The default of [`min_blob_rate`](Self::min_blob_rate): 10 KiB/s.
+    pub const DEFAULT_MIN_BLOB_RATE: u64 = 10 * 1024;
+    /// The default of [`blob_rate_window`](Self::blob_rate_window): 60 s.
+    pub const DEFAULT_BLOB_RATE_WINDOW: Duration = Duration::from_secs(60);
+    /// The default of [`max_tags`](Self::max_tags): 100,000.
+    pub const DEFAULT_MAX_TAGS: usize = 100_000;
+    /// The default of [`max_tag_list_bytes`](Self::max_tag_list_bytes): 16 MiB.
+    pub const DEFAULT_MAX_TAG_LIST_BYTES: u64 = 16 * 1024 * 1024;
+    /// The default of [`max_tag_pages`](Self::max_tag_pages): 1000.
+    pub const DEFAULT_MAX_TAG_PAGES: usize = 1000;
+
+    /// Default options: HTTPS except for loopback hosts, credentials from the usual files,
+    /// the default limits.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets [`request_timeout`](Self::request_timeout).
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`min_blob_rate`](Self::min_blob_rate) (bytes per second, `0` for none) and
+    /// [`blob_rate_window`](Self::blob_rate_window).
+    #[must_use]
+    pub fn min_blob_rate(mut self, bytes_per_second: u64, window: Duration) -> Self {
+        self.min_blob_rate = bytes_per_second;
+        self.blob_rate_window = window;
+        self
+    }
+
+    /// Sets [`max_tags`](Self::max_tags), [`max_tag_list_bytes`](Self::max_tag_list_bytes)
+    /// and [`max_tag_pages`](Self::max_tag_pages).
+    #[must_use]
+    pub fn tag_list_limits(mut self, tags: usize, bytes: u64, pages: usize) -> Self {
+        self.max_tags = tags;
+        self.max_tag_list_bytes = bytes;
+        self.max_tag_pages = pages;
+        self
     }
 
     /// Allows plain HTTP to non-loopback hosts.
@@ -120,6 +203,17 @@ pub fn is_loopback(registry: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The limits of [`RegistryOptions`] a store applies.
+#[derive(Clone, Debug)]
+struct Limits {
+    request_timeout: Duration,
+    min_blob_rate: u64,
+    blob_rate_window: Duration,
+    max_tags: usize,
+    max_tag_list_bytes: u64,
+    max_tag_pages: usize,
+}
+
 #[derive(Default)]
 struct AuthState {
     header: Option<HeaderValue>,
@@ -140,6 +234,7 @@ pub struct RegistryStore {
     http: reqwest::Client,
     credential: Credential,
     auth: Mutex<AuthState>,
+    limits: Limits,
     /// Whether the registry answers the referrers API, shared by the stores of one
     /// [`RegistryPool`] for the same registry.
     referrers_api: Arc<AtomicU8>,
@@ -209,6 +304,14 @@ impl RegistryStore {
             base.host_str().unwrap_or_default().to_owned(),
             base.port_or_known_default(),
         );
+        let limits = Limits {
+            request_timeout: options.request_timeout,
+            min_blob_rate: options.min_blob_rate,
+            blob_rate_window: options.blob_rate_window,
+            max_tags: options.max_tags,
+            max_tag_list_bytes: options.max_tag_list_bytes,
+            max_tag_pages: options.max_tag_pages,
+        };
         let credential = match options.credential {
             Some(c) => c,
             None => crate::auth::credential_for(&registry, reference.repository())?,
@@ -222,6 +325,7 @@ impl RegistryStore {
             http,
             credential,
             auth: Mutex::new(AuthState::default()),
+            limits,
             referrers_api,
         })
     }
@@ -327,6 +431,35 @@ impl RegistryStore {
         &self.repository
     }
 
+    /// Runs `request` (the requests for one small document, bodies read) within
+    /// [`RegistryOptions::request_timeout`].
+    async fn within<T>(
+        &self,
+        what: impl FnOnce() -> String,
+        request: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let limit = self.limits.request_timeout;
+        tokio::time::timeout(limit, request)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::TimedOut {
+                    what: what(),
+                    limit,
+                    option: "RegistryOptions::request_timeout",
+                })
+            })
+    }
+
+    /// How long an upload of `size` bytes may take: the request deadline plus the size at the
+    /// minimum blob rate; `None` without a minimum rate.
+    fn upload_deadline(&self, size: u64) -> Option<Duration> {
+        (self.limits.min_blob_rate > 0).then(|| {
+            self.limits
+                .request_timeout
+                .saturating_add(Duration::from_secs(size / self.limits.min_blob_rate))
+        })
+    }
+
     fn url(&self, path: &str) -> Result<Url> {
         self.base.join(path).map_err(|e| Error::InvalidLocation {
             input: path.to_owned(),
@@ -396,8 +529,12 @@ impl RegistryStore {
             registry: self.registry.clone(),
             reason,
         };
-        let parsed = parse_challenge(challenge)
-            .ok_or_else(|| unauthorized(format!("unparseable challenge {challenge:?}")))?;
+        let parsed = parse_challenge(challenge).ok_or_else(|| {
+            unauthorized(format!(
+                "unparseable challenge \"{}\"",
+                untrusted_text(challenge)
+            ))
+        })?;
         let header = match parsed.scheme.as_str() {
             "basic" => match &self.credential {
                 Credential::Basic { username, password } => basic_header(username, password)?,
@@ -415,7 +552,12 @@ impl RegistryStore {
                     bearer_header(&token)?
                 }
             }
-            other => return Err(unauthorized(format!("unsupported auth scheme {other:?}"))),
+            other => {
+                return Err(unauthorized(format!(
+                    "unsupported auth scheme \"{}\"",
+                    untrusted_text(other)
+                )));
+            }
         };
         let mut state = self.auth.lock().await;
         state.header = Some(header);
@@ -435,14 +577,15 @@ impl RegistryStore {
         let realm = params
             .get("realm")
             .ok_or_else(|| unauthorized("bearer challenge without realm".to_owned()))?;
-        let mut url =
-            Url::parse(realm).map_err(|e| unauthorized(format!("bad realm {realm:?}: {e}")))?;
+        let mut url = Url::parse(realm)
+            .map_err(|e| unauthorized(format!("bad realm \"{}\": {e}", untrusted_text(realm))))?;
         let realm_host = url.host_str().unwrap_or_default().to_owned();
         let plain_ok =
             self.allow_http || is_loopback(&realm_host) || is_loopback(&format!("[{realm_host}]"));
         if url.scheme() != "https" && !(url.scheme() == "http" && plain_ok) {
             return Err(unauthorized(format!(
-                "refusing to send credentials to token service {realm:?} over {}",
+                "refusing to send credentials to token service \"{}\" over {}",
+                untrusted_text(realm),
                 url.scheme()
             )));
         }
@@ -489,8 +632,12 @@ impl RegistryStore {
             token: Option<String>,
             access_token: Option<String>,
         }
-        let t: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| unauthorized(format!("token response is not JSON: {e}")))?;
+        let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+            unauthorized(format!(
+                "token response is not JSON: {}",
+                untrusted_text(&e.to_string())
+            ))
+        })?;
         t.token
             .or(t.access_token)
             .filter(|t| !t.is_empty())
@@ -639,27 +786,173 @@ fn bearer_header(token: &str) -> Result<HeaderValue> {
 
 /// Reads a response body, refusing more than `limit` bytes (announced or actual).
 async fn read_bounded(resp: &mut reqwest::Response, limit: u64, what: &str) -> Result<Bytes> {
-    let url = resp.url().to_string();
-    if resp.content_length().is_some_and(|l| l > limit) {
-        return Err(Error::TooLarge {
-            what: format!("{what} from {url}"),
+    read_capped(resp, limit)
+        .await?
+        .map_err(|_| Error::TooLarge {
+            what: format!("{what} from {}", resp.url()),
             limit,
-        });
+        })
+}
+
+/// Reads a response body of at most `limit` bytes; `Ok(Err(seen))` when it announced or
+/// brought more (`seen` bytes, a lower bound), unread beyond that.
+async fn read_capped(
+    resp: &mut reqwest::Response,
+    limit: u64,
+) -> Result<std::result::Result<Bytes, u64>> {
+    if let Some(announced) = resp.content_length().filter(|l| *l > limit) {
+        return Ok(Err(announced));
     }
     let mut out = BytesMut::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Http {
-        url: url.clone(),
+        url: resp.url().to_string(),
         source: e,
     })? {
-        if (out.len() + chunk.len()) as u64 > limit {
-            return Err(Error::TooLarge {
-                what: format!("{what} from {url}"),
-                limit,
-            });
+        let seen = (out.len() + chunk.len()) as u64;
+        if seen > limit {
+            return Ok(Err(seen));
         }
         out.extend_from_slice(&chunk);
     }
-    Ok(out.freeze())
+    Ok(Ok(out.freeze()))
+}
+
+/// The target of the `rel="next"` link of a `Link` header (RFC 8288), as the distribution
+/// API paginates tag lists: `</v2/app/tags/list?last=b&n=2>; rel="next"`. A link without a
+/// `rel` parameter counts as the next page; a header with no such link, or one that does
+/// not parse, has none.
+pub(crate) fn next_link(header: &str) -> Option<&str> {
+    let mut rest = header;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        if rest.is_empty() {
+            return None;
+        }
+        let after_open = rest.strip_prefix('<')?;
+        let close = after_open.find('>')?;
+        let target = &after_open[..close];
+        rest = &after_open[close + 1..];
+        // The parameters run to the next link: a comma outside quotes.
+        let mut in_quotes = false;
+        let mut escaped = false;
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_quotes => escaped = true,
+                '"' => in_quotes = !in_quotes,
+                ',' if !in_quotes => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let params = &rest[..end];
+        rest = &rest[end..];
+        let mut rel = None;
+        for param in params.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = param.split_once('=').unwrap_or((param, ""));
+            if key.trim().eq_ignore_ascii_case("rel") {
+                rel = Some(value.trim().trim_matches('"'));
+            }
+        }
+        let is_next = rel.is_none_or(|r| {
+            r.split_ascii_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("next"))
+        });
+        if is_next {
+            return Some(target.trim());
+        }
+    }
+}
+
+/// A blob download that fails with [`Error::TooSlow`] when, over `window` of waiting for the
+/// server, fewer than `min_rate × window` bytes arrive. Only time spent waiting for the server
+/// counts: a slow reader (a slow destination) is not the source's fault.
+struct RateFloor {
+    inner: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+    what: String,
+    min_rate: u64,
+    window: Duration,
+    /// Bytes needed per window.
+    needed: u64,
+    /// Bytes received in the current window.
+    got: u64,
+    /// Time waited for the server in the current window, before `waiting_since`.
+    waited: Duration,
+    waiting_since: Option<tokio::time::Instant>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    failed: bool,
+}
+
+impl RateFloor {
+    fn new(
+        inner: Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+        what: String,
+        min_rate: u64,
+        window: Duration,
+    ) -> Self {
+        let needed =
+            u64::try_from(u128::from(min_rate) * window.as_millis() / 1000).unwrap_or(u64::MAX);
+        RateFloor {
+            inner,
+            what,
+            min_rate,
+            window,
+            needed,
+            got: 0,
+            waited: Duration::ZERO,
+            waiting_since: None,
+            timer: Box::pin(tokio::time::sleep(window)),
+            failed: false,
+        }
+    }
+}
+
+impl Stream for RateFloor {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.failed {
+            return Poll::Ready(None);
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(item) => {
+                if let Some(since) = this.waiting_since.take() {
+                    this.waited += since.elapsed();
+                }
+                if let Some(Ok(chunk)) = &item {
+                    this.got += chunk.len() as u64;
+                    if this.got >= this.needed {
+                        this.got = 0;
+                        this.waited = Duration::ZERO;
+                    }
+                }
+                Poll::Ready(item)
+            }
+            Poll::Pending if this.needed == 0 => Poll::Pending,
+            Poll::Pending => {
+                if this.waiting_since.is_none() {
+                    let now = tokio::time::Instant::now();
+                    this.waiting_since = Some(now);
+                    let left = this.window.saturating_sub(this.waited);
+                    this.timer.as_mut().reset(now + left);
+                }
+                if this.timer.as_mut().poll(cx).is_ready() {
+                    this.failed = true;
+                    return Poll::Ready(Some(Err(std::io::Error::other(Error::TooSlow {
+                        what: this.what.clone(),
+                        received: this.got,
+                        window: this.window,
+                        min_rate: this.min_rate,
+                    }))));
+                }
+                Poll::Pending
+            }
+        }
+    }
 }
 
 async fn drain(mut resp: reqwest::Response) {
@@ -667,7 +960,7 @@ async fn drain(mut resp: reqwest::Response) {
 }
 
 /// The registry's error message: `CODE: message` from the distribution error JSON, else the
-/// first line of the body, printable characters only.
+/// body; one line, control characters escaped, cut after a few hundred characters.
 fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Errors {
@@ -678,12 +971,12 @@ fn error_message(body: &[u8]) -> String {
         code: Option<String>,
         message: Option<String>,
     }
-    if let Ok(e) = serde_json::from_slice::<Errors>(body)
-        && !e.errors.is_empty()
-    {
-        return e
+    let text = match serde_json::from_slice::<Errors>(body) {
+        Ok(e) if !e.errors.is_empty() => e
             .errors
             .iter()
+            // The message is cut after a few hundred characters anyway.
+            .take(crate::error::MAX_UNTRUSTED_CHARS)
             .map(|e| {
                 format!(
                     "{}: {}",
@@ -692,17 +985,10 @@ fn error_message(body: &[u8]) -> String {
                 )
             })
             .collect::<Vec<_>>()
-            .join("; ");
-    }
-    let text = String::from_utf8_lossy(body);
-    let line: String = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
+            .join("; "),
+        _ => String::from_utf8_lossy(body).into_owned(),
+    };
+    let line = untrusted_text(&text);
     if line.is_empty() {
         "(empty body)".to_owned()
     } else {
@@ -734,107 +1020,135 @@ impl Store for RegistryStore {
     }
 
     async fn resolve(&self, reference: &ManifestRef) -> Result<Descriptor> {
-        let url = self.manifest_url(reference)?;
-        let resp = self
-            .send(Method::HEAD, &url, Op::Pull, |r| {
-                r.header(ACCEPT, manifest_accept())
-            })
-            .await?;
-        if !resp.status().is_success() {
-            return Err(self.fail("HEAD", &url, resp, &reference.to_string()).await);
-        }
-        let digest = header_digest(&resp)?;
-        let media = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.split(';').next().unwrap_or(s).trim().to_owned());
-        // A HEAD response has no body: read the announced length from the header itself.
-        let size = resp
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        match (digest, media, size) {
-            (Some(d), Some(m), Some(size))
-                if (media_type::is_manifest(&m) || media_type::is_index(&m))
-                    && reference.as_digest().is_none_or(|want| *want == d) =>
-            {
-                if size > MAX_MANIFEST_BYTES {
-                    return Err(Error::TooLarge {
-                        what: format!("manifest {d} in {}", self.name()),
-                        limit: MAX_MANIFEST_BYTES,
-                    });
+        self.within(
+            || format!("HEAD manifest {reference} in {}", self.name()),
+            async {
+                let url = self.manifest_url(reference)?;
+                let resp = self
+                    .send(Method::HEAD, &url, Op::Pull, |r| {
+                        r.header(ACCEPT, manifest_accept())
+                    })
+                    .await?;
+                if !resp.status().is_success() {
+                    return Err(self.fail("HEAD", &url, resp, &reference.to_string()).await);
                 }
-                Ok(Descriptor::new(m, d, size))
-            }
-            // Headers missing or unhelpful: fetch and compute.
-            _ => Ok(self.get_manifest(reference).await?.descriptor()),
-        }
+                let digest = header_digest(&resp)?;
+                let media = resp
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|s| s.split(';').next().unwrap_or(s).trim().to_owned());
+                // A HEAD response has no body: read the announced length from the header itself.
+                let size = resp
+                    .headers()
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok());
+                match (digest, media, size) {
+                    (Some(d), Some(m), Some(size))
+                        if (media_type::is_manifest(&m) || media_type::is_index(&m))
+                            && reference.as_digest().is_none_or(|want| *want == d) =>
+                    {
+                        if size > MAX_MANIFEST_BYTES {
+                            return Err(Error::TooLarge {
+                                what: format!("manifest {d} in {}", self.name()),
+                                limit: MAX_MANIFEST_BYTES,
+                            });
+                        }
+                        Ok(Descriptor::new(m, d, size))
+                    }
+                    // Headers missing or unhelpful: fetch and compute.
+                    _ => Ok(self.get_manifest(reference).await?.descriptor()),
+                }
+            },
+        )
+        .await
     }
 
     async fn get_manifest(&self, reference: &ManifestRef) -> Result<RawManifest> {
-        let url = self.manifest_url(reference)?;
-        let mut resp = self
-            .send(Method::GET, &url, Op::Pull, |r| {
-                r.header(ACCEPT, manifest_accept())
-            })
-            .await?;
-        if !resp.status().is_success() {
-            return Err(self.fail("GET", &url, resp, &reference.to_string()).await);
-        }
-        let announced = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let header = header_digest(&resp)?;
-        let what = format!("manifest {reference} in {}", self.name());
-        let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
-        // By digest: the bytes must hash to it. By tag: to the digest the registry announced.
-        let expected = reference.as_digest().copied().or(header);
-        RawManifest::from_untrusted(&what, body, announced.as_deref(), expected.as_ref())
+        self.within(
+            || format!("GET manifest {reference} in {}", self.name()),
+            async {
+                let url = self.manifest_url(reference)?;
+                let mut resp = self
+                    .send(Method::GET, &url, Op::Pull, |r| {
+                        r.header(ACCEPT, manifest_accept())
+                    })
+                    .await?;
+                if !resp.status().is_success() {
+                    return Err(self.fail("GET", &url, resp, &reference.to_string()).await);
+                }
+                let announced = resp
+                    .headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                let header = header_digest(&resp)?;
+                let what = format!("manifest {reference} in {}", self.name());
+                let body = read_bounded(&mut resp, MAX_MANIFEST_BYTES, &what).await?;
+                // By digest: the bytes must hash to it. By tag: to the digest the registry announced.
+                let expected = reference.as_digest().copied().or(header);
+                RawManifest::from_untrusted(&what, body, announced.as_deref(), expected.as_ref())
+            },
+        )
+        .await
     }
 
     async fn put_manifest(&self, manifest: &RawManifest, tag: Option<&str>) -> Result<()> {
-        let parsed = manifest.parse()?;
-        let reference = match tag {
-            Some(t) => ManifestRef::Tag(t.to_owned()),
-            None => ManifestRef::Digest(*manifest.digest()),
-        };
-        let resp = self.put_manifest_bytes(manifest, &reference).await?;
-        let registry_indexed = resp.headers().contains_key("oci-subject");
-        drain(resp).await;
-        if let Some(subject) = parsed.subject()
-            && !registry_indexed
-        {
-            let mut d = manifest.descriptor();
-            d.artifact_type = parsed.artifact_type().map(str::to_owned);
-            d.annotations = parsed.annotations().clone();
-            self.add_to_referrers_tag(&subject.digest, d).await?;
-        }
-        Ok(())
+        self.within(
+            || format!("PUT manifest {} in {}", manifest.digest(), self.name()),
+            async {
+                let parsed = manifest.parse()?;
+                let reference = match tag {
+                    Some(t) => ManifestRef::Tag(t.to_owned()),
+                    None => ManifestRef::Digest(*manifest.digest()),
+                };
+                let resp = self.put_manifest_bytes(manifest, &reference).await?;
+                let registry_indexed = resp.headers().contains_key("oci-subject");
+                drain(resp).await;
+                if let Some(subject) = parsed.subject()
+                    && !registry_indexed
+                {
+                    let mut d = manifest.descriptor();
+                    d.artifact_type = parsed.artifact_type().map(str::to_owned);
+                    d.annotations = parsed.annotations().clone();
+                    self.add_to_referrers_tag(&subject.digest, d).await?;
+                }
+                Ok(())
+            },
+        )
+        .await
     }
 
     async fn blob_exists(&self, digest: &Digest) -> Result<bool> {
-        let url = self.url(&format!("blobs/{digest}"))?;
-        let resp = self.send(Method::HEAD, &url, Op::Pull, |r| r).await?;
-        match resp.status() {
-            s if s.is_success() => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(self.fail("HEAD", &url, resp, digest.as_str()).await),
-        }
+        self.within(|| format!("HEAD blob {digest} in {}", self.name()), async {
+            let url = self.url(&format!("blobs/{digest}"))?;
+            let resp = self.send(Method::HEAD, &url, Op::Pull, |r| r).await?;
+            match resp.status() {
+                s if s.is_success() => Ok(true),
+                StatusCode::NOT_FOUND => Ok(false),
+                _ => Err(self.fail("HEAD", &url, resp, digest.as_str()).await),
+            }
+        })
+        .await
     }
 
     async fn get_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
         let url = self.url(&format!("blobs/{}", descriptor.digest))?;
-        let resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
-        if !resp.status().is_success() {
-            return Err(self
-                .fail("GET", &url, resp, &format!("blob {}", descriptor.digest))
-                .await);
-        }
         let what = format!("blob {} from {}", descriptor.digest, self.name());
+        // The answer's head (or its error body) within the request deadline; the content then
+        // at no less than the minimum rate.
+        let resp = self
+            .within(|| format!("GET {what}"), async {
+                let resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
+                if !resp.status().is_success() {
+                    return Err(self
+                        .fail("GET", &url, resp, &format!("blob {}", descriptor.digest))
+                        .await);
+                }
+                Ok(resp)
+            })
+            .await?;
         if let Some(len) = resp.content_length()
             && len != descriptor.size
         {
@@ -852,6 +1166,12 @@ impl Store for RegistryStore {
                 source: e.without_url(),
             })
         });
+        let stream = RateFloor::new(
+            Box::pin(stream),
+            what.clone(),
+            self.limits.min_blob_rate,
+            self.limits.blob_rate_window,
+        );
         let reader = tokio_util::io::StreamReader::new(stream);
         Ok(BlobReader::new(what, descriptor, Box::pin(reader)))
     }
@@ -907,7 +1227,20 @@ impl Store for RegistryStore {
         {
             req = req.header(AUTHORIZATION, h.clone());
         }
-        let sent = req.send().await;
+        // The upload, at the minimum rate, within the request deadline plus its size's worth.
+        let sent = match self.upload_deadline(size) {
+            Some(limit) => match tokio::time::timeout(limit, req.send()).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    return Err(Error::TimedOut {
+                        what: format!("upload of blob {} to {}", descriptor.digest, self.name()),
+                        limit,
+                        option: "RegistryOptions::request_timeout and min_blob_rate",
+                    });
+                }
+            },
+            None => req.send().await,
+        };
         if let Some(err) = failure.lock().ok().and_then(|mut s| s.take()) {
             return Err(err);
         }
@@ -916,9 +1249,15 @@ impl Store for RegistryStore {
             source: e,
         })?;
         if resp.status() != StatusCode::CREATED && !resp.status().is_success() {
-            return Err(self.fail("PUT", &location, resp, "blob upload").await);
+            return Err(self
+                .within(
+                    || format!("error body of the upload of blob {}", descriptor.digest),
+                    async { Ok(self.fail("PUT", &location, resp, "blob upload").await) },
+                )
+                .await
+                .unwrap_or_else(|e| e));
         }
-        drain(resp).await;
+        let _ = tokio::time::timeout(self.limits.request_timeout, drain(resp)).await;
         Ok(())
     }
 
@@ -927,50 +1266,86 @@ impl Store for RegistryStore {
         struct TagList {
             tags: Option<Vec<String>>,
         }
+        let limits = &self.limits;
+        let what = format!("tag list of {}", self.name());
+        let over = |unit, limit: u64, seen: u64, option| Error::LimitExceeded {
+            what: what.clone(),
+            unit,
+            limit,
+            seen,
+            option,
+        };
         let mut tags = Vec::new();
+        let mut bytes = 0u64;
         let mut url = self.url("tags/list")?;
-        for _ in 0..MAX_TAG_PAGES {
-            let mut resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
-            if !resp.status().is_success() {
-                // A repository nothing was pushed to yet has no tags (distribution: NAME_UNKNOWN).
-                if resp.status() == StatusCode::NOT_FOUND && tags.is_empty() {
-                    drain(resp).await;
-                    return Ok(Vec::new());
-                }
-                return Err(self.fail("GET", &url, resp, "tag list").await);
+        for page in 1.. {
+            if page > limits.max_tag_pages {
+                return Err(over(
+                    "pages",
+                    limits.max_tag_pages as u64,
+                    page as u64,
+                    "RegistryOptions::max_tag_pages",
+                ));
             }
-            let next = resp
-                .headers()
-                .get("link")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|l| l.split(';').next())
-                .map(|l| {
-                    l.trim()
-                        .trim_start_matches('<')
-                        .trim_end_matches('>')
-                        .to_owned()
-                });
-            let body = read_bounded(&mut resp, MAX_TAG_LIST_BYTES, "tag list").await?;
+            let fetched = self
+                .within(|| format!("GET {what}, page {page}"), async {
+                    let mut resp = self.send(Method::GET, &url, Op::Pull, |r| r).await?;
+                    if !resp.status().is_success() {
+                        // A repository nothing was pushed to yet has no tags
+                        // (distribution: NAME_UNKNOWN).
+                        if resp.status() == StatusCode::NOT_FOUND && page == 1 {
+                            drain(resp).await;
+                            return Ok(None);
+                        }
+                        return Err(self.fail("GET", &url, resp, "tag list").await);
+                    }
+                    let next = resp
+                        .headers()
+                        .get("link")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(next_link)
+                        .map(str::to_owned);
+                    let budget = limits.max_tag_list_bytes.saturating_sub(bytes);
+                    match read_capped(&mut resp, budget).await? {
+                        Ok(body) => Ok(Some((body, next))),
+                        Err(seen) => Err(over(
+                            "bytes",
+                            limits.max_tag_list_bytes,
+                            bytes + seen,
+                            "RegistryOptions::max_tag_list_bytes",
+                        )),
+                    }
+                })
+                .await?;
+            let Some((body, next)) = fetched else {
+                return Ok(Vec::new());
+            };
+            bytes += body.len() as u64;
             let list: TagList = serde_json::from_slice(&body).map_err(|e| Error::Registry {
                 method: "GET".into(),
                 url: url.to_string(),
                 status: 200,
-                message: format!("tag list is not JSON: {e}"),
+                message: format!("tag list is not JSON: {}", untrusted_text(&e.to_string())),
             })?;
-            tags.extend(list.tags.unwrap_or_default());
-            match next {
-                Some(n) => {
-                    let n = url.join(&n).map_err(|e| Error::InvalidLocation {
-                        input: n.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    if !self.same_origin(&n) {
-                        break;
-                    }
-                    url = n;
-                }
-                None => break,
+            let page_tags = list.tags.unwrap_or_default();
+            if tags.len() + page_tags.len() > limits.max_tags {
+                return Err(over(
+                    "tags",
+                    limits.max_tags as u64,
+                    (tags.len() + page_tags.len()) as u64,
+                    "RegistryOptions::max_tags",
+                ));
             }
+            tags.extend(page_tags);
+            let Some(n) = next else { break };
+            let n = url.join(&n).map_err(|e| Error::InvalidLocation {
+                input: untrusted_text(&n),
+                reason: e.to_string(),
+            })?;
+            if !self.same_origin(&n) {
+                break;
+            }
+            url = n;
         }
         tags.sort();
         tags.dedup();
@@ -982,45 +1357,61 @@ impl Store for RegistryStore {
         subject: &Digest,
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>> {
-        // A registry that answered "no referrers API" once is not asked again: its referrers
-        // are read from the tag schema directly (one request instead of two).
-        // Until the registry has said whether it serves the referrers API, the API and the
-        // tag schema are asked at the same time (one round trip either way); once known, only
-        // the one that applies (one request).
-        let mut found = match self.referrers_api.load(Ordering::Relaxed) {
-            REFERRERS_ABSENT => self.referrers_from_tag(subject).await?,
-            REFERRERS_SUPPORTED => match self.referrers_from_api(subject, artifact_type).await? {
-                Some(found) => found,
-                None => self.referrers_from_tag(subject).await?,
-            },
-            _ => {
-                let (api, tag) = futures_util::future::join(
-                    self.referrers_from_api(subject, artifact_type),
-                    self.referrers_from_tag(subject),
-                )
-                .await;
-                match api? {
-                    Some(found) => found,
-                    None => tag?,
+        self.within(
+            || format!("referrers of {subject} in {}", self.name()),
+            async {
+                // A registry that answered "no referrers API" once is not asked again: its referrers
+                // are read from the tag schema directly (one request instead of two).
+                // Until the registry has said whether it serves the referrers API, the API and the
+                // tag schema are asked at the same time (one round trip either way); once known, only
+                // the one that applies (one request).
+                let mut found = match self.referrers_api.load(Ordering::Relaxed) {
+                    REFERRERS_ABSENT => self.referrers_from_tag(subject).await?,
+                    REFERRERS_SUPPORTED => {
+                        match self.referrers_from_api(subject, artifact_type).await? {
+                            Some(found) => found,
+                            None => self.referrers_from_tag(subject).await?,
+                        }
+                    }
+                    _ => {
+                        let (api, tag) = futures_util::future::join(
+                            self.referrers_from_api(subject, artifact_type),
+                            self.referrers_from_tag(subject),
+                        )
+                        .await;
+                        match api? {
+                            Some(found) => found,
+                            None => tag?,
+                        }
+                    }
+                };
+                let mut seen = std::collections::HashSet::new();
+                found.retain(|d| seen.insert(d.digest));
+                if let Some(t) = artifact_type {
+                    found.retain(|d| d.artifact_type.as_deref() == Some(t));
                 }
-            }
-        };
-        if let Some(t) = artifact_type {
-            found.retain(|d| d.artifact_type.as_deref() == Some(t));
-        }
-        Ok(found)
+                Ok(found)
+            },
+        )
+        .await
     }
 
     async fn delete(&self, digest: &Digest) -> Result<()> {
-        let url = self.url(&format!("manifests/{digest}"))?;
-        let resp = self
-            .send(Method::DELETE, &url, Op::Push { mount_from: None }, |r| r)
-            .await?;
-        if !resp.status().is_success() {
-            return Err(self.fail("DELETE", &url, resp, digest.as_str()).await);
-        }
-        drain(resp).await;
-        Ok(())
+        self.within(
+            || format!("DELETE manifest {digest} in {}", self.name()),
+            async {
+                let url = self.url(&format!("manifests/{digest}"))?;
+                let resp = self
+                    .send(Method::DELETE, &url, Op::Push { mount_from: None }, |r| r)
+                    .await?;
+                if !resp.status().is_success() {
+                    return Err(self.fail("DELETE", &url, resp, digest.as_str()).await);
+                }
+                drain(resp).await;
+                Ok(())
+            },
+        )
+        .await
     }
 
     fn mount_source(&self) -> Option<MountSource> {
@@ -1031,44 +1422,50 @@ impl Store for RegistryStore {
     }
 
     async fn try_mount(&self, descriptor: &Descriptor, source: &MountSource) -> Result<bool> {
-        if source.registry != self.registry || source.repository == self.repository {
-            return Ok(false);
-        }
-        let mut url = self.url("blobs/uploads/")?;
-        url.query_pairs_mut()
-            .append_pair("mount", descriptor.digest.as_str())
-            .append_pair("from", &source.repository);
-        let op = Op::Push {
-            mount_from: Some(source.repository.clone()),
-        };
-        let resp = self
-            .send(Method::POST, &url, op, |r| r.header(CONTENT_LENGTH, 0))
-            .await?;
-        match resp.status() {
-            StatusCode::CREATED => {
-                drain(resp).await;
-                Ok(true)
-            }
-            StatusCode::ACCEPTED => {
-                // The registry opened an ordinary upload instead; cancel it.
-                if let Ok(location) = upload_location(&url, &resp) {
-                    drain(resp).await;
-                    if let Ok(r) = self
-                        .send(
-                            Method::DELETE,
-                            &location,
-                            Op::Push { mount_from: None },
-                            |r| r,
-                        )
-                        .await
-                    {
-                        drain(r).await;
-                    }
+        self.within(
+            || format!("mount of blob {} in {}", descriptor.digest, self.name()),
+            async {
+                if source.registry != self.registry || source.repository == self.repository {
+                    return Ok(false);
                 }
-                Ok(false)
-            }
-            _ => Err(self.fail("POST", &url, resp, "blob mount").await),
-        }
+                let mut url = self.url("blobs/uploads/")?;
+                url.query_pairs_mut()
+                    .append_pair("mount", descriptor.digest.as_str())
+                    .append_pair("from", &source.repository);
+                let op = Op::Push {
+                    mount_from: Some(source.repository.clone()),
+                };
+                let resp = self
+                    .send(Method::POST, &url, op, |r| r.header(CONTENT_LENGTH, 0))
+                    .await?;
+                match resp.status() {
+                    StatusCode::CREATED => {
+                        drain(resp).await;
+                        Ok(true)
+                    }
+                    StatusCode::ACCEPTED => {
+                        // The registry opened an ordinary upload instead; cancel it.
+                        if let Ok(location) = upload_location(&url, &resp) {
+                            drain(resp).await;
+                            if let Ok(r) = self
+                                .send(
+                                    Method::DELETE,
+                                    &location,
+                                    Op::Push { mount_from: None },
+                                    |r| r,
+                                )
+                                .await
+                            {
+                                drain(r).await;
+                            }
+                        }
+                        Ok(false)
+                    }
+                    _ => Err(self.fail("POST", &url, resp, "blob mount").await),
+                }
+            },
+        )
+        .await
     }
 }
 
@@ -1123,7 +1520,20 @@ mod tests {
             "MANIFEST_UNKNOWN: manifest unknown"
         );
         assert_eq!(error_message(b"404 page not found\n"), "404 page not found");
-        assert_eq!(error_message(b"a\x1b[31mb"), "a[31mb");
+        assert_eq!(error_message(b"a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(error_message(b"one\ntwo\r\n"), "one\\u{a}two");
+        let long = error_message(
+            format!(
+                "{{\"errors\":[{{\"code\":\"X\",\"message\":\"{}\"}}]}}",
+                "a\\n".repeat(40_000)
+            )
+            .as_bytes(),
+        );
+        assert!(
+            long.chars().count() < 320 && long.ends_with("… (cut)"),
+            "{long}"
+        );
+        assert!(!long.contains('\n'));
         assert_eq!(error_message(b""), "(empty body)");
     }
 

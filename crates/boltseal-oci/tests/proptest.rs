@@ -1,7 +1,9 @@
 //! Property tests for the parsers of boltseal-oci: manifests, descriptors, platforms and image
-//! locations round-trip, and arbitrary input never panics.
+//! locations round-trip; the registry header parsers (`WWW-Authenticate`, `Link`) read back
+//! what they are given; and arbitrary input never panics.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use boltseal_oci::fuzzing;
 use boltseal_oci::{
     Descriptor, ImageIndex, ImageLocation, ImageManifest, Manifest, ManifestRef, Platform,
     RawManifest,
@@ -104,5 +106,90 @@ proptest! {
     fn arbitrary_locations_never_panic(s in ".{0,80}") {
         let _ = ImageLocation::parse(&s);
         let _ = s.parse::<Platform>();
+    }
+}
+
+/// A quoted-string value: `"` and `\\` escaped.
+fn quoted(value: &str) -> String {
+    let mut out = String::from('"');
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+proptest! {
+    #[test]
+    fn challenges_round_trip(
+        scheme in "[A-Za-z][A-Za-z0-9-]{0,10}",
+        params in proptest::collection::btree_map("[a-z][a-z0-9_-]{0,8}", ".{0,30}", 0..5),
+        upper in any::<bool>(),
+        spaced in any::<bool>(),
+    ) {
+        let sep = if spaced { ", " } else { "," };
+        let text = params
+            .iter()
+            .map(|(k, v)| {
+                let k = if upper { k.to_ascii_uppercase() } else { k.clone() };
+                format!("{k}={}", quoted(v))
+            })
+            .collect::<Vec<_>>()
+            .join(sep);
+        let header = if text.is_empty() { scheme.clone() } else { format!("{scheme} {text}") };
+        let (s, p) = fuzzing::parse_challenge(&header).unwrap();
+        prop_assert_eq!(s, scheme.to_ascii_lowercase());
+        prop_assert_eq!(p, params);
+    }
+
+    #[test]
+    fn arbitrary_challenges_never_panic(s in ".{0,120}") {
+        if let Some((scheme, params)) = fuzzing::parse_challenge(&s) {
+            prop_assert!(!scheme.is_empty());
+            prop_assert!(params.keys().all(|k| *k == k.to_ascii_lowercase()));
+        }
+    }
+
+    #[test]
+    fn next_links_are_found_among_others(
+        target in "[^<>]{0,40}",
+        before in proptest::collection::vec(("[^<>]{0,20}", prop_oneof![Just("prev"), Just("last"), Just("first")]), 0..3),
+        after in proptest::option::of("[^<>]{0,20}"),
+        quote in any::<bool>(),
+    ) {
+        let mut links: Vec<String> = before
+            .iter()
+            .map(|(t, rel)| format!("<{t}>; rel=\"{rel}\"; title=\"a, b\""))
+            .collect();
+        let rel = if quote { "\"next\"" } else { "next" };
+        links.push(format!("<{target}>; rel={rel}"));
+        if let Some(a) = after {
+            links.push(format!("<{a}>; rel=\"prev\""));
+        }
+        let header = links.join(", ");
+        prop_assert_eq!(fuzzing::next_link(&header), Some(target.trim()));
+    }
+
+    #[test]
+    fn arbitrary_links_never_panic(s in ".{0,120}") {
+        if let Some(target) = fuzzing::next_link(&s) {
+            prop_assert!(!target.contains('>'));
+        }
+    }
+
+    #[test]
+    fn untrusted_text_is_one_short_line(s in proptest::collection::vec(any::<char>(), 0..600)) {
+        let s: String = s.into_iter().collect();
+        let shown = fuzzing::untrusted_text(&s);
+        prop_assert!(!shown.chars().any(char::is_control));
+        prop_assert!(shown.chars().count() <= 310);
+    }
+
+    #[test]
+    fn untrusted_text_keeps_short_printable_text(s in "[ -~]{0,200}") {
+        prop_assert_eq!(fuzzing::untrusted_text(&s), s.trim());
     }
 }
