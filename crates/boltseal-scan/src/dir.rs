@@ -22,11 +22,13 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
             std::fs::read_dir(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         for entry in entries {
             let entry = entry.map_err(|e| Error::io(dir.display().to_string(), e))?;
-            if budget.entries.fetch_add(1, Ordering::Relaxed) >= limits.max_entries {
+            let seen = budget.entries.fetch_add(1, Ordering::Relaxed) + 1;
+            if seen > limits.max_entries {
                 return Err(Error::Limit {
                     what,
                     limit_name: "entries",
                     limit: limits.max_entries,
+                    seen,
                 });
             }
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -42,9 +44,15 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
                 md.permissions().mode() & 0o7777
             };
             let node = if ft.is_symlink() {
-                let target = std::fs::read_link(entry.path())
-                    .map(|t| t.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                use std::os::unix::ffi::OsStrExt;
+                let target = std::fs::read_link(entry.path()).unwrap_or_default();
+                let target = crate::walk::link_target(&path, target.as_os_str().as_bytes(), limits)
+                    .map_err(|r| {
+                        Error::invalid(
+                            entry.path().display().to_string(),
+                            format!("symbolic link {r}"),
+                        )
+                    })?;
                 Node::new(NodeKind::Symlink(target), 0, 0, mode)
             } else if ft.is_dir() {
                 if depth + 1 < limits.max_depth {
@@ -71,6 +79,7 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
                         node.evidence = crate::walk::binary_evidence(&bytes);
                     }
                 } else if want == Want::Content && size <= limits.max_file_bytes {
+                    budget.keep(size, limits, || entry.path().display().to_string())?;
                     let bytes = std::fs::read(entry.path())
                         .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
                     budget

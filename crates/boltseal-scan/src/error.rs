@@ -43,7 +43,7 @@ pub enum Error {
         reason: String,
     },
     /// A configured limit was reached.
-    #[error("{what}: {limit_name} limit of {limit} exceeded")]
+    #[error("{what}: {limit_name} limit of {limit} exceeded ({seen} seen)")]
     Limit {
         /// Where (a layer digest, possibly with an entry).
         what: String,
@@ -51,6 +51,8 @@ pub enum Error {
         limit_name: &'static str,
         /// Its value.
         limit: u64,
+        /// The value that broke it (a count, a size, a ratio).
+        seen: u64,
     },
     /// Content did not match the digest it was named by.
     #[error("{what}: digest mismatch: expected {expected}, got {actual}")]

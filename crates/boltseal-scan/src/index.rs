@@ -12,7 +12,8 @@ pub enum NodeKind {
     File,
     /// A directory.
     Dir,
-    /// A symbolic link to the target as written in the layer.
+    /// A symbolic link, to its target as an absolute normalized path (a relative target is
+    /// taken from the link's directory, `..` stops at the image root).
     Symlink(String),
     /// A hard link to another path of the image (absolute, normalized).
     Hardlink(String),

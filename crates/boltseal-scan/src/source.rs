@@ -285,6 +285,7 @@ impl ArchiveIndex {
                     what,
                     limit_name: "archive members",
                     limit: MAX_ARCHIVE_MEMBERS as u64,
+                    seen: members.len() as u64 + 1,
                 });
             }
             if !matches!(
@@ -325,6 +326,7 @@ impl ArchiveIndex {
                 what,
                 limit_name: "document size",
                 limit: MAX_DOCUMENT_BYTES,
+                seen: size,
             });
         }
         let mut file = File::open(&self.path).map_err(|e| Error::io(&what, e))?;

@@ -1,6 +1,7 @@
 //! Streaming one layer: decompression (gzip, zstd or none, detected from the first bytes),
 //! the tar walk, path checks and limits, and the choice of which contents to keep.
 
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,27 +9,50 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{Error, Result};
 use crate::index::{Evidence, LayerChanges, Node, NodeKind};
 
-/// Bounds on what a scan reads. Every limit is an error naming the layer (and entry) when
-/// reached, never a crash or an unbounded allocation.
+/// Bounds on what a scan reads, per scanned image (all layers together). Each refusal is one
+/// [`Error::Limit`] line naming where (layer, entry), the limit and the value seen (or an
+/// [`Error::Entry`] for a path or link target), never a crash or an unbounded allocation. The
+/// defaults are sized for real images with room to spare; override them with
+/// [`crate::ScanOptions::limits`].
+///
+/// GNU sparse entries are indexed at their real size but their contents are never read (the
+/// tar reader would synthesize their holes as zeros that no stream budget sees; no package
+/// database is stored sparse), so a hole costs nothing and counts for nothing.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Uncompressed bytes read over all layers.
+    /// Uncompressed bytes read over all layers. Default 64 GiB: the largest real images are
+    /// a few tens of GiB uncompressed.
     pub max_total_bytes: u64,
     /// Uncompressed bytes per compressed byte of a layer, checked once a layer has produced
-    /// more than [`Limits::ratio_grace_bytes`] (decompression bombs).
+    /// more than [`Limits::ratio_grace_bytes`] (decompression bombs). Default 1000: real
+    /// layers stay well under 20, gzip cannot go much past 1000, zstd bombs go far beyond.
     pub max_compression_ratio: u64,
-    /// Uncompressed bytes a layer may produce before the ratio is checked.
+    /// Uncompressed bytes a layer may produce before the ratio is checked. Default 256 MiB:
+    /// small layers of zeros or padding may legitimately compress better than the ratio.
     pub ratio_grace_bytes: u64,
-    /// Entries over all layers.
+    /// Entries over all layers. Default 4,000,000: a large distribution image has a few
+    /// hundred thousand.
     pub max_entries: u64,
-    /// Bytes of one file whose contents are kept for a cataloger; larger files are indexed
-    /// but not read.
+    /// Bytes of one file whose contents are read for a cataloger (a package database or
+    /// metadata file, a Java archive, an executable); larger files are indexed but not read.
+    /// Default 64 MiB: the largest package databases (the RPM database of a full
+    /// distribution) are a few tens of MiB.
     pub max_file_bytes: u64,
-    /// Path components of one entry.
+    /// Bytes of file contents kept in memory over the whole scan (every layer's package
+    /// databases and metadata files, held until the catalogers run). Default 1 GiB: those of
+    /// a large image add up to a few hundred MiB at most.
+    pub max_kept_bytes: u64,
+    /// Path components of one entry or link target. Default 256: real paths stay under 30.
     pub max_depth: usize,
-    /// Bytes of one path.
+    /// Bytes of one path, GNU long name or long link, hard or symbolic link target (checked
+    /// before a GNU long name is read). Default 4096: Linux's `PATH_MAX`, which bounds
+    /// symbolic link targets too.
     pub max_path_bytes: usize,
+    /// Bytes of the PAX extended header of one entry (its path, link target, times,
+    /// extended attributes), checked before it is read. Default 1 MiB: real ones are a few
+    /// hundred bytes, a few KiB with large extended attributes.
+    pub max_pax_bytes: u64,
 }
 
 impl Default for Limits {
@@ -39,8 +63,10 @@ impl Default for Limits {
             ratio_grace_bytes: 256 << 20,
             max_entries: 4_000_000,
             max_file_bytes: 64 << 20,
+            max_kept_bytes: 1 << 30,
             max_depth: 256,
             max_path_bytes: 4096,
+            max_pax_bytes: 1 << 20,
         }
     }
 }
@@ -62,6 +88,32 @@ pub(crate) struct Budget {
     pub(crate) bytes: AtomicU64,
     pub(crate) entries: AtomicU64,
     pub(crate) compressed: AtomicU64,
+    /// Bytes of contents kept for the catalogers.
+    pub(crate) kept: AtomicU64,
+}
+
+impl Budget {
+    /// Charges `size` bytes of kept contents before they are read; `what` names the entry.
+    pub(crate) fn keep(
+        &self,
+        size: u64,
+        limits: &Limits,
+        what: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let seen = self
+            .kept
+            .fetch_add(size, Ordering::Relaxed)
+            .saturating_add(size);
+        if seen > limits.max_kept_bytes {
+            return Err(Error::Limit {
+                what: what(),
+                limit_name: "kept content bytes",
+                limit: limits.max_kept_bytes,
+                seen,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Counts bytes through a reader and enforces the byte limits.
@@ -80,19 +132,24 @@ impl<R: Read> Read for Counted<'_, R> {
         if let Some((total, limit)) = self.total {
             let now = total.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
             if now > limit {
-                return Err(std::io::Error::other(LimitHit("total bytes", limit)));
+                return Err(std::io::Error::other(LimitHit("total bytes", limit, now)));
             }
         }
         Ok(n)
     }
 }
 
+/// A limit reached inside a reader: its name, its value, the value seen.
 #[derive(Debug)]
-struct LimitHit(&'static str, u64);
+struct LimitHit(&'static str, u64, u64);
 
 impl std::fmt::Display for LimitHit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} limit of {} exceeded", self.0, self.1)
+        write!(
+            f,
+            "{} limit of {} exceeded ({} seen)",
+            self.0, self.1, self.2
+        )
     }
 }
 
@@ -112,15 +169,141 @@ impl<R: Read> Read for RatioGuard<'_, R> {
         self.produced += n as u64;
         if self.produced > self.limits.ratio_grace_bytes {
             let c = self.compressed.load(Ordering::Relaxed).max(1);
-            if self.produced / c > self.limits.max_compression_ratio {
+            let ratio = self.produced / c;
+            if ratio > self.limits.max_compression_ratio {
                 return Err(std::io::Error::other(LimitHit(
                     "compression ratio",
                     self.limits.max_compression_ratio,
+                    ratio,
                 )));
             }
         }
         Ok(n)
     }
+}
+
+/// Where the tar reader stands, shared by [`read_entries`] (which knows where each entry's
+/// data ends) and [`HeaderGuard`] (which sees the bytes).
+#[derive(Debug)]
+struct Step {
+    /// Bytes handed to the tar reader so far.
+    pos: Cell<u64>,
+    /// Where the next header starts, when known.
+    next_header: Cell<Option<u64>>,
+    /// Where the last header that was not a GNU long name, long link or PAX header started.
+    last_header: Cell<Option<u64>>,
+}
+
+impl Step {
+    fn new() -> Self {
+        Step {
+            pos: Cell::new(0),
+            next_header: Cell::new(Some(0)),
+            last_header: Cell::new(None),
+        }
+    }
+}
+
+/// Hands the tar stream to the tar reader, stopping at each header to check it first. The tar
+/// reader reads a GNU long name or long link and a PAX extended header whole into memory,
+/// as large as its header declares; their declared size is checked here against
+/// [`Limits::max_path_bytes`] and [`Limits::max_pax_bytes`] before a byte of them is handed
+/// on. Headers are found as the tar reader finds them: [`read_entries`] says where an entry's
+/// data ends, an extension header's own size says where the next header starts.
+struct HeaderGuard<'a, R> {
+    inner: R,
+    step: &'a Step,
+    limits: &'a Limits,
+    /// The header being handed on.
+    block: tar::Header,
+    filled: usize,
+    served: usize,
+}
+
+impl<R: Read> HeaderGuard<'_, R> {
+    /// Reads the header at the current position and checks it.
+    fn take_header(&mut self) -> std::io::Result<()> {
+        let at = self.step.pos.get();
+        self.step.next_header.set(None);
+        self.filled = 0;
+        self.served = 0;
+        while self.filled < 512 {
+            match self
+                .inner
+                .read(&mut self.block.as_mut_bytes()[self.filled..])
+            {
+                Ok(0) => break,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if self.filled < 512 {
+            return Ok(());
+        }
+        let (limit_name, limit) = match self.block.entry_type() {
+            tar::EntryType::GNULongName => ("GNU long name bytes", self.path_limit()),
+            tar::EntryType::GNULongLink => ("GNU long link bytes", self.path_limit()),
+            tar::EntryType::XHeader => ("PAX header bytes", self.limits.max_pax_bytes),
+            _ => {
+                self.step.last_header.set(Some(at));
+                return Ok(());
+            }
+        };
+        // An unreadable size is the tar reader's to report.
+        let Ok(size) = self.block.entry_size() else {
+            return Ok(());
+        };
+        if size > limit {
+            return Err(std::io::Error::other(LimitHit(limit_name, limit, size)));
+        }
+        self.step.next_header.set(after_data(at + 512, size));
+        Ok(())
+    }
+
+    /// A GNU long name holds the path and its terminating NUL.
+    fn path_limit(&self) -> u64 {
+        u64::try_from(self.limits.max_path_bytes)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+}
+
+impl<R: Read> Read for HeaderGuard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let pos = self.step.pos.get();
+        let mut room = buf.len();
+        if self.served == self.filled
+            && let Some(at) = self.step.next_header.get()
+        {
+            if pos == at {
+                self.take_header()?;
+            } else if pos < at {
+                room = room.min(usize::try_from(at - pos).unwrap_or(usize::MAX));
+            } else {
+                self.step.next_header.set(None);
+            }
+        }
+        let n = if self.served < self.filled {
+            let n = room.min(self.filled - self.served);
+            buf[..n].copy_from_slice(&self.block.as_bytes()[self.served..self.served + n]);
+            self.served += n;
+            n
+        } else {
+            self.inner.read(&mut buf[..room])?
+        };
+        self.step.pos.set(pos + n as u64);
+        Ok(n)
+    }
+}
+
+/// Where the next header starts after `size` bytes of data from `start` (rounded up to a
+/// block, as the tar reader does); `None` on overflow, which the tar reader refuses.
+fn after_data(start: u64, size: u64) -> Option<u64> {
+    start.checked_add(size.checked_add(511)? & !511)
 }
 
 /// Turns an I/O error from a layer stream back into the error it carries.
@@ -139,6 +322,7 @@ pub(crate) fn from_io(e: std::io::Error, what: &str) -> Error {
             what: what.to_owned(),
             limit_name: hit.0,
             limit: hit.1,
+            seen: hit.2,
         };
     }
     Error::invalid(what, e.to_string())
@@ -226,8 +410,17 @@ pub(crate) fn walk_layer<R: Read>(
         own: &layer_bytes,
         total: Some((&budget.bytes, limits.max_total_bytes)),
     };
-    let mut archive = tar::Archive::new(counted);
-    let changes = read_entries(&mut archive, index, layer, limits, budget, wants)?;
+    let step = Step::new();
+    let guarded = HeaderGuard {
+        inner: counted,
+        step: &step,
+        limits,
+        block: tar::Header::new_old(),
+        filled: 0,
+        served: 0,
+    };
+    let mut archive = tar::Archive::new(guarded);
+    let changes = read_entries(&mut archive, &step, index, layer, limits, budget, wants)?;
     // Read to the end so the blob's digest is checked and trailing data is consumed.
     let mut rest = archive.into_inner();
     std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| from_io(e, layer))?;
@@ -270,8 +463,89 @@ pub(crate) fn binary_evidence(bytes: &[u8]) -> Vec<Evidence> {
     out
 }
 
+/// Bytes of an entry's path quoted in errors.
+const SHOWN_PATH_BYTES: usize = 256;
+
+/// An entry's path for error messages (long ones cut short).
+fn shown_path(raw: &[u8]) -> String {
+    if raw.len() <= SHOWN_PATH_BYTES {
+        return String::from_utf8_lossy(raw).into_owned();
+    }
+    format!(
+        "{}... ({} bytes)",
+        String::from_utf8_lossy(&raw[..SHOWN_PATH_BYTES]),
+        raw.len()
+    )
+}
+
+/// The PAX `size` of an entry, read as the tar reader reads it.
+fn pax_size<R: Read>(entry: &mut tar::Entry<'_, R>) -> Option<u64> {
+    let pax = entry.pax_extensions().ok()??;
+    for ext in pax {
+        let ext = ext.ok()?;
+        if ext.key() == Ok("size") {
+            return ext.value().ok()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// The absolute normalized path a symbolic link at `link` points to: a relative target is
+/// taken from the link's directory, `..` stops at the image root, `.` and empty components
+/// are dropped. Refused when longer than [`Limits::max_path_bytes`], when it holds a NUL byte
+/// or when the result is deeper than [`Limits::max_depth`].
+pub(crate) fn link_target(
+    link: &str,
+    raw: &[u8],
+    limits: &Limits,
+) -> std::result::Result<String, String> {
+    if raw.len() > limits.max_path_bytes {
+        return Err(format!(
+            "target of {} bytes is longer than the path bytes limit of {}",
+            raw.len(),
+            limits.max_path_bytes
+        ));
+    }
+    if raw.contains(&0) {
+        return Err("target contains a NUL byte".to_owned());
+    }
+    let text = String::from_utf8_lossy(raw);
+    let mut parts: Vec<&str> = Vec::new();
+    if !text.starts_with('/') {
+        let (dir, _) = parent_and_name(link);
+        parts.extend(dir.split('/').filter(|c| !c.is_empty()));
+    }
+    for c in text.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => {
+                parts.push(c);
+                if parts.len() > limits.max_depth {
+                    return Err(format!(
+                        "target deeper than {} components",
+                        limits.max_depth
+                    ));
+                }
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len() + link.len() + 1);
+    for c in &parts {
+        out.push('/');
+        out.push_str(c);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
 fn read_entries<R: Read>(
     archive: &mut tar::Archive<R>,
+    step: &Step,
     index: u32,
     layer: &str,
     limits: &Limits,
@@ -282,15 +556,40 @@ fn read_entries<R: Read>(
     let entries = archive.entries().map_err(|e| from_io(e, layer))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| from_io(e, layer))?;
-        if budget.entries.fetch_add(1, Ordering::Relaxed) >= limits.max_entries {
+        // The header guard must have seen this entry's header, or it is out of step with the
+        // tar reader and would check the wrong blocks.
+        if step.last_header.get() != Some(entry.raw_header_position()) {
+            return Err(Error::invalid(
+                layer,
+                format!(
+                    "tar header at offset {} was not checked",
+                    entry.raw_header_position()
+                ),
+            ));
+        }
+        // The data follows (after a sparse entry's extension headers, already read); its
+        // stored size is the PAX size or the header's, whatever a sparse map says.
+        let data_start = step.pos.get();
+        let stored = if entry.header().entry_type() == tar::EntryType::GNUSparse {
+            match pax_size(&mut entry) {
+                Some(size) => size,
+                None => entry.header().entry_size().map_err(|e| from_io(e, layer))?,
+            }
+        } else {
+            entry.size()
+        };
+        step.next_header.set(after_data(data_start, stored));
+        let seen = budget.entries.fetch_add(1, Ordering::Relaxed) + 1;
+        if seen > limits.max_entries {
             return Err(Error::Limit {
                 what: format!("layer {layer}"),
                 limit_name: "entries",
                 limit: limits.max_entries,
+                seen,
             });
         }
         let raw = entry.path_bytes().into_owned();
-        let shown = String::from_utf8_lossy(&raw).into_owned();
+        let shown = shown_path(&raw);
         let refuse = |reason: String| Error::Entry {
             layer: layer.to_owned(),
             entry: shown.clone(),
@@ -320,10 +619,9 @@ fn read_entries<R: Read>(
         let node = match kind {
             tar::EntryType::Directory => Node::new(NodeKind::Dir, index, 0, mode),
             tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
+                let target = entry.link_name_bytes().unwrap_or_default();
+                let target = link_target(&path, &target, limits)
+                    .map_err(|r| refuse(format!("symbolic link {r}")))?;
                 Node::new(NodeKind::Symlink(target), index, 0, mode)
             }
             tar::EntryType::Link => {
@@ -340,7 +638,9 @@ fn read_entries<R: Read>(
                 }
                 node
             }
-            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+            // Indexed only: reading would synthesize the holes (see `Limits`).
+            tar::EntryType::GNUSparse => Node::new(NodeKind::File, index, size, mode),
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let mut node = Node::new(NodeKind::File, index, size, mode);
                 let want = wants(&path, mode);
                 if want == Want::JavaArchive && size <= limits.max_file_bytes {
@@ -349,6 +649,7 @@ fn read_entries<R: Read>(
                         node.evidence.push(Evidence::Java(records));
                     }
                 } else if want == Want::Content && size <= limits.max_file_bytes {
+                    budget.keep(size, limits, || format!("layer {layer}: entry {shown:?}"))?;
                     let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
                     (&mut entry)
                         .take(size)
