@@ -3,6 +3,8 @@
 //! - [`review`]: the `admission.k8s.io/v1` wire format — a bounded, strict decoder for requests
 //!   and the response (uid echoed, `allowed`, `status`, a base64 JSON Patch, warnings, audit
 //!   annotations).
+//! - [`scan`]: what decoding a body would take (nesting depth, a bound of its decoded memory),
+//!   measured in one pass before it is decoded.
 //! - [`server`]: the HTTPS webhook (`POST /mutate`, `POST /validate`, `GET /healthz`) over a
 //!   [`server::Reviewer`], with per-request deadlines below the webhook timeout and the
 //!   `failurePolicy` applied when they pass.
@@ -15,6 +17,7 @@
 pub mod namespaces;
 pub mod policy;
 pub mod review;
+pub mod scan;
 pub mod server;
 pub mod tls;
 

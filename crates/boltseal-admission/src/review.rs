@@ -16,9 +16,70 @@ use serde_json::Value;
 pub const API_VERSION: &str = "admission.k8s.io/v1";
 /// `kind` of every review.
 pub const KIND: &str = "AdmissionReview";
-/// The largest review body the decoder accepts (8 MiB: the API server's own request limit is
-/// 3 MiB per object and a review carries the object and the old object).
-pub const MAX_REVIEW_BYTES: usize = 8 << 20;
+/// The largest review body the decoder accepts by default (3 MiB: the API server accepts request
+/// bodies of up to 3 MiB and etcd stores objects of up to 1.5 MiB, so that a review carrying an
+/// object and its old version stays within about 3 MiB).
+pub const MAX_REVIEW_BYTES: usize = 3 << 20;
+/// The deepest nesting of arrays and objects accepted by default (Pods and their controllers
+/// nest about 10 deep; `serde_json` itself stops at 128).
+pub const MAX_REVIEW_DEPTH: usize = 64;
+/// The most memory a review's decoded JSON may take by default, as bounded by
+/// [`crate::scan::shape`] before decoding (48 MiB: about 2.3 MB of JSON as dense as a Pod's;
+/// real reviews take a few hundred KiB).
+pub const MAX_DECODED_BYTES: usize = 48 << 20;
+
+/// What the decoder accepts: body size, nesting depth, and the memory the decoded values may
+/// take. Each is checked before anything is decoded.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Largest body (default [`MAX_REVIEW_BYTES`]).
+    pub max_bytes: usize,
+    /// Deepest nesting of arrays and objects (default [`MAX_REVIEW_DEPTH`]).
+    pub max_depth: usize,
+    /// Most memory the decoded JSON values may take (default [`MAX_DECODED_BYTES`]).
+    pub max_decoded_bytes: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_bytes: MAX_REVIEW_BYTES,
+            max_depth: MAX_REVIEW_DEPTH,
+            max_decoded_bytes: MAX_DECODED_BYTES,
+        }
+    }
+}
+
+impl DecodeLimits {
+    /// Checks `body` against the limits without decoding it, and returns its shape.
+    ///
+    /// # Errors
+    /// [`DecodeError::TooLarge`], [`DecodeError::TooDeep`] or [`DecodeError::TooCostly`] naming
+    /// the limit and the value seen.
+    pub fn check(&self, body: &[u8]) -> Result<crate::scan::JsonShape, DecodeError> {
+        if body.len() > self.max_bytes {
+            return Err(DecodeError::TooLarge {
+                size: body.len(),
+                limit: self.max_bytes,
+            });
+        }
+        let shape = crate::scan::shape(body);
+        if shape.depth > self.max_depth {
+            return Err(DecodeError::TooDeep {
+                depth: shape.depth,
+                limit: self.max_depth,
+            });
+        }
+        if shape.decoded_bytes > self.max_decoded_bytes {
+            return Err(DecodeError::TooCostly {
+                bytes: shape.decoded_bytes,
+                limit: self.max_decoded_bytes,
+            });
+        }
+        Ok(shape)
+    }
+}
 /// Longest `uid` accepted (the API server sends a UUID).
 const MAX_UID_LEN: usize = 256;
 /// Warnings longer than this are cut (the API server may truncate longer ones itself).
@@ -33,6 +94,24 @@ pub enum DecodeError {
     TooLarge {
         /// Size of the body.
         size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Arrays and objects nest deeper than the decoder's limit.
+    #[error("review nests arrays and objects {depth} deep, deeper than the limit of {limit}")]
+    TooDeep {
+        /// Deepest nesting in the body.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Decoding the body would take more memory than the decoder's limit.
+    #[error(
+        "review would take up to {bytes} bytes of memory once decoded, more than the {limit}-byte limit"
+    )]
+    TooCostly {
+        /// The bound of the decoded values' memory ([`crate::scan::JsonShape::decoded_bytes`]).
+        bytes: usize,
         /// The limit.
         limit: usize,
     },
@@ -559,12 +638,9 @@ fn encode(envelope: &Envelope) -> Vec<u8> {
     serde_json::to_vec(envelope).unwrap_or_default()
 }
 
-fn decode_envelope(body: &[u8]) -> Result<Envelope, DecodeError> {
-    if body.len() > MAX_REVIEW_BYTES {
-        return Err(DecodeError::TooLarge {
-            size: body.len(),
-            limit: MAX_REVIEW_BYTES,
-        });
+fn decode_envelope(body: &[u8], limits: Option<&DecodeLimits>) -> Result<Envelope, DecodeError> {
+    if let Some(limits) = limits {
+        limits.check(body)?;
     }
     let envelope: Envelope = serde_json::from_slice(body).map_err(DecodeError::Json)?;
     if envelope.api_version != API_VERSION {
@@ -579,7 +655,8 @@ fn decode_envelope(body: &[u8]) -> Result<Envelope, DecodeError> {
 /// Decodes the `AdmissionReview` the API server sends and returns its request.
 ///
 /// # Errors
-/// [`DecodeError`] when the body exceeds [`MAX_REVIEW_BYTES`], is not JSON, is not an
+/// [`DecodeError`] when the body is over the default [`DecodeLimits`] (size, nesting, decoded
+/// memory), is not JSON, is not an
 /// `admission.k8s.io/v1` `AdmissionReview`, has no request, or a request field is invalid
 /// (empty uid, unknown operation, no object on `CREATE`, …).
 ///
@@ -599,7 +676,24 @@ fn decode_envelope(body: &[u8]) -> Result<Envelope, DecodeError> {
 /// # Ok::<(), boltseal_admission::review::DecodeError>(())
 /// ```
 pub fn decode_request(body: &[u8]) -> Result<AdmissionRequest, DecodeError> {
-    let request = decode_envelope(body)?
+    decode_request_within(body, &DecodeLimits::default())
+}
+
+/// [`decode_request`] under these limits.
+///
+/// # Errors
+/// As for [`decode_request`].
+pub fn decode_request_within(
+    body: &[u8],
+    limits: &DecodeLimits,
+) -> Result<AdmissionRequest, DecodeError> {
+    limits.check(body)?;
+    decode_request_checked(body)
+}
+
+/// [`decode_request`] of a body already checked against its limits ([`DecodeLimits::check`]).
+pub(crate) fn decode_request_checked(body: &[u8]) -> Result<AdmissionRequest, DecodeError> {
+    let request = decode_envelope(body, None)?
         .request
         .ok_or(DecodeError::Missing("request"))?;
     request.validate()?;
@@ -612,7 +706,7 @@ pub fn decode_request(body: &[u8]) -> Result<AdmissionRequest, DecodeError> {
 /// # Errors
 /// [`DecodeError`] as for [`decode_request`], or when there is no response or its uid is empty.
 pub fn decode_response(body: &[u8]) -> Result<AdmissionResponse, DecodeError> {
-    let response = decode_envelope(body)?
+    let response = decode_envelope(body, Some(&DecodeLimits::default()))?
         .response
         .ok_or(DecodeError::Missing("response"))?;
     if response.uid.is_empty() {
@@ -726,6 +820,46 @@ mod tests {
             Err(DecodeError::TooLarge { .. })
         ));
         assert!(decode_request(b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn limits_are_checked_before_decoding() {
+        let limits = DecodeLimits {
+            max_bytes: 1 << 20,
+            max_depth: 8,
+            max_decoded_bytes: 64 << 10,
+        };
+        let deep = format!("{}{}", "[".repeat(9), "]".repeat(9));
+        let e = decode_request_within(deep.as_bytes(), &limits).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "review nests arrays and objects 9 deep, deeper than the limit of 8"
+        );
+        // 10,000 two-byte elements: 20 kB of JSON, 512 KiB of values.
+        let mut r = pod_request();
+        r["object"]["spec"] = json!(vec![1; 10_000]);
+        let body = review(r);
+        assert!(body.len() < 64 << 10);
+        let e = decode_request_within(&body, &limits).unwrap_err();
+        assert!(
+            matches!(e, DecodeError::TooCostly { limit, bytes } if limit == 64 << 10 && bytes > 10_000 * 32),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("more than the 65536-byte limit"),
+            "{e}"
+        );
+        let big = vec![b' '; (1 << 20) + 1];
+        let e = decode_request_within(&big, &limits).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "review is 1048577 bytes, larger than the 1048576-byte limit"
+        );
+        // A real review is far within the defaults.
+        let body = review(pod_request());
+        let shape = DecodeLimits::default().check(&body).unwrap();
+        assert!(shape.decoded_bytes < 16 << 10, "{shape:?}");
+        assert!(decode_request_within(&body, &DecodeLimits::default()).is_ok());
     }
 
     #[test]

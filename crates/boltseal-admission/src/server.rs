@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,10 +17,13 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 
-use crate::review::{AdmissionRequest, AdmissionResponse, MAX_REVIEW_BYTES, decode_request};
+use crate::review::{
+    AdmissionRequest, AdmissionResponse, DecodeError, DecodeLimits, MAX_DECODED_BYTES,
+    MAX_REVIEW_BYTES, MAX_REVIEW_DEPTH, decode_request_within,
+};
 
 /// Which admission webhook a review arrived on.
 #[non_exhaustive]
@@ -98,20 +102,46 @@ pub trait Reviewer: Send + Sync + 'static {
 /// Kubernetes' default `timeoutSeconds` (and Kyverno's).
 pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Server limits.
+/// Server limits. The defaults fit reviews as the API server sends them with room to spare,
+/// and keep a webhook under a 256 MiB memory limit whatever its clients send: a review is
+/// refused (one line naming the limit and the value seen) when its body, nesting or decoded
+/// memory is over its limit, and waits, within its deadline, while too many reviews or too much
+/// memory are in flight.
 #[non_exhaustive]
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
-    /// Largest review body read (default 8 MiB, the decoder's limit).
+    /// Largest review body read (default 3 MiB, [`MAX_REVIEW_BYTES`]); a larger one is answered
+    /// 413.
     pub max_body_bytes: usize,
+    /// Deepest nesting of arrays and objects in a review (default 64, [`MAX_REVIEW_DEPTH`]); a
+    /// deeper one is answered 413.
+    pub max_depth: usize,
+    /// Most memory a review's JSON may take once decoded, as bounded before decoding by
+    /// [`crate::scan::shape`] (default 48 MiB, [`MAX_DECODED_BYTES`]); a costlier review is
+    /// answered 413.
+    pub max_decoded_bytes: usize,
+    /// Reviews read, decoded or decided at once (default 128). More wait for a slot within
+    /// their deadline, then are answered 503 (which the API server treats by the webhook
+    /// configuration's `failurePolicy`).
+    pub max_reviews_in_flight: usize,
+    /// Memory the reviews in flight may hold together (default 128 MiB): each reserves its
+    /// body's size before reading it (the whole [`ServerOptions::max_body_bytes`] when no
+    /// `Content-Length` is sent), then twice its decoded bound (the decoded request and the
+    /// policy engine's copy of the objects) before decoding. A review waits for its reservation
+    /// within its deadline, then is answered 503. Must exceed `max_body_bytes` plus twice
+    /// `max_decoded_bytes` for the largest reviews to be served (a larger need is clamped to it).
+    pub review_memory: usize,
     /// Connections served at once; more wait in the listen queue (default 1024).
     pub max_connections: usize,
-    /// Time for a client to finish the TLS handshake (default 10 s).
+    /// Time for a client to finish the TLS handshake (default 5 s).
     pub handshake_timeout: Duration,
+    /// Time for a client to send its first request's headers once the TLS handshake is done
+    /// (default 5 s); a connection that sends none in time is closed.
+    pub header_read_timeout: Duration,
     /// Time for a client to send a request's body once its headers arrived (default 10 s).
     pub read_timeout: Duration,
-    /// Time a connection may stay idle between requests, or take to send a request's headers
-    /// (default 120 s: longer than the API server's 90 s idle timeout, so that the client, not
+    /// Time a connection may stay idle between requests, or take to send a later request's
+    /// headers (default 120 s: longer than the API server's 90 s idle timeout, so that the client, not
     /// the server, closes idle keep-alive connections and no review races a closing connection).
     pub idle_timeout: Duration,
     /// How long open connections may finish their requests after shutdown begins (default 30 s).
@@ -122,8 +152,13 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             max_body_bytes: MAX_REVIEW_BYTES,
+            max_depth: MAX_REVIEW_DEPTH,
+            max_decoded_bytes: MAX_DECODED_BYTES,
+            max_reviews_in_flight: 128,
+            review_memory: 128 << 20,
             max_connections: 1024,
-            handshake_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(5),
+            header_read_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(30),
@@ -215,6 +250,8 @@ struct Answer {
     json: bool,
     /// Close the connection after answering (the request body was not read in full).
     close: bool,
+    /// Ask the client to retry after a second (`Retry-After: 1`).
+    retry: bool,
     body: Bytes,
 }
 
@@ -226,6 +263,7 @@ impl Answer {
             status,
             json: false,
             close: false,
+            retry: false,
             body: Bytes::from(body),
         }
     }
@@ -236,10 +274,61 @@ impl Answer {
     }
 }
 
+/// Reviews in flight and the memory they hold.
+#[derive(Debug)]
+struct Capacity {
+    reviews: Arc<Semaphore>,
+    /// Permits are KiB.
+    memory: Arc<Semaphore>,
+    memory_kib: u32,
+}
+
+impl Capacity {
+    fn new(options: &ServerOptions) -> Self {
+        let memory_kib = u32::try_from(options.review_memory.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX));
+        Capacity {
+            reviews: Arc::new(Semaphore::new(options.max_reviews_in_flight.max(1))),
+            memory: Arc::new(Semaphore::new(memory_kib as usize)),
+            memory_kib,
+        }
+    }
+
+    /// `bytes` as KiB permits, at most the whole budget.
+    fn kib(&self, bytes: usize) -> u32 {
+        u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .min(self.memory_kib)
+    }
+}
+
+/// How long a review waited for capacity, and its deadline.
+struct Clock {
+    started: Instant,
+    deadline: Duration,
+    waited: Duration,
+}
+
+impl Clock {
+    /// Waits for `acquire` until the deadline; `None` when it passed.
+    async fn wait<T>(
+        &mut self,
+        acquire: impl Future<Output = Result<T, tokio::sync::AcquireError>>,
+    ) -> Option<T> {
+        let before = Instant::now();
+        let left = self.deadline.saturating_sub(self.started.elapsed());
+        let result = tokio::time::timeout(left, acquire).await;
+        self.waited += before.elapsed();
+        result.ok().and_then(Result::ok)
+    }
+}
+
 /// The admission webhook: routes, decoding, deadlines and failure policies over a [`Reviewer`].
 pub struct Webhook<R> {
     reviewer: Arc<R>,
     options: ServerOptions,
+    capacity: Capacity,
 }
 
 impl<R> std::fmt::Debug for Webhook<R> {
@@ -253,17 +342,29 @@ impl<R> std::fmt::Debug for Webhook<R> {
 impl<R: Reviewer> Webhook<R> {
     /// A webhook answering with `reviewer`.
     pub fn new(reviewer: R) -> Self {
+        let options = ServerOptions::default();
         Webhook {
             reviewer: Arc::new(reviewer),
-            options: ServerOptions::default(),
+            capacity: Capacity::new(&options),
+            options,
         }
     }
 
     /// Replaces the server limits.
     #[must_use]
     pub fn with_options(mut self, options: ServerOptions) -> Self {
+        self.capacity = Capacity::new(&options);
         self.options = options;
         self
+    }
+
+    /// The decoder's limits from the options.
+    fn limits(&self) -> DecodeLimits {
+        DecodeLimits {
+            max_bytes: self.options.max_body_bytes,
+            max_depth: self.options.max_depth,
+            max_decoded_bytes: self.options.max_decoded_bytes,
+        }
     }
 
     /// The reviewer.
@@ -301,15 +402,15 @@ impl<R: Reviewer> Webhook<R> {
     /// response review, or the one-line reason it was malformed.
     ///
     /// # Errors
-    /// The decoder's one-line reason when the body is not a valid `AdmissionReview` (the HTTP
-    /// layer answers 400 with it).
+    /// The decoder's one-line reason when the body is over the options' limits (the HTTP layer
+    /// answers 413 with it) or is not a valid `AdmissionReview` (400).
     pub async fn answer(
         &self,
         phase: Phase,
         query: Option<&str>,
         body: &[u8],
-    ) -> Result<AdmissionResponse, crate::review::DecodeError> {
-        let request = decode_request(body)?;
+    ) -> Result<AdmissionResponse, DecodeError> {
+        let request = decode_request_within(body, &self.limits())?;
         let deadline = review_deadline(query, self.reviewer.webhook_timeout());
         Ok(self.decide(phase, &request, deadline).await)
     }
@@ -321,19 +422,22 @@ impl<R: Reviewer> Webhook<R> {
                 return if matches!(*request.method(), Method::GET | Method::HEAD) {
                     Answer::text(StatusCode::OK, "ok")
                 } else {
-                    self.discard(request.into_body()).await;
+                    self.discard(request.into_body(), self.options.max_body_bytes)
+                        .await;
                     Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use GET").closing()
                 };
             }
             "/mutate" => Phase::Mutate,
             "/validate" => Phase::Validate,
             _ => {
-                self.discard(request.into_body()).await;
+                self.discard(request.into_body(), self.options.max_body_bytes)
+                    .await;
                 return Answer::text(StatusCode::NOT_FOUND, "not found").closing();
             }
         };
         if request.method() != Method::POST {
-            self.discard(request.into_body()).await;
+            self.discard(request.into_body(), self.options.max_body_bytes)
+                .await;
             return Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use POST").closing();
         }
         let json = request
@@ -343,7 +447,8 @@ impl<R: Reviewer> Webhook<R> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !json {
-            self.discard(request.into_body()).await;
+            self.discard(request.into_body(), self.options.max_body_bytes)
+                .await;
             return Answer::text(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Content-Type must be application/json",
@@ -355,33 +460,134 @@ impl<R: Reviewer> Webhook<R> {
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            self.discard(request.into_body()).await;
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        if let Some(size) = declared.filter(|&n| n > limit) {
+            // Read (and drop) what the client sends, up to a few times the limit, so that it
+            // reads the answer rather than a reset.
+            self.discard(request.into_body(), size.min(limit.saturating_mul(4)))
+                .await;
+            tracing::warn!(phase = phase.as_str(), size, limit, "review too large");
             return Answer::text(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("review larger than the {limit}-byte limit"),
+                &format!("review is {size} bytes, larger than the {limit}-byte limit"),
             )
             .closing();
         }
         let query = request.uri().query().map(str::to_owned);
-        let expected = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit));
-        let body = match self.read_body(request.into_body(), expected).await {
+        let mut clock = Clock {
+            started: Instant::now(),
+            deadline: review_deadline(query.as_deref(), self.reviewer.webhook_timeout()),
+            waited: Duration::ZERO,
+        };
+        let capacity = &self.capacity;
+        // A slot among the reviews in flight, then the body's memory, before reading it.
+        let Some(_slot) = clock
+            .wait(Arc::clone(&capacity.reviews).acquire_owned())
+            .await
+        else {
+            let limit = self.options.max_reviews_in_flight;
+            let in_flight = limit.saturating_sub(capacity.reviews.available_permits());
+            return self
+                .busy(
+                    request.into_body(),
+                    &clock,
+                    &format!("{in_flight} reviews in flight, the limit is {limit}"),
+                )
+                .await;
+        };
+        let reserved = capacity.kib(declared.unwrap_or(limit));
+        let Some(body_memory) = self.reserve(&mut clock, reserved).await else {
+            let message = self.memory_message(reserved);
+            return self.busy(request.into_body(), &clock, &message).await;
+        };
+        let body = match self
+            .read_body(request.into_body(), declared.unwrap_or(0))
+            .await
+        {
             Ok(body) => body,
             Err(answer) => return answer,
         };
-        match self.answer(phase, query.as_deref(), &body).await {
-            Ok(response) => Answer {
-                status: StatusCode::OK,
-                json: true,
-                close: false,
-                body: Bytes::from(response.to_review_json()),
-            },
+        let limits = self.limits();
+        let shape = match limits.check(&body) {
+            Ok(shape) => shape,
+            Err(e) => {
+                tracing::warn!(phase = phase.as_str(), error = %e, "review over a limit");
+                return Answer::text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
+            }
+        };
+        // The decoded request and the policy engine's copy of its objects.
+        let needed = capacity.kib(shape.decoded_bytes.saturating_mul(2));
+        let Some(_decoded_memory) = self.reserve(&mut clock, needed).await else {
+            let message = self.memory_message(needed);
+            tracing::warn!(phase = phase.as_str(), "{message}");
+            return Answer::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!(
+                    "{message}; not freed within {} ms",
+                    clock.deadline.as_millis()
+                ),
+            );
+        };
+        let decoded = crate::review::decode_request_checked(&body);
+        drop((body, body_memory));
+        match decoded {
+            Ok(request) => {
+                let deadline = clock.deadline.saturating_sub(clock.waited);
+                let response = self.decide(phase, &request, deadline).await;
+                Answer {
+                    status: StatusCode::OK,
+                    json: true,
+                    close: false,
+                    retry: false,
+                    body: Bytes::from(response.to_review_json()),
+                }
+            }
             Err(e) => {
                 tracing::warn!(phase = phase.as_str(), error = %e, "malformed review");
                 Answer::text(StatusCode::BAD_REQUEST, &e.to_string())
             }
         }
+    }
+
+    /// Reserves `kib` KiB of the review memory within the deadline (nothing to reserve: `None`
+    /// only when the deadline passed).
+    async fn reserve(&self, clock: &mut Clock, kib: u32) -> Option<Option<OwnedSemaphorePermit>> {
+        if kib == 0 {
+            return Some(None);
+        }
+        clock
+            .wait(Arc::clone(&self.capacity.memory).acquire_many_owned(kib))
+            .await
+            .map(Some)
+    }
+
+    fn memory_message(&self, kib: u32) -> String {
+        let capacity = &self.capacity;
+        let held = capacity
+            .memory_kib
+            .saturating_sub(u32::try_from(capacity.memory.available_permits()).unwrap_or(0));
+        format!(
+            "reviews in flight hold {held} KiB of the {} KiB review memory; this review needs {kib} KiB",
+            capacity.memory_kib
+        )
+    }
+
+    /// The answer when a review found no capacity within its deadline: 503, after draining the
+    /// body it did not read.
+    async fn busy(&self, body: Incoming, clock: &Clock, what: &str) -> Answer {
+        self.discard(body, self.options.max_body_bytes).await;
+        tracing::warn!("{what}");
+        let mut answer = Answer::text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "{what}; none freed within {} ms",
+                clock.deadline.as_millis()
+            ),
+        )
+        .closing();
+        answer.retry = true;
+        answer
     }
 
     /// Reads a review body of at most [`ServerOptions::max_body_bytes`] within the read
@@ -423,10 +629,9 @@ impl<R: Reviewer> Webhook<R> {
         }
     }
 
-    /// Reads and drops up to [`ServerOptions::max_body_bytes`] of a body that will not be used,
-    /// within the read timeout (the connection is closed after the answer anyway).
-    async fn discard(&self, mut body: Incoming) {
-        let limit = self.options.max_body_bytes;
+    /// Reads and drops up to `limit` bytes of a body that will not be used, within the read
+    /// timeout (the connection is closed after the answer anyway).
+    async fn discard(&self, mut body: Incoming, limit: usize) {
         let drain = async {
             let mut total = 0usize;
             while let Some(Ok(frame)) = body.frame().await {
@@ -459,6 +664,11 @@ impl<R: Reviewer> Webhook<R> {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static(content_type),
         );
+        if answer.retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         if answer.close {
             response.headers_mut().insert(
                 header::CONNECTION,
@@ -513,7 +723,10 @@ impl<R: Reviewer> Webhook<R> {
             let _ = tcp.set_nodelay(true);
             let (acceptor, http, this) = (acceptor.clone(), http.clone(), Arc::clone(&this));
             let watcher = graceful.watcher();
-            let handshake = this.options.handshake_timeout;
+            let (handshake, first_headers) = (
+                this.options.handshake_timeout,
+                this.options.header_read_timeout,
+            );
             tokio::spawn(async move {
                 let _permit = permit;
                 let stream = match tokio::time::timeout(handshake, acceptor.accept(tcp)).await {
@@ -527,12 +740,31 @@ impl<R: Reviewer> Webhook<R> {
                         return;
                     }
                 };
-                let service = service_fn(move |request| {
-                    let this = Arc::clone(&this);
-                    async move { Ok::<_, Infallible>(this.respond(request).await) }
+                let requested = Arc::new(AtomicBool::new(false));
+                let service = service_fn({
+                    let requested = Arc::clone(&requested);
+                    move |request| {
+                        requested.store(true, Ordering::Relaxed);
+                        let this = Arc::clone(&this);
+                        async move { Ok::<_, Infallible>(this.respond(request).await) }
+                    }
                 });
-                let connection = http.serve_connection(TokioIo::new(stream), service);
-                if let Err(e) = watcher.watch(connection).await {
+                let connection =
+                    watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::pin!(connection);
+                // The first request's headers must arrive soon; later ones may follow an idle
+                // keep-alive period (hyper's header timer, `idle_timeout`).
+                let result = tokio::select! {
+                    result = &mut connection => result,
+                    () = tokio::time::sleep(first_headers) => {
+                        if !requested.load(Ordering::Relaxed) {
+                            tracing::debug!(%peer, "no request headers in time; closing");
+                            return;
+                        }
+                        connection.await
+                    }
+                };
+                if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "connection ended");
                 }
             });
