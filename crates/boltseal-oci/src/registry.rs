@@ -618,9 +618,7 @@ impl RegistryStore {
         })?;
         if !resp.status().is_success() {
             let status = resp.status();
-            let body = read_bounded(&mut resp, MAX_ERROR_BYTES, "token response")
-                .await
-                .unwrap_or_default();
+            let body = read_prefix(&mut resp, MAX_ERROR_BYTES).await;
             return Err(unauthorized(format!(
                 "token service answered {status}: {}",
                 error_message(&body)
@@ -652,9 +650,7 @@ impl RegistryStore {
         what: &str,
     ) -> Error {
         let status = resp.status();
-        let body = read_bounded(&mut resp, MAX_ERROR_BYTES, "error body")
-            .await
-            .unwrap_or_default();
+        let body = read_prefix(&mut resp, MAX_ERROR_BYTES).await;
         if status == StatusCode::NOT_FOUND {
             return Error::NotFound {
                 store: self.name(),
@@ -792,6 +788,20 @@ async fn read_bounded(resp: &mut reqwest::Response, limit: u64, what: &str) -> R
             what: format!("{what} from {}", resp.url()),
             limit,
         })
+}
+
+/// The first `limit` bytes of a response body (an error body), or what arrived of them
+/// before the transfer failed.
+async fn read_prefix(resp: &mut reqwest::Response, limit: u64) -> Bytes {
+    let mut out = BytesMut::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = usize::try_from(limit).unwrap_or(usize::MAX) - out.len();
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() as u64 >= limit {
+            break;
+        }
+    }
+    out.freeze()
 }
 
 /// Reads a response body of at most `limit` bytes; `Ok(Err(seen))` when it announced or

@@ -77,6 +77,9 @@ enum Body {
     /// Filler bytes until the client goes away, `content_length`, [`STREAM_CAP`] or a stalled
     /// write; chunked when `content_length` is `None`. How it ended is reported on [`Evil::streams`].
     Endless { content_length: Option<u64> },
+    /// Announces the length of `bytes`, then sends them one byte every `every` (a server
+    /// that holds a request open without ever stalling a read for long), then closes.
+    Drip { bytes: Vec<u8>, every: Duration },
 }
 
 struct Reply {
@@ -292,6 +295,22 @@ async fn write_reply(
             framed.extend_from_slice(b"0\r\n\r\n");
             ("Transfer-Encoding: chunked\r\n".to_owned(), framed, true)
         }
+        Body::Drip { bytes, every } => {
+            head.push_str(&format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                bytes.len()
+            ));
+            if sock.write_all(head.as_bytes()).await.is_err() || head_only {
+                return false;
+            }
+            for b in bytes {
+                tokio::time::sleep(every).await;
+                if sock.write_all(&[b]).await.is_err() {
+                    break;
+                }
+            }
+            return false;
+        }
         Body::Endless { content_length } => {
             let framing = match content_length {
                 Some(l) => format!("Content-Length: {l}\r\nConnection: close\r\n"),
@@ -356,8 +375,12 @@ async fn guard<T>(test: impl Future<Output = T>) -> T {
 }
 
 fn store(addr: SocketAddr, credential: Credential) -> RegistryStore {
+    store_with(addr, RegistryOptions::new().credential(credential))
+}
+
+fn store_with(addr: SocketAddr, options: RegistryOptions) -> RegistryStore {
     let reference: Reference = format!("{addr}/{REPO}").parse().unwrap();
-    RegistryStore::new(&reference, RegistryOptions::new().credential(credential)).unwrap()
+    RegistryStore::new(&reference, options).unwrap()
 }
 
 fn basic() -> Credential {
@@ -1396,6 +1419,456 @@ async fn endless_error_bodies_are_bounded() {
             }
             evil.assert_client_closed().await;
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_bodies_with_control_characters_become_one_short_line() {
+    guard(async {
+        let img = image();
+        // A distribution error whose message forges a log line and recolours the terminal,
+        // padded to 60 KiB.
+        let forged = format!(
+            "{{\"errors\":[{{\"code\":\"DENIED\",\"message\":\"nope\\u001b[31m\\r\\nINFO copy succeeded{}\"}}]}}",
+            "\\u0007x".repeat(9_000)
+        );
+        let plain = format!("oops\x1b]0;title\x07\r\n{}", "y".repeat(60_000));
+        // Over the 64 KiB read of an error body: its start.
+        let long = format!("\x1b[2J{}", "w".repeat(200_000));
+        for body in [forged, plain, long] {
+            let evil = Evil::start("127.0.0.1", move |_| {
+                move |_req: &Req| Reply::new(500).bytes(body.clone().into_bytes())
+            })
+            .await;
+            let s = store(evil.addr, Credential::Anonymous);
+            let err = s.get_blob(&img.layer_desc).await.unwrap_err();
+            assert!(matches!(err, Error::Registry { status: 500, .. }), "{err:?}");
+            let shown = err.to_string();
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+            assert!(shown.len() < 600, "{} characters: {shown}", shown.len());
+            assert!(shown.ends_with("… (cut)"), "{shown}");
+            assert!(shown.contains("\\u{1b}"), "{shown}");
+        }
+
+        // A challenge that does not parse is quoted, short.
+        let evil = Evil::start("127.0.0.1", move |_| {
+            move |_req: &Req| {
+                Reply::new(401).header("WWW-Authenticate", format!("Bearer {}", "z".repeat(8000)))
+            }
+        })
+        .await;
+        let s = store(evil.addr, Credential::Anonymous);
+        let err = s.get_blob(&img.layer_desc).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unauthorized, "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.contains("unparseable challenge") && shown.len() < 600, "{shown}");
+    })
+    .await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Index fan-out
+// ------------------------------------------------------------------------------------------
+
+/// Serves `manifests` by digest (the first also by the tag `bomb`) and the blobs of `image()`,
+/// and counts the manifest requests by path.
+async fn manifest_server(manifests: Vec<(Vec<u8>, String, Digest)>) -> Evil {
+    let img = image();
+    Evil::start("127.0.0.1", move |_| {
+        let top = manifests[0].2;
+        let by_path: std::collections::HashMap<String, (Vec<u8>, String, Digest)> = manifests
+            .into_iter()
+            .map(|m| (manifest_path(m.2.as_str()), m))
+            .collect();
+        let tag = manifest_path("bomb");
+        let blobs = [
+            (blob_path(&img.config_desc.digest), img.config.clone()),
+            (blob_path(&img.layer_desc.digest), img.layer.clone()),
+        ];
+        move |req: &Req| {
+            let path = if req.path() == tag {
+                manifest_path(top.as_str())
+            } else {
+                req.path().to_owned()
+            };
+            if let Some((body, media, digest)) = by_path.get(&path) {
+                return manifest_reply(body, media, digest);
+            }
+            match blobs.iter().find(|(p, _)| *p == path) {
+                Some((_, b)) => Reply::new(200).bytes(b.clone()),
+                None => Reply::not_found(),
+            }
+        }
+    })
+    .await
+}
+
+fn raw_entry(raw: &boltseal_oci::RawManifest) -> (Vec<u8>, String, Digest) {
+    (
+        raw.bytes().to_vec(),
+        raw.media_type().to_owned(),
+        *raw.digest(),
+    )
+}
+
+fn manifest_gets(evil: &Evil) -> Vec<String> {
+    evil.requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path().contains("/manifests/"))
+        .map(|r| r.path().to_owned())
+        .collect()
+}
+
+async fn copy_bomb(evil: &Evil, options: &CopyOptions) -> Result<boltseal_oci::CopyReport, Error> {
+    let s = store(evil.addr, Credential::Anonymous);
+    let dir = tempfile::tempdir().unwrap();
+    let dst = LayoutStore::create(dir.path().join("dst")).await.unwrap();
+    copy_image(
+        &s,
+        &ManifestRef::Tag("bomb".into()),
+        &dst,
+        Some("v1"),
+        options,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_fan_out_bomb_of_shared_indexes_is_fetched_once_per_digest() {
+    guard(async {
+        // Three levels of 20 indexes, each listing all 20 of the next level, over one image:
+        // 20^3 = 8000 paths to the image, 62 distinct manifests.
+        let img = image();
+        let image_raw =
+            boltseal_oci::RawManifest::new(img.manifest.clone(), media_type::OCI_MANIFEST);
+        let mut manifests = vec![raw_entry(&image_raw)];
+        let mut level = vec![image_raw.descriptor()];
+        for depth in 0..3 {
+            let next: Vec<_> = (0..20)
+                .map(|i| {
+                    let mut index = ImageIndex::new(level.clone());
+                    index.annotations.insert("n".into(), format!("{depth}-{i}"));
+                    index.to_raw().unwrap()
+                })
+                .collect();
+            manifests.extend(next.iter().map(raw_entry));
+            level = next.iter().map(|r| r.descriptor()).collect();
+        }
+        let top = ImageIndex::new(level).to_raw().unwrap();
+        manifests.insert(0, raw_entry(&top));
+        let evil = manifest_server(manifests).await;
+
+        let started = std::time::Instant::now();
+        let report = copy_bomb(&evil, &CopyOptions::new()).await.unwrap();
+        assert_eq!(report.manifests, 62);
+        assert_eq!(report.descriptor.unwrap().digest, *top.digest());
+        let mut gets = manifest_gets(&evil);
+        let all = gets.len();
+        gets.sort();
+        gets.dedup();
+        assert_eq!(all, gets.len(), "a manifest was fetched twice");
+        assert_eq!(all, 62);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_fan_out_bomb_is_refused_by_the_manifest_budget() {
+    guard(async {
+        // An index of 40 indexes of 40 distinct indexes each: 1641 manifests.
+        let mut manifests = Vec::new();
+        let mut middle = Vec::new();
+        for i in 0..40 {
+            let leaves: Vec<_> = (0..40)
+                .map(|j| {
+                    let mut leaf = ImageIndex::new(Vec::new());
+                    leaf.annotations.insert("n".into(), format!("{i}-{j}"));
+                    leaf.to_raw().unwrap()
+                })
+                .collect();
+            manifests.extend(leaves.iter().map(raw_entry));
+            let index = ImageIndex::new(leaves.iter().map(|r| r.descriptor()).collect())
+                .to_raw()
+                .unwrap();
+            middle.push(index.descriptor());
+            manifests.push(raw_entry(&index));
+        }
+        let top = ImageIndex::new(middle).to_raw().unwrap();
+        manifests.insert(0, raw_entry(&top));
+        let evil = manifest_server(manifests).await;
+
+        // The default budget.
+        let started = std::time::Instant::now();
+        let err = copy_bomb(&evil, &CopyOptions::new()).await.unwrap_err();
+        let limit = boltseal_oci::DEFAULT_MAX_MANIFESTS as u64;
+        assert!(
+            matches!(&err, Error::LimitExceeded { limit: l, seen, option: "CopyOptions::max_manifests", .. }
+                if *l == limit && *seen == limit + 1),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Integrity);
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("{} manifests, over the limit of {limit}", limit + 1)),
+            "{shown}"
+        );
+        assert!(manifest_gets(&evil).len() as u64 <= limit, "{}", manifest_gets(&evil).len());
+        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+
+        // A budget set lower stops sooner.
+        let before = manifest_gets(&evil).len();
+        let err = copy_bomb(&evil, &CopyOptions::new().max_manifests(10))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::LimitExceeded { limit: 10, seen: 11, .. }),
+            "{err:?}"
+        );
+        assert!(manifest_gets(&evil).len() - before <= 10);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_indexes_are_refused() {
+    guard(async {
+        // A chain of 8 indexes.
+        let mut manifests = Vec::new();
+        let mut child = ImageIndex::new(Vec::new()).to_raw().unwrap();
+        manifests.push(raw_entry(&child));
+        for _ in 0..8 {
+            child = ImageIndex::new(vec![child.descriptor()]).to_raw().unwrap();
+            manifests.push(raw_entry(&child));
+        }
+        manifests.reverse();
+        let evil = manifest_server(manifests).await;
+        let err = copy_bomb(&evil, &CopyOptions::new()).await.unwrap_err();
+        let limit = boltseal_oci::DEFAULT_MAX_DEPTH as u64;
+        assert!(
+            matches!(&err, Error::LimitExceeded { limit: l, seen, option: "CopyOptions::max_depth", .. }
+                if *l == limit && *seen == limit + 1),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("levels of nesting"), "{err}");
+        assert_eq!(manifest_gets(&evil).len() as u64, limit + 1);
+        // Raised, the whole chain is copied.
+        let report = copy_bomb(&evil, &CopyOptions::new().max_depth(8)).await.unwrap();
+        assert_eq!(report.manifests, 9);
+    })
+    .await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Tag lists
+// ------------------------------------------------------------------------------------------
+
+/// A tag list that never ends: page `n` links to page `n + 1`, each with `per_page` tags
+/// (or, with `per_page` 0, none).
+async fn endless_tags(per_page: usize) -> Evil {
+    Evil::start("127.0.0.1", move |_| {
+        move |req: &Req| {
+            let page: usize = req
+                .query()
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("page="))
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            let tags: Vec<String> = (0..per_page).map(|i| format!("p{page}-t{i}")).collect();
+            Reply::new(200)
+                .header("Content-Type", "application/json")
+                .header(
+                    "Link",
+                    format!("</v2/{REPO}/tags/list?page={}>; rel=\"next\"", page + 1),
+                )
+                .bytes(serde_json::json!({ "name": REPO, "tags": tags }).to_string())
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_tag_list_is_refused_naming_the_limit() {
+    guard(async {
+        // Many tags per page: the tag count limit (default).
+        let evil = endless_tags(2000).await;
+        let started = std::time::Instant::now();
+        let err = store(evil.addr, Credential::Anonymous).list_tags().await.unwrap_err();
+        let limit = RegistryOptions::DEFAULT_MAX_TAGS as u64;
+        assert!(
+            matches!(&err, Error::LimitExceeded { unit: "tags", limit: l, seen, option: "RegistryOptions::max_tags", .. }
+                if *l == limit && *seen == limit + 2000),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Integrity);
+        assert!(err.to_string().contains(&format!("over the limit of {limit}")), "{err}");
+        assert!(evil.requests().len() as u64 <= limit / 2000 + 1);
+        assert!(started.elapsed() < Duration::from_secs(20));
+
+        // Bytes over all pages.
+        let s = store_with(
+            evil.addr,
+            RegistryOptions::new()
+                .credential(Credential::Anonymous)
+                .tag_list_limits(usize::MAX, 200_000, 1000),
+        );
+        let err = s.list_tags().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::LimitExceeded { unit: "bytes", limit: 200_000, seen, .. } if *seen > 200_000),
+            "{err:?}"
+        );
+
+        // Empty pages: the page limit.
+        let evil = endless_tags(0).await;
+        let s = store_with(
+            evil.addr,
+            RegistryOptions::new()
+                .credential(Credential::Anonymous)
+                .tag_list_limits(1000, 1 << 20, 50),
+        );
+        let err = s.list_tags().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::LimitExceeded { unit: "pages", limit: 50, seen: 51, option: "RegistryOptions::max_tag_pages", .. }),
+            "{err:?}"
+        );
+        assert_eq!(evil.requests().len(), 50);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_endless_tag_list_page_is_cut_at_the_byte_limit() {
+    guard(async {
+        let mut evil = Evil::start("127.0.0.1", move |_| {
+            move |_req: &Req| {
+                Reply::new(200).body(Body::Endless {
+                    content_length: None,
+                })
+            }
+        })
+        .await;
+        let err = store(evil.addr, Credential::Anonymous).list_tags().await.unwrap_err();
+        let limit = RegistryOptions::DEFAULT_MAX_TAG_LIST_BYTES;
+        assert!(
+            matches!(&err, Error::LimitExceeded { unit: "bytes", limit: l, seen, .. } if *l == limit && *seen > limit),
+            "{err:?}"
+        );
+        evil.assert_client_closed().await;
+    })
+    .await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Dripping servers
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dripping_documents_are_cut_at_the_request_deadline() {
+    guard(async {
+        let img = image();
+        let limit = Duration::from_secs(2);
+        let every = Duration::from_millis(100);
+        let manifest = img.manifest.clone();
+        let d = img.manifest_digest;
+        let token_realm = Arc::new(Mutex::new(String::new()));
+        let realm = token_realm.clone();
+        let evil = Evil::start("127.0.0.1", move |addr| {
+            *realm.lock().unwrap() = format!("http://{addr}/token");
+            move |req: &Req| {
+                let drip = |bytes: Vec<u8>| Body::Drip { bytes, every };
+                match req.path() {
+                    // A manifest, one byte every 100 ms.
+                    p if p == manifest_path(d.as_str()) => Reply::new(200)
+                        .header("Content-Type", media_type::OCI_MANIFEST)
+                        .body(drip(manifest.clone())),
+                    // An error body.
+                    p if p == manifest_path("broken") => {
+                        Reply::new(500).body(drip(vec![b'x'; 1000]))
+                    }
+                    // A token.
+                    "/token" => Reply::new(200).body(drip(
+                        format!("{{\"token\":\"{}\"}}", "t".repeat(1000)).into_bytes(),
+                    )),
+                    p if p == manifest_path("private") => Reply::new(401).header(
+                        "WWW-Authenticate",
+                        format!("Bearer realm=\"http://{addr}/token\",service=evil"),
+                    ),
+                    // A tag list.
+                    p if p.ends_with("/tags/list") => Reply::new(200).body(drip(
+                        format!("{{\"tags\":[\"{}\"]}}", "v".repeat(1000)).into_bytes(),
+                    )),
+                    _ => Reply::not_found(),
+                }
+            }
+        })
+        .await;
+        let s = store_with(
+            evil.addr,
+            RegistryOptions::new()
+                .credential(Credential::Anonymous)
+                .request_timeout(limit),
+        );
+        let check = |err: Error, started: std::time::Instant| {
+            assert!(
+                matches!(&err, Error::TimedOut { limit: l, option: "RegistryOptions::request_timeout", .. } if *l == limit),
+                "{err:?}"
+            );
+            assert_eq!(err.kind(), ErrorKind::Transport);
+            assert!(err.to_string().contains("not answered within 2s"), "{err}");
+            let took = started.elapsed();
+            assert!(took >= limit && took < limit * 2, "{took:?}");
+        };
+        let started = std::time::Instant::now();
+        check(s.get_manifest(&ManifestRef::Digest(d)).await.unwrap_err(), started);
+        let started = std::time::Instant::now();
+        check(s.get_manifest(&ManifestRef::Tag("broken".into())).await.unwrap_err(), started);
+        let started = std::time::Instant::now();
+        check(s.get_manifest(&ManifestRef::Tag("private".into())).await.unwrap_err(), started);
+        let started = std::time::Instant::now();
+        check(s.list_tags().await.unwrap_err(), started);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dripping_blob_is_cut_at_the_minimum_rate() {
+    guard(async {
+        let img = image();
+        let layer = img.layer.clone();
+        let evil = blob_server(img.layer_desc.digest, move || Body::Drip {
+            bytes: layer.clone(),
+            every: Duration::from_millis(50),
+        })
+        .await;
+        let window = Duration::from_secs(1);
+        let s = store_with(
+            evil.addr,
+            RegistryOptions::new()
+                .credential(Credential::Anonymous)
+                .min_blob_rate(1024, window),
+        );
+        let started = std::time::Instant::now();
+        let err = read_blob(&s, &img.layer_desc).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::TooSlow { min_rate: 1024, window: w, received, .. } if *w == window && *received < 1024),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::Transport);
+        assert!(err.to_string().contains("RegistryOptions::min_blob_rate"), "{err}");
+        let took = started.elapsed();
+        assert!(took >= window && took < window * 3, "{took:?}");
+
+        // The same server fast enough for the floor: the blob arrives whole.
+        let layer = img.layer.clone();
+        let evil = blob_server(img.layer_desc.digest, move || Body::Fixed(layer.clone())).await;
+        let s = store_with(
+            evil.addr,
+            RegistryOptions::new()
+                .credential(Credential::Anonymous)
+                .min_blob_rate(1024, window),
+        );
+        assert_eq!(read_blob(&s, &img.layer_desc).await.unwrap(), img.layer);
     })
     .await;
 }
