@@ -482,3 +482,53 @@ fn sbom_example_exit_status_contract() {
     assert_eq!(doc["specVersion"], "1.5");
     assert_eq!(doc["components"][0]["purl"], "pkg:npm/a@1.0.0");
 }
+
+/// Issue 13: a 100 KB layer of 200 GNU sparse `package.json` entries, each claiming 64 MiB and
+/// storing nothing, once made `sbom` zero-fill and keep every one (13 GB, 42 s). Sparse
+/// entries are indexed, never read: the scan completes with an SBOM, in bounded time and
+/// memory (a debug build of the example).
+#[test]
+fn sparse_package_json_bomb_completes_within_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = Layer::new();
+    l.file(
+        "app/package.json",
+        br#"{"name":"app","version":"1.0.0"}"#,
+        0o644,
+    );
+    for i in 0..200 {
+        l.sparse_hole(&format!("app/node_modules/p{i}/package.json"), 64 << 20);
+    }
+    let src = one_layer_image(dir.path(), l, Compression::Gzip);
+    let out = dir.path().join("out.spdx.json");
+    let cost = support::run_measured(
+        std::process::Command::new(support::example("sbom")).args([
+            src.as_str(),
+            "-o",
+            "spdx-json",
+            "--file",
+            out.to_str().unwrap(),
+        ]),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(
+        cost.output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&cost.output.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let names: Vec<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"app"), "{names:?}");
+    eprintln!(
+        "sparse bomb: {:?}, peak RSS {} MiB",
+        cost.elapsed,
+        cost.peak_rss >> 20
+    );
+    cost.assert_within(20, 300);
+}

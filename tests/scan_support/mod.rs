@@ -92,6 +92,23 @@ impl Layer {
         self
     }
 
+    /// A GNU sparse file claiming `real_size` bytes and storing none: all hole.
+    pub fn sparse_hole(&mut self, path: &str, real_size: u64) -> &mut Self {
+        let mut h = header(tar::EntryType::GNUSparse, 0, 0o644);
+        h.set_path(path).expect("sparse path");
+        {
+            let gnu = h.as_gnu_mut().expect("gnu header");
+            gnu.set_real_size(real_size);
+            gnu.sparse[0].set_offset(real_size);
+            gnu.sparse[0].set_length(0);
+        }
+        h.set_cksum();
+        self.builder
+            .append(&h, std::io::empty())
+            .expect("append sparse");
+        self
+    }
+
     /// A host file at `image_path`.
     pub fn host_file(&mut self, host: &Path, image_path: &str) -> &mut Self {
         let bytes = std::fs::read(host).unwrap_or_else(|e| panic!("{}: {e}", host.display()));
