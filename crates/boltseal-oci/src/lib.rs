@@ -10,6 +10,11 @@
 //! any byte beyond the descriptor's size and fails at the end unless size and digest match.
 //! Layout writes are atomic (temporary file, then rename), and symbolic links inside a layout
 //! are refused.
+//! A registry is bounded in time and volume too: each request for a small document has a
+//! deadline, a blob download must keep a minimum rate, a tag list is capped in tags, bytes and
+//! pages ([`RegistryOptions`]); a copy fetches each manifest once and at most
+//! [`CopyOptions::max_manifests`] of them, indexes nested at most [`CopyOptions::max_depth`]
+//! deep. A registry's error text reaches error messages as one short line.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
