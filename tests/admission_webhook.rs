@@ -14,8 +14,8 @@ mod support;
 use std::sync::Arc;
 
 use admission_support::{
-    Server, TestCa, apply_patch, create_review, deployment, in_namespaces, pod, pod_in, push_image,
-    reviewer, sign, signature_policy,
+    Server, TestCa, apply_patch, create_review, deployment, in_namespaces, padded_review, pod,
+    pod_in, push_image, reviewer, sign, signature_policy,
 };
 use boltseal::admission::review::{AdmissionResponse, decode_response};
 use boltseal::admission::{NamespaceLabels, ServerOptions, VERIFY_IMAGES_ANNOTATION};
@@ -758,4 +758,188 @@ fn deploy_manifests_have_the_webhook_properties() {
             &format!("{}/namespaces.yaml", mount["mountPath"].as_str().unwrap()).as_str()
         )
     );
+}
+
+/// Sends `body` to `/validate` (with the API server's `?timeout=10s`); the status, the body and
+/// how long the answer took.
+async fn send_review(
+    client: &reqwest::Client,
+    url: String,
+    body: Vec<u8>,
+) -> (u16, Vec<u8>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.unwrap().to_vec();
+    (status, body, started.elapsed())
+}
+
+/// Sends four copies of `body` at once; the status, body and time of each.
+async fn four_at_once(
+    client: &reqwest::Client,
+    url: &str,
+    body: &[u8],
+) -> Vec<(u16, Vec<u8>, std::time::Duration)> {
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, url, body) = (client.clone(), url.to_owned(), body.to_vec());
+            tokio::spawn(async move { send_review(&client, url, body).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// The issue's attack on the deployed webhook: four ~8 MB reviews at once (each 2-byte element
+/// a 32-byte value once decoded), reviews under the size limit whose many small objects or deep
+/// nesting would blow up when decoded, heavy but legal reviews at once, and connections that
+/// never send a request. Each hostile review is refused with one line naming the limit and the
+/// value seen, the legal ones are answered within the deadline, a normal review is answered
+/// right after, silent connections are closed long before the idle timeout, and the process
+/// stays under the deployment's 256 MiB memory limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_costly_and_silent_requests_keep_the_webhook_within_its_memory_limit() {
+    use std::io::Read;
+
+    let example = support::example("admission");
+    let ca = TestCa::new();
+    let key = PrivateKey::generate().unwrap();
+    let policy = signature_policy("verify", &["registry.invalid/*"], &key, "Enforce", "Fail");
+    let webhook = admission_support::ExampleProcess::start(&example, &ca, &policy);
+    let pid = webhook.child.id();
+    let client = ca.client();
+    let url = webhook.url("/validate?timeout=10s");
+    let normal = create_review("u-normal", pod("web", &["nginx:1.27"], &[]));
+
+    // Connections that never send a byte (slow-loris): closed by the server after the
+    // handshake timeout, not held for the 120 s idle timeout.
+    let silent: Vec<_> = (0..32)
+        .map(|_| {
+            let addr = webhook.addr;
+            std::thread::spawn(move || {
+                let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+                tcp.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+                    .unwrap();
+                let started = std::time::Instant::now();
+                let mut buf = [0u8; 64];
+                let closed = match tcp.read(&mut buf) {
+                    Ok(n) => n == 0,
+                    Err(e) => !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                };
+                (closed, started.elapsed())
+            })
+        })
+        .collect();
+
+    // Four ~8 MB reviews at once: refused from their Content-Length (413), never buffered.
+    let elements = 4_000_000;
+    let huge = padded_review(&normal, &format!("[{}1]", "1,".repeat(elements - 1)));
+    assert!(huge.len() > 8_000_000);
+    for (status, body, _) in four_at_once(&client, &url, &huge).await {
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(status, 413, "{text}");
+        assert_eq!(
+            text,
+            format!(
+                "review is {} bytes, larger than the 3145728-byte limit\n",
+                huge.len()
+            )
+        );
+    }
+
+    // Under 3 MiB, but 7-byte objects of ~650 bytes each once decoded: refused before decoding.
+    let objects = padded_review(
+        &normal,
+        &format!("[{}{{}}]", r#"{"":0},"#.repeat((3 << 20) / 7 - 100)),
+    );
+    assert!(objects.len() < 3 << 20);
+    for (status, body, _) in four_at_once(&client, &url, &objects).await {
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(status, 413, "{text}");
+        assert!(
+            text.starts_with("review would take up to ")
+                && text.ends_with(
+                    " bytes of memory once decoded, more than the 50331648-byte limit\n"
+                ),
+            "{text}"
+        );
+    }
+
+    // Nested 100,000 deep.
+    let deep = padded_review(
+        &normal,
+        &format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+    );
+    let (status, body, _) = send_review(&client, url.clone(), deep).await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        String::from_utf8(body).unwrap(),
+        "review nests arrays and objects 100004 deep, deeper than the limit of 64\n"
+    );
+
+    // Heavy but within the limits (2 MB, 1,000,000 elements: ~32 MiB decoded, as much again
+    // for the policy engine's copy), four at once: the memory budget lets them through a few
+    // at a time, each answered within the deadline.
+    let heavy = padded_review(
+        &create_review("u-heavy", pod("web", &["nginx:1.27"], &[])),
+        &format!("[{}1]", "1,".repeat(999_999)),
+    );
+    let mut answered = 0;
+    for (status, body, elapsed) in four_at_once(&client, &url, &heavy).await {
+        assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+        if status == 200 {
+            let r = decode_response(&body).unwrap();
+            assert_eq!(r.uid, "u-heavy");
+            assert!(r.allowed, "{r:?}");
+            answered += 1;
+        } else {
+            // On a slow machine a review may not get its memory within its deadline.
+            let text = String::from_utf8(body).unwrap();
+            assert_eq!(status, 503, "{text}");
+            assert!(text.contains("of the 131072 KiB review memory"), "{text}");
+        }
+    }
+    assert!(answered > 0, "no heavy review was answered");
+
+    // A normal review is answered right after.
+    let r = post_to(
+        &client,
+        &url,
+        create_review("u-after", pod("web", &["nginx:1.27"], &[])),
+    )
+    .await;
+    assert_eq!(r.uid, "u-after");
+    assert!(r.allowed);
+
+    for t in silent {
+        let (closed, after) = t.join().unwrap();
+        assert!(closed, "a silent connection was not closed");
+        assert!(after < std::time::Duration::from_secs(60), "{after:?}");
+    }
+
+    let peak = support::peak_rss_of(pid).unwrap();
+    eprintln!("admission webhook peak RSS: {} MiB", peak >> 20);
+    assert!(
+        peak < 256 << 20,
+        "peak RSS {} MiB, bound 256 MiB",
+        peak >> 20
+    );
+}
+
+async fn post_to(client: &reqwest::Client, url: &str, body: Vec<u8>) -> AdmissionResponse {
+    let (status, body, _) = send_review(client, url.to_owned(), body).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    decode_response(&body).unwrap()
 }

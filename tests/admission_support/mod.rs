@@ -319,3 +319,84 @@ pub fn apply_patch(mut doc: Value, ops: &[Value]) -> Value {
     }
     doc
 }
+
+/// The `admission` example running as a process on loopback, with `policies` (YAML) and this
+/// CA's serving certificate; killed when dropped. Its stderr is drained by a thread (the JSON
+/// review log), so that it never blocks on a full pipe.
+pub struct ExampleProcess {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl ExampleProcess {
+    pub fn start(example: &std::path::Path, ca: &TestCa, policies: &str) -> ExampleProcess {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policies.yaml");
+        std::fs::write(&policy, policies).unwrap();
+        let mut child = std::process::Command::new(example)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--tls-cert")
+            .arg(&ca.cert)
+            .arg("--tls-key")
+            .arg(&ca.key)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "no listening line"
+            );
+            if line.starts_with("listening on ") {
+                break;
+            }
+        }
+        let addr = line
+            .trim_start_matches("listening on https://")
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        ExampleProcess {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.addr.port())
+    }
+}
+
+impl Drop for ExampleProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `review` (an AdmissionReview's JSON) with `"padding": <json>` added as the first member of
+/// the object's `spec`: a review of any size or shape without building it as `Value`s.
+pub fn padded_review(review: &[u8], json: &str) -> Vec<u8> {
+    let text = std::str::from_utf8(review).unwrap();
+    let at = text.find("\"spec\":{").unwrap() + "\"spec\":{".len();
+    let mut out = String::with_capacity(text.len() + json.len() + 16);
+    out.push_str(&text[..at]);
+    out.push_str("\"padding\":");
+    out.push_str(json);
+    out.push(',');
+    out.push_str(&text[at..]);
+    out.into_bytes()
+}
