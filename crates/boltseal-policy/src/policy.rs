@@ -1486,15 +1486,12 @@ fn parse_attestor_entry(
             ],
             &["additionalExtensions"],
         )?;
-        let kind = keyless(
-            cx,
-            &kp,
-            cx.string(km, &kp, "subject")?,
-            cx.string(km, &kp, "subjectRegExp")?,
-            cx.string(km, &kp, "issuer")?,
-            cx.string(km, &kp, "issuerRegExp")?,
-            cx.string(km, &kp, "roots")?,
-        )?;
+        let subject = cx.string(km, &kp, "subject")?;
+        let subject_re = cx.string(km, &kp, "subjectRegExp")?;
+        let issuer = cx.string(km, &kp, "issuer")?;
+        let issuer_re = cx.string(km, &kp, "issuerRegExp")?;
+        let roots = cx.string(km, &kp, "roots")?;
+        let kind = keyless(cx, &kp, subject, subject_re, issuer, issuer_re, roots)?;
         return Ok(vec![AttestorEntry {
             kind,
             annotations,
@@ -1602,8 +1599,25 @@ fn parse_keys(cx: &Cx<'_>, path: &str, text: &str) -> Result<Vec<PublicKey>, Loa
     Ok(keys)
 }
 
+/// Whether a regular expression only matches whole values: it starts with `^` or `\A` and ends
+/// with an unescaped `$` or `\z`. Kyverno and cosign match unanchored (a match anywhere in the
+/// identity counts), so `.*@example\.com` also accepts `x@example.com.evil.org`.
+pub(crate) fn is_anchored(pattern: &str) -> bool {
+    let starts = pattern.starts_with('^') || pattern.starts_with("\\A");
+    let ends = pattern.ends_with("\\z")
+        || (pattern.ends_with('$') && {
+            let backslashes = pattern[..pattern.len() - 1]
+                .chars()
+                .rev()
+                .take_while(|&c| c == '\\')
+                .count();
+            backslashes % 2 == 0
+        });
+    starts && ends
+}
+
 fn keyless(
-    cx: &Cx<'_>,
+    cx: &mut Cx<'_>,
     path: &str,
     subject: Option<String>,
     subject_re: Option<String>,
@@ -1611,6 +1625,33 @@ fn keyless(
     issuer_re: Option<String>,
     roots: Option<String>,
 ) -> Result<AttestorKind, LoadError> {
+    // Kyverno accepts any identity when none is given; a gate must not.
+    if subject.is_none() && subject_re.is_none() && issuer.is_none() && issuer_re.is_none() {
+        return Err(cx.invalid(
+            path,
+            "a keyless attestor must constrain the signer's identity \
+             (subject or subjectRegExp, issuer or issuerRegExp): without them any certificate counts",
+        ));
+    }
+    if subject.is_none() && subject_re.is_none() {
+        cx.warnings.push(format!(
+            "{}: no subject or subjectRegExp: any identity the issuer vouches for counts",
+            path
+        ));
+    }
+    for (field, exact, re) in [
+        ("subjectRegExp", &subject, &subject_re),
+        ("issuerRegExp", &issuer, &issuer_re),
+    ] {
+        if let (None, Some(re)) = (exact, re)
+            && !is_anchored(re)
+        {
+            cx.warnings.push(format!(
+                "{}: {re:?} is not anchored (^…$): it matches any identity that merely contains a match",
+                join(path, field)
+            ));
+        }
+    }
     let matcher =
         |exact: Option<String>, re: Option<String>, field: &str| -> Result<Matcher, LoadError> {
             match (exact, re) {

@@ -228,3 +228,57 @@ spec:
     assert_eq!(r.resource.to_string(), "Pod/team-a/p");
     assert_eq!(r.results().next().unwrap().1.status, RuleStatus::Fail);
 }
+
+fn keyless_policy(identity: &str) -> String {
+    format!(
+        r#"
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {{name: keyless}}
+spec:
+  rules:
+  - name: keyless
+    match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}
+    verifyImages:
+    - imageReferences: ["ghcr.io/org/*"]
+      attestors:
+      - entries:
+        - keyless:
+{identity}
+"#
+    )
+}
+
+#[test]
+fn keyless_attestor_constraining_no_identity_is_refused_at_load() {
+    let text = keyless_policy("            rekor: {url: https://rekor.sigstore.dev}");
+    let err = PolicySet::from_yaml_str("p.yaml", &text).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("must constrain the signer's identity"), "{message}");
+    assert!(message.contains("keyless"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+}
+
+#[test]
+fn unanchored_identity_patterns_are_warned_about_at_load() {
+    let text = keyless_policy(
+        "            subjectRegExp: '.*@example\\.com'\n            issuer: https://accounts.google.com",
+    );
+    let set = PolicySet::from_yaml_str("p.yaml", &text).unwrap();
+    assert!(
+        set.warnings()
+            .iter()
+            .any(|w| w.contains("subjectRegExp") && w.contains("not anchored")),
+        "{:?}",
+        set.warnings()
+    );
+    let anchored = keyless_policy(
+        "            subjectRegExp: '^.*@example\\.com$'\n            issuer: https://accounts.google.com",
+    );
+    let set = PolicySet::from_yaml_str("p.yaml", &anchored).unwrap();
+    assert!(
+        !set.warnings().iter().any(|w| w.contains("not anchored")),
+        "{:?}",
+        set.warnings()
+    );
+}

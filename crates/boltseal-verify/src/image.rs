@@ -22,7 +22,9 @@ use boltseal_envelope::intoto::Statement;
 use boltseal_envelope::predicate;
 use boltseal_envelope::simple_signing::SimpleSigning;
 use boltseal_keys::{Backend, PublicKey};
-use boltseal_oci::{Descriptor, Manifest, ManifestRef, Store};
+use boltseal_oci::{ManifestRef, Store};
+
+use crate::evidence::{Evidence, EvidenceLimits, fetch_evidence, off_reactor};
 use boltseal_reference::{Digest, Reference, media_type};
 use serde_json::Value;
 use sha2::Digest as _;
@@ -475,11 +477,13 @@ fn verify_simple_signing_layer(
     policy: &KeyPolicy,
 ) -> Result<VerifiedSignature, String> {
     let (sig_b64, signature) = layer_signature(layer)?;
+    // What the payload says is checked before any signature arithmetic: a payload about
+    // another image, or without the annotations, fails either way.
+    let payload = check_payload(digest, &layer.blob, &policy.annotations)?;
+    check_identity(&policy.identity, &payload.docker_reference)?;
     let key = policy
         .verify_any(&layer.blob, &signature)
         .ok_or("signature does not verify with the key")?;
-    let payload = check_payload(digest, &layer.blob, &policy.annotations)?;
-    check_identity(&policy.identity, &payload.docker_reference)?;
     if !policy.rekor_keys.is_empty() {
         check_rekor_bundle(layer, sig_b64, &policy.rekor_keys, key, policy.backend)?;
     }
@@ -538,7 +542,7 @@ fn finish<T>(out: VerifiedImage<T>, what: &str) -> Result<VerifiedImage<T>, Veri
         let reasons = if out.rejected.is_empty() {
             format!("no {what} found")
         } else {
-            out.rejected.join("; ")
+            summarize(&out.rejected)
         };
         return Err(VerifyError::new(format!(
             "no valid {what} for {}: {reasons}",
@@ -548,11 +552,40 @@ fn finish<T>(out: VerifiedImage<T>, what: &str) -> Result<VerifiedImage<T>, Veri
     Ok(out)
 }
 
-/// Checks a DSSE envelope with the key policy and returns the statement about `digest`.
+/// At most this many reasons are spelled out in a refusal; the rest are counted.
+const REASONS_SHOWN: usize = 3;
+
+/// The first few reasons, joined, and how many more there were (a refusal's message stays
+/// short whatever the number of signatures an attacker attaches).
+pub(crate) fn summarize(reasons: &[String]) -> String {
+    let shown = reasons.len().min(REASONS_SHOWN);
+    let mut text = reasons[..shown].join("; ");
+    if reasons.len() > shown {
+        text.push_str(&format!("; and {} more", reasons.len() - shown));
+    }
+    text
+}
+
+/// Refuses an envelope with more signatures than `limits` allows, before any is checked.
+fn check_signature_count(envelope: &dsse::Envelope, limits: &EvidenceLimits) -> Result<(), String> {
+    if envelope.signatures.len() > limits.max_envelope_signatures {
+        return Err(format!(
+            "envelope has {} signatures, more than the limit of {}",
+            envelope.signatures.len(),
+            limits.max_envelope_signatures
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a DSSE envelope with the key policy and returns the statement about `digest`. The
+/// statement (subject digest, annotations) is checked before the signatures: either failing
+/// refuses the envelope.
 fn verify_envelope(
     digest: &Digest,
     envelope: &dsse::Envelope,
     policy: &KeyPolicy,
+    limits: &EvidenceLimits,
 ) -> Result<(Statement, Value, PublicKey), String> {
     if envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
         return Err(format!(
@@ -560,13 +593,14 @@ fn verify_envelope(
             envelope.payload_type
         ));
     }
+    check_signature_count(envelope, limits)?;
+    let (statement, json) = check_statement(digest, &envelope.payload, &policy.annotations)?;
     let pae = envelope.pae();
     let key = envelope
         .signatures
         .iter()
         .find_map(|s| policy.verify_any(&pae, &s.sig))
         .ok_or("envelope signature does not verify with the key")?;
-    let (statement, json) = check_statement(digest, &envelope.payload, &policy.annotations)?;
     Ok((statement, json, *key))
 }
 
@@ -581,6 +615,18 @@ fn check_statement(
     if !statement.matches_digest(digest) {
         return Err(format!("statement is not about the image {digest}"));
     }
+    check_subject_annotations(&statement, digest, annotations)?;
+    let json = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
+    Ok((statement, json))
+}
+
+/// Every required annotation is carried by a subject that names the image digest (an
+/// annotation on another subject of the same statement vouches for nothing about this image).
+fn check_subject_annotations(
+    statement: &Statement,
+    digest: &Digest,
+    annotations: &BTreeMap<String, String>,
+) -> Result<(), String> {
     for (k, v) in annotations {
         let found = statement.subject.iter().any(|s| {
             s.matches_digest(digest)
@@ -594,8 +640,7 @@ fn check_statement(
             return Err(format!("annotation {k}={v} not signed"));
         }
     }
-    let json = serde_json::from_slice(payload).map_err(|e| e.to_string())?;
-    Ok((statement, json))
+    Ok(())
 }
 
 /// The checks every legacy attestation layer needs first: the media type, the size, and a DSSE
@@ -624,6 +669,22 @@ pub fn verify_attestation_layers(
     policy: &KeyPolicy,
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    attestation_layers(
+        digest,
+        layers,
+        policy,
+        predicate_type,
+        &EvidenceLimits::default(),
+    )
+}
+
+fn attestation_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeyPolicy,
+    predicate_type: Option<&str>,
+    limits: &EvidenceLimits,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
     if layers.len() > MAX_SIGNATURES {
         return Err(VerifyError::new(format!(
             "{} attestation layers: more than the {MAX_SIGNATURES} boltseal reads",
@@ -637,7 +698,7 @@ pub fn verify_attestation_layers(
     };
     for (i, layer) in layers.iter().enumerate() {
         let result = attestation_envelope(layer).and_then(|envelope| {
-            let verified = verify_envelope(digest, &envelope, policy)?;
+            let verified = verify_envelope(digest, &envelope, policy, limits)?;
             if !policy.rekor_keys.is_empty() {
                 check_rekor_attestation(
                     layer,
@@ -676,152 +737,6 @@ fn filter_type(out: &mut VerifiedImage<VerifiedAttestation>, predicate_type: Opt
         }
         out.verified = keep;
     }
-}
-
-/// How many blobs of one image's evidence are read at the same time.
-const CONCURRENT_READS: usize = 8;
-
-/// What an image's signatures or attestations are read from: the legacy layers of the
-/// `sha256-<hex>.sig` / `.att` tag and the Sigstore bundle referrers, fetched once and checked
-/// against any number of policies.
-pub(crate) struct Evidence {
-    digest: Digest,
-    layers: Vec<SignatureLayer>,
-    bundles: Vec<(Digest, Bundle)>,
-    rejected: Vec<String>,
-}
-
-impl Evidence {
-    /// The image digest the evidence is about.
-    pub(crate) fn digest(&self) -> Digest {
-        self.digest
-    }
-}
-
-/// Legacy signatures (`suffix` `sig`) or attestations (`att`) of `digest` and its bundle
-/// referrers. The tag and the referrers are looked up at the same time, and the blobs they name
-/// read concurrently: two registry round trips whatever the number of signatures.
-pub(crate) async fn fetch_evidence<S: Store>(
-    store: &S,
-    digest: &Digest,
-    suffix: &str,
-) -> Result<Evidence, VerifyError> {
-    let tag = format!("{}.{suffix}", boltseal_oci::referrers_tag(digest));
-    let (layers, bundles) =
-        futures_util::future::join(fetch_layers(store, &tag), fetch_bundles(store, digest)).await;
-    let (bundles, rejected) = bundles?;
-    Ok(Evidence {
-        digest: *digest,
-        layers: layers?,
-        bundles,
-        rejected,
-    })
-}
-
-async fn fetch_layers<S: Store>(store: &S, tag: &str) -> Result<Vec<SignatureLayer>, VerifyError> {
-    use futures_util::{StreamExt as _, TryStreamExt as _};
-    let raw = match store.get_manifest(&ManifestRef::Tag(tag.to_owned())).await {
-        Ok(raw) => raw,
-        Err(boltseal_oci::Error::NotFound { .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    let Manifest::Image(m) = raw.parse()? else {
-        return Err(VerifyError::new(format!(
-            "{tag} is an index, not a signature manifest"
-        )));
-    };
-    if m.layers.len() > MAX_SIGNATURES {
-        return Err(VerifyError::new(format!(
-            "{tag} has {} layers: more than the {MAX_SIGNATURES} boltseal reads",
-            m.layers.len()
-        )));
-    }
-    futures_util::stream::iter(m.layers)
-        .map(|d| async move {
-            if d.size > MAX_PAYLOAD_BYTES {
-                // Kept as an empty layer so the reason shows up, without reading it.
-                let media = format!(
-                    "{} (larger than {MAX_PAYLOAD_BYTES} bytes, not read)",
-                    d.media_type
-                );
-                return Ok(SignatureLayer::new(media, Vec::new(), d.annotations));
-            }
-            let blob = store
-                .get_blob(&d)
-                .await?
-                .read_to_vec(MAX_PAYLOAD_BYTES)
-                .await?;
-            Ok::<_, VerifyError>(SignatureLayer::new(d.media_type, blob, d.annotations))
-        })
-        .buffered(CONCURRENT_READS)
-        .try_collect()
-        .await
-}
-
-/// Bundle referrers of `digest`: (referrer digest, bundle) pairs, bounded; referrer manifests
-/// and their bundles are read concurrently.
-async fn fetch_bundles<S: Store>(
-    store: &S,
-    digest: &Digest,
-) -> Result<(Vec<(Digest, Bundle)>, Vec<String>), VerifyError> {
-    use futures_util::{StreamExt as _, TryStreamExt as _};
-    let referrers = store.referrers(digest, None).await?;
-    let read: Vec<Option<Result<(Digest, Bundle), String>>> =
-        futures_util::stream::iter(referrers.iter().take(MAX_SIGNATURES).cloned())
-            .map(|r| async move { read_bundle(store, &r).await })
-            .buffered(CONCURRENT_READS)
-            .try_collect()
-            .await?;
-    let mut bundles = Vec::new();
-    let mut rejected = Vec::new();
-    for outcome in read.into_iter().flatten() {
-        match outcome {
-            Ok(b) => bundles.push(b),
-            Err(reason) => rejected.push(reason),
-        }
-    }
-    if referrers.len() > MAX_SIGNATURES {
-        rejected.push(format!(
-            "more than {MAX_SIGNATURES} referrers; the rest were not read"
-        ));
-    }
-    Ok((bundles, rejected))
-}
-
-/// One referrer: `None` when it is not a Sigstore bundle, `Some(Err)` when it is one that
-/// cannot be used (too large, unparsable).
-async fn read_bundle<S: Store>(
-    store: &S,
-    r: &Descriptor,
-) -> Result<Option<Result<(Digest, Bundle), String>>, VerifyError> {
-    let raw = store.get_manifest(&ManifestRef::Digest(r.digest)).await?;
-    let Manifest::Image(m) = raw.parse()? else {
-        return Ok(None);
-    };
-    let [layer] = m.layers.as_slice() else {
-        return Ok(None);
-    };
-    if !layer
-        .media_type
-        .starts_with("application/vnd.dev.sigstore.bundle")
-    {
-        return Ok(None);
-    }
-    if layer.size > MAX_BUNDLE_BYTES {
-        return Ok(Some(Err(format!(
-            "referrer {}: bundle larger than {MAX_BUNDLE_BYTES} bytes",
-            r.digest
-        ))));
-    }
-    let bytes = store
-        .get_blob(layer)
-        .await?
-        .read_to_vec(MAX_BUNDLE_BYTES)
-        .await?;
-    Ok(Some(match Bundle::parse(&bytes) {
-        Ok(b) => Ok((r.digest, b)),
-        Err(e) => Err(format!("referrer {}: {e}", r.digest)),
-    }))
 }
 
 /// Checks the key hint of a bundle against the policy's keys (a bundle for another key is
@@ -869,8 +784,9 @@ pub async fn verify_image<S: Store>(
     policy: &KeyPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "sig").await?;
-    check_key_signatures(&evidence, policy)
+    let evidence = fetch_evidence(store, &digest, "sig", &EvidenceLimits::default()).await?;
+    let policy = policy.clone();
+    off_reactor(move || check_key_signatures(&evidence, &policy)).await?
 }
 
 /// [`verify_image`] on evidence already read.
@@ -889,7 +805,7 @@ pub(crate) fn check_key_signatures(
             let Content::DsseEnvelope(env) = &bundle.content else {
                 return Err("message-signature bundle: not an image signature".to_owned());
             };
-            let (statement, json, key) = verify_envelope(&digest, env, policy)?;
+            let (statement, json, key) = verify_envelope(&digest, env, policy, &ev.limits)?;
             check_bundle_tlog(bundle, env, &key, policy)?;
             if statement.predicate_type != predicate::COSIGN_SIGN_V1 {
                 return Err(format!(
@@ -923,8 +839,10 @@ pub async fn verify_image_attestations<S: Store>(
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "att").await?;
-    check_key_attestations(&evidence, policy, predicate_type)
+    let evidence = fetch_evidence(store, &digest, "att", &EvidenceLimits::default()).await?;
+    let (policy, predicate_type) = (policy.clone(), predicate_type.map(str::to_owned));
+    off_reactor(move || check_key_attestations(&evidence, &policy, predicate_type.as_deref()))
+        .await?
 }
 
 /// [`verify_image_attestations`] on evidence already read.
@@ -940,7 +858,7 @@ pub(crate) fn check_key_attestations(
         rejected: Vec::new(),
     };
     if !ev.layers.is_empty() {
-        match verify_attestation_layers(&digest, &ev.layers, policy, None) {
+        match attestation_layers(&digest, &ev.layers, policy, None, &ev.limits) {
             Ok(v) => {
                 out.verified = v.verified;
                 out.rejected = v.rejected;
@@ -955,7 +873,7 @@ pub(crate) fn check_key_attestations(
             let Content::DsseEnvelope(env) = &bundle.content else {
                 return Err("message-signature bundle: not an attestation".to_owned());
             };
-            let (statement, json, key) = verify_envelope(&digest, env, policy)?;
+            let (statement, json, key) = verify_envelope(&digest, env, policy, &ev.limits)?;
             check_bundle_tlog(bundle, env, &key, policy)?;
             if statement.predicate_type == predicate::COSIGN_SIGN_V1 {
                 return Err("a signature, not an attestation".to_owned());
@@ -1041,6 +959,8 @@ fn verify_keyless_layer(
     policy: &KeylessPolicy,
 ) -> Result<VerifiedSignature, String> {
     let (_, signature) = layer_signature(layer)?;
+    // What the payload says is checked before the log, the certificate and the signature.
+    check_payload(digest, &layer.blob, &policy.annotations)?;
     let certificate = layer
         .annotations
         .get(ANNOTATION_CERTIFICATE)
@@ -1087,7 +1007,6 @@ fn verify_keyless_layer(
     if logged.is_empty() || logged != pem_der(certificate.as_bytes()) {
         return Err("Rekor entry is for another certificate".to_owned());
     }
-    check_payload(digest, &layer.blob, &policy.annotations)?;
     let json = serde_json::from_slice(&layer.blob).map_err(|e| e.to_string())?;
     Ok(VerifiedSignature {
         layout: Layout::Legacy,
@@ -1136,8 +1055,9 @@ pub async fn verify_image_keyless<S: Store>(
     policy: &KeylessPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "sig").await?;
-    check_keyless_signatures(&evidence, policy)
+    let evidence = fetch_evidence(store, &digest, "sig", &EvidenceLimits::default()).await?;
+    let policy = policy.clone();
+    off_reactor(move || check_keyless_signatures(&evidence, &policy)).await?
 }
 
 /// [`verify_image_keyless`] on evidence already read.
@@ -1173,18 +1093,7 @@ pub(crate) fn check_keyless_signatures(
                     statement.predicate_type
                 ));
             }
-            for (k, v) in &policy.annotations {
-                let found = statement.subject.iter().any(|s| {
-                    s.annotations
-                        .as_ref()
-                        .and_then(|a| a.get(k))
-                        .and_then(Value::as_str)
-                        == Some(v.as_str())
-                });
-                if !found {
-                    return Err(format!("annotation {k}={v} not signed"));
-                }
-            }
+            check_subject_annotations(&statement, &digest, &policy.annotations)?;
             let payload = verified
                 .dsse_payload
                 .as_ref()
@@ -1213,6 +1122,7 @@ fn verify_keyless_attestation_layer(
     digest: &Digest,
     layer: &SignatureLayer,
     policy: &KeylessPolicy,
+    limits: &EvidenceLimits,
 ) -> Result<VerifiedAttestation, String> {
     let envelope = attestation_envelope(layer)?;
     if envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
@@ -1221,6 +1131,10 @@ fn verify_keyless_attestation_layer(
             envelope.payload_type
         ));
     }
+    check_signature_count(&envelope, limits)?;
+    // The statement is checked before the log, the certificate and the signatures.
+    let (statement, statement_json) =
+        check_statement(digest, &envelope.payload, &policy.annotations)?;
     let certificate = layer
         .annotations
         .get(ANNOTATION_CERTIFICATE)
@@ -1258,8 +1172,6 @@ fn verify_keyless_attestation_layer(
         &pae,
     )
     .map_err(|e| format!("Rekor entry: {e}"))?;
-    let (statement, statement_json) =
-        check_statement(digest, &envelope.payload, &policy.annotations)?;
     Ok(VerifiedAttestation {
         layout: Layout::Legacy,
         statement,
@@ -1280,6 +1192,22 @@ pub fn verify_keyless_attestation_layers(
     policy: &KeylessPolicy,
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
+    keyless_attestation_layers(
+        digest,
+        layers,
+        policy,
+        predicate_type,
+        &EvidenceLimits::default(),
+    )
+}
+
+fn keyless_attestation_layers(
+    digest: &Digest,
+    layers: &[SignatureLayer],
+    policy: &KeylessPolicy,
+    predicate_type: Option<&str>,
+    limits: &EvidenceLimits,
+) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
     if layers.len() > MAX_SIGNATURES {
         return Err(VerifyError::new(format!(
             "{} attestation layers: more than the {MAX_SIGNATURES} boltseal reads",
@@ -1292,7 +1220,7 @@ pub fn verify_keyless_attestation_layers(
         rejected: Vec::new(),
     };
     for (i, layer) in layers.iter().enumerate() {
-        match verify_keyless_attestation_layer(digest, layer, policy) {
+        match verify_keyless_attestation_layer(digest, layer, policy, limits) {
             Ok(v) => out.verified.push(v),
             Err(reason) => out.rejected.push(format!("attestation {i}: {reason}")),
         }
@@ -1317,8 +1245,10 @@ pub async fn verify_image_attestations_keyless<S: Store>(
     predicate_type: Option<&str>,
 ) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
     let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "att").await?;
-    check_keyless_attestations(&evidence, policy, predicate_type)
+    let evidence = fetch_evidence(store, &digest, "att", &EvidenceLimits::default()).await?;
+    let (policy, predicate_type) = (policy.clone(), predicate_type.map(str::to_owned));
+    off_reactor(move || check_keyless_attestations(&evidence, &policy, predicate_type.as_deref()))
+        .await?
 }
 
 /// [`verify_image_attestations_keyless`] on evidence already read.
@@ -1334,7 +1264,7 @@ pub(crate) fn check_keyless_attestations(
         rejected: Vec::new(),
     };
     if !ev.layers.is_empty() {
-        match verify_keyless_attestation_layers(&digest, &ev.layers, policy, None) {
+        match keyless_attestation_layers(&digest, &ev.layers, policy, None, &ev.limits) {
             Ok(v) => {
                 out.verified = v.verified;
                 out.rejected = v.rejected;

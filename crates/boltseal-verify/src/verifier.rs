@@ -15,9 +15,10 @@ use boltseal_reference::{Digest, Reference};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use crate::evidence::{Evidence, EvidenceLimits, fetch_evidence, off_reactor};
 use crate::image::{
-    Evidence, KeyPolicy, KeylessPolicy, VerifyError, check_key_attestations, check_key_signatures,
-    check_keyless_attestations, check_keyless_signatures, fetch_evidence,
+    KeyPolicy, KeylessPolicy, VerifyError, check_key_attestations, check_key_signatures,
+    check_keyless_attestations, check_keyless_signatures,
 };
 
 /// Something that can vouch for an image.
@@ -209,8 +210,9 @@ pub async fn verify_with_attestors<S: Store>(
     }
     let digest = crate::image::digest_of(store, reference).await?;
     // The evidence is read once, whatever the number of attestors.
-    let evidence = fetch_evidence(store, &digest, "sig").await?;
-    check_signatures_with_attestors(&evidence, attestors)
+    let evidence = fetch_evidence(store, &digest, "sig", &EvidenceLimits::default()).await?;
+    let attestors = attestors.clone();
+    off_reactor(move || check_signatures_with_attestors(&evidence, &attestors)).await?
 }
 
 /// [`verify_with_attestors`] on evidence already read.
@@ -289,8 +291,10 @@ pub async fn verify_attestations_with_attestors<S: Store>(
         return Err(VerifyError::new("no attestors configured"));
     }
     let digest = crate::image::digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "att").await?;
-    check_attestations_with_attestors(&evidence, attestors, predicate_type)
+    let evidence = fetch_evidence(store, &digest, "att", &EvidenceLimits::default()).await?;
+    let (attestors, predicate_type) = (attestors.clone(), predicate_type.to_owned());
+    off_reactor(move || check_attestations_with_attestors(&evidence, &attestors, &predicate_type))
+        .await?
 }
 
 /// [`verify_attestations_with_attestors`] on evidence already read.
@@ -335,6 +339,13 @@ type EvidenceMemo = HashMap<EvidenceKey, (Instant, Arc<Evidence>)>;
 /// At most this many images' evidence is kept.
 const EVIDENCE_CAPACITY: usize = 256;
 
+/// At most this many bytes of evidence (as charged to [`EvidenceLimits::max_bytes`]) are kept.
+const EVIDENCE_MEMO_BYTES: u64 = 32 << 20;
+
+/// At most this many images' evidence is read at the same time by one verifier: with
+/// [`EvidenceLimits::max_bytes`], a bound on the memory evidence in flight can take.
+const CONCURRENT_EVIDENCE_READS: usize = 8;
+
 /// An [`ImageVerifier`] over registries, with a cache of successful verifications keyed by
 /// (digest, attestor set) for a time-to-live. Failures are not cached. Registries are reached
 /// through a [`RegistryPool`] (one connection pool, one store and token per repository). Safe
@@ -345,6 +356,8 @@ pub struct RegistryVerifier {
     ttl: Duration,
     cache: Arc<Mutex<HashMap<CacheKey, (Instant, ImageVerification)>>>,
     evidence: Arc<Mutex<EvidenceMemo>>,
+    limits: EvidenceLimits,
+    reads: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for RegistryVerifier {
@@ -370,7 +383,16 @@ impl RegistryVerifier {
             ttl,
             cache: Arc::new(Mutex::new(HashMap::new())),
             evidence: Arc::new(Mutex::new(HashMap::new())),
+            limits: EvidenceLimits::default(),
+            reads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_EVIDENCE_READS)),
         }
+    }
+
+    /// Replaces the bounds on each image's evidence.
+    #[must_use]
+    pub fn with_limits(mut self, limits: EvidenceLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The registry pool.
@@ -408,9 +430,17 @@ impl RegistryVerifier {
                 return Ok(Arc::clone(hit));
             }
         }
-        let read = Arc::new(fetch_evidence(store, digest, kind).await?);
+        let read = {
+            let _permit = self
+                .reads
+                .acquire()
+                .await
+                .map_err(|_| VerifyError::new("verifier closed"))?;
+            Arc::new(fetch_evidence(store, digest, kind, &self.limits).await?)
+        };
         let mut memo = self.evidence.lock().await;
-        if memo.len() < EVIDENCE_CAPACITY {
+        let held: u64 = memo.values().map(|(_, e)| e.bytes).sum();
+        if memo.len() < EVIDENCE_CAPACITY && held + read.bytes <= EVIDENCE_MEMO_BYTES {
             memo.insert(key, (Instant::now(), Arc::clone(&read)));
         }
         Ok(read)
@@ -423,7 +453,7 @@ impl RegistryVerifier {
         image: &Reference,
         what: String,
         kind: &'static str,
-        check: impl FnOnce(&Evidence) -> Result<ImageVerification, VerifyError>,
+        check: impl FnOnce(&Evidence) -> Result<ImageVerification, VerifyError> + Send + 'static,
     ) -> Result<ImageVerification, VerifyError> {
         let store = self.pool.store(image)?;
         let digest = crate::image::digest_of(&*store, &ManifestRef::of(image)).await?;
@@ -437,7 +467,7 @@ impl RegistryVerifier {
             }
         }
         let evidence = self.evidence(&store, &digest, kind).await?;
-        let result = check(&evidence)?;
+        let result = off_reactor(move || check(&evidence)).await??;
         self.cache
             .lock()
             .await
@@ -452,8 +482,9 @@ impl ImageVerifier for RegistryVerifier {
         image: &Reference,
         attestors: &AttestorSet,
     ) -> Result<ImageVerification, VerifyError> {
-        self.cached_check(image, attestors.fingerprint(), "sig", |evidence| {
-            check_signatures_with_attestors(evidence, attestors)
+        let owned = attestors.clone();
+        self.cached_check(image, attestors.fingerprint(), "sig", move |evidence| {
+            check_signatures_with_attestors(evidence, &owned)
         })
         .await
     }
@@ -465,8 +496,9 @@ impl ImageVerifier for RegistryVerifier {
         predicate_type: &str,
     ) -> Result<ImageVerification, VerifyError> {
         let what = format!("{}|attestations:{predicate_type}", attestors.fingerprint());
-        self.cached_check(image, what, "att", |evidence| {
-            check_attestations_with_attestors(evidence, attestors, predicate_type)
+        let (owned, predicate_type) = (attestors.clone(), predicate_type.to_owned());
+        self.cached_check(image, what, "att", move |evidence| {
+            check_attestations_with_attestors(evidence, &owned, &predicate_type)
         })
         .await
     }

@@ -339,17 +339,84 @@ pub struct Verified {
     pub statement: Option<Statement>,
 }
 
+/// Bounds on what one bundle may make the verifier do, checked before any signature is: each
+/// certificate, log entry and timestamp costs signature checks.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Certificates in the verification material's chain. Default 32.
+    pub max_chain_certificates: usize,
+    /// Transparency-log entries. Default 32.
+    pub max_tlog_entries: usize,
+    /// RFC 3161 timestamps. Default 32.
+    pub max_timestamps: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_chain_certificates: 32,
+            max_tlog_entries: 32,
+            max_timestamps: 32,
+        }
+    }
+}
+
+impl Limits {
+    /// Refuses a bundle carrying more than these limits allow, naming the limit and the count.
+    fn check(
+        &self,
+        material: &boltseal_envelope::bundle::VerificationMaterial,
+    ) -> Result<(), VerifyError> {
+        let chain = match &material.content {
+            VerificationContent::X509CertificateChain { certificates } => certificates.len(),
+            _ => 0,
+        };
+        let timestamps = material
+            .timestamp_verification_data
+            .as_ref()
+            .map_or(0, |d| d.rfc3161_timestamps.len());
+        for (what, count, limit) in [
+            ("chain certificates", chain, self.max_chain_certificates),
+            (
+                "transparency log entries",
+                material.tlog_entries.len(),
+                self.max_tlog_entries,
+            ),
+            ("RFC 3161 timestamps", timestamps, self.max_timestamps),
+        ] {
+            if count > limit {
+                return fail(format!(
+                    "the bundle has {count} {what}, more than the limit of {limit}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Verifies bundles against one trusted root. Cheap to create; holds no state between calls.
 #[derive(Debug, Clone, Copy)]
 pub struct Verifier<'t> {
     trust: &'t TrustedRoot,
+    limits: Limits,
 }
 
 impl<'t> Verifier<'t> {
-    /// A verifier for `trust`.
+    /// A verifier for `trust`, with the default [`Limits`].
     #[must_use]
     pub fn new(trust: &'t TrustedRoot) -> Self {
-        Verifier { trust }
+        Verifier {
+            trust,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Replaces the limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Parses and verifies a bundle's JSON.
@@ -380,6 +447,7 @@ impl<'t> Verifier<'t> {
             .validate()
             .map_err(|e| VerifyError::new(e.to_string()))?;
         let material = &bundle.verification_material;
+        self.limits.check(material)?;
 
         // 1. The signer.
         let leaf = match (&material.content, &policy.signer) {
@@ -419,6 +487,11 @@ impl<'t> Verifier<'t> {
             (None, Signer::Key(key)) => key.clone(),
             (None, Signer::Identity(_)) => return fail("no certificate"),
         };
+        // The identity is the cheapest decisive check: a certificate for someone else is refused
+        // before its signature, chain, log entries or timestamps are looked at.
+        if let (Some(leaf), Signer::Identity(identities)) = (&leaf, &policy.signer) {
+            match_identity(leaf, identities)?;
+        }
         let signer_der: Vec<u8> = match &leaf {
             Some(leaf) => leaf.der().to_vec(),
             None => signing_key.spki_der().to_vec(),
@@ -446,10 +519,7 @@ impl<'t> Verifier<'t> {
                 let [signature] = envelope.signatures.as_slice() else {
                     return fail("the DSSE envelope must carry exactly one signature");
                 };
-                pae = dsse::pae(&envelope.payload_type, &envelope.payload);
-                if !signing_key.verify(&pae, &signature.sig) {
-                    return fail("the DSSE signature does not verify");
-                }
+                // What the statement says is checked before the signature over it.
                 if envelope.payload_type != dsse::PAYLOAD_TYPE_IN_TOTO {
                     return fail(format!(
                         "the DSSE payload type {:?} is not in-toto",
@@ -461,6 +531,10 @@ impl<'t> Verifier<'t> {
                 })?;
                 if !parsed.matches_digest(&artifact.digest()) {
                     return fail("no subject of the in-toto statement has the artifact's digest");
+                }
+                pae = dsse::pae(&envelope.payload_type, &envelope.payload);
+                if !signing_key.verify(&pae, &signature.sig) {
+                    return fail("the DSSE signature does not verify");
                 }
                 statement = Some(parsed);
                 dsse_payload = Some((envelope.payload_type.clone(), envelope.payload.clone()));
@@ -621,6 +695,8 @@ fn check_certificate(
             "no verified time (neither a signed entry timestamp nor an RFC 3161 timestamp)",
         );
     }
+    // The identity first: it needs no signature arithmetic.
+    match_identity(leaf, identities)?;
     let mut issuer_cert = None;
     for &at in times {
         issuer_cert = Some(verify_leaf_at(leaf, trust, at)?);
@@ -629,6 +705,19 @@ fn check_certificate(
         let issuer_cert = issuer_cert.ok_or_else(|| VerifyError::new("no issuer"))?;
         sct::verify_embedded(leaf, &issuer_cert, trust).map_err(VerifyError::new)?;
     }
+    let (names, issuer) = match_identity(leaf, identities)?;
+    Ok(VerifiedSigner::Certificate {
+        certificate: leaf.der().to_vec(),
+        subject_alternative_names: names,
+        issuer,
+    })
+}
+
+/// The certificate's SANs and Fulcio issuer, when one of `identities` matches them.
+fn match_identity(
+    leaf: &x509::Certificate,
+    identities: &[Identity],
+) -> Result<(Vec<String>, Option<String>), VerifyError> {
     let names = leaf
         .subject_alternative_names()
         .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
@@ -647,11 +736,7 @@ fn check_certificate(
             issuer.as_deref().unwrap_or("none")
         ));
     }
-    Ok(VerifiedSigner::Certificate {
-        certificate: leaf.der().to_vec(),
-        subject_alternative_names: names,
-        issuer,
-    })
+    Ok((names, issuer))
 }
 
 /// Verifies a Fulcio certificate outside a bundle (cosign's legacy keyless image signatures:

@@ -1,0 +1,182 @@
+//! Hostile signature evidence: what one crafted `.sig` manifest, envelope or bundle can make a
+//! verifier do. Each test is named after the attack, asserts the refusal, and bounds time and
+//! peak memory (of the example process, or in-process for the sync checks).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use boltseal::keys::PrivateKey;
+use boltseal::oci::{
+    BlobReader, Descriptor, ImageBuilder, ImageManifest, RegistryOptions, RegistryStore, Store,
+};
+use boltseal::reference::{Digest, Reference, media_type};
+use boltseal::verify::image::{KeyPolicy, SignatureLayer, verify_attestation_layers};
+use serde_json::json;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// An image in a fresh repository of `registry`; its reference text and digest.
+async fn image(registry: &support::Registry, repo: &str) -> (RegistryStore, String, Digest) {
+    let text = registry.repo(&format!("{repo}:v1"));
+    let reference: Reference = text.parse().unwrap();
+    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    let desc = ImageBuilder::new()
+        .file("etc/motd", b"hostile", 0o644)
+        .build()
+        .unwrap()
+        .write_to(&store, Some("v1"))
+        .await
+        .unwrap();
+    (store, text, desc.digest)
+}
+
+/// Pushes `layers` as the image's `sha256-<hex>.sig` manifest (blobs pushed once each).
+async fn push_signature_manifest(
+    store: &RegistryStore,
+    image: &Digest,
+    layers: Vec<(Vec<u8>, BTreeMap<String, String>)>,
+) {
+    let config = b"{}".to_vec();
+    let config = put_blob(store, media_type::OCI_CONFIG, config).await;
+    let mut descriptors = Vec::new();
+    let mut pushed = std::collections::HashSet::new();
+    for (blob, annotations) in layers {
+        let mut d = Descriptor::new(
+            media_type::COSIGN_SIMPLE_SIGNING,
+            Digest::sha256_of(&blob),
+            blob.len() as u64,
+        );
+        if pushed.insert(d.digest) {
+            put_blob(store, &d.media_type, blob).await;
+        }
+        d.annotations = annotations;
+        descriptors.push(d);
+    }
+    let manifest = ImageManifest::new(config, descriptors).to_raw().unwrap();
+    let tag = format!("{}.sig", boltseal::oci::referrers_tag(image));
+    store.put_manifest(&manifest, Some(&tag)).await.unwrap();
+}
+
+async fn put_blob(store: &RegistryStore, media_type: &str, bytes: Vec<u8>) -> Descriptor {
+    let desc = Descriptor::new(media_type, Digest::sha256_of(&bytes), bytes.len() as u64);
+    let r = BlobReader::new("blob", &desc, Box::pin(std::io::Cursor::new(bytes)));
+    store.put_blob(&desc, r).await.unwrap();
+    desc
+}
+
+fn signature_annotation(sig: &[u8]) -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "dev.cosignproject.cosign/signature".to_owned(),
+        B64.encode(sig),
+    )])
+}
+
+/// A public key file for the example's `--key`.
+fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let key = PrivateKey::generate().unwrap();
+    let path = dir.join("cosign.pub");
+    std::fs::write(&path, key.public_key().to_pem()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_megabyte_blob_listed_a_thousand_times_is_refused_before_it_is_read() {
+    let registry = support::Registry::start();
+    let (store, text, digest) = image(&registry, "hostile/duplicated").await;
+    let blob = vec![b' '; 1 << 20];
+    let layers = (0..1000)
+        .map(|i| (blob.clone(), signature_annotation(&[i as u8; 64])))
+        .collect();
+    push_signature_manifest(&store, &digest, layers).await;
+
+    // Through a counting proxy: no blob is fetched once the declared sizes exceed the budget.
+    let proxy = support::CountingProxy::start(registry.addr.clone(), Duration::ZERO);
+    let through_proxy = text.replacen(&registry.addr, &proxy.addr, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let cost = support::run_measured(
+        Command::new(support::example("verify"))
+            .arg("--key")
+            .arg(&key)
+            .arg(&through_proxy),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&cost.output.stderr);
+    assert_eq!(cost.output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("8388608-byte limit"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(proxy.count() <= 6, "{} registry requests", proxy.count());
+    cost.assert_within(20, 300);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_forged_signatures_make_one_short_refusal() {
+    let registry = support::Registry::start();
+    let (store, text, digest) = image(&registry, "hostile/forged").await;
+    // Payloads about the image (they pass the cheap checks), each with a signature that does
+    // not verify: every one costs signature arithmetic.
+    let other = PrivateKey::generate().unwrap();
+    let layers = (0..1000)
+        .map(|i| {
+            let payload = json!({
+                "critical": {
+                    "identity": {"docker-reference": text},
+                    "image": {"docker-manifest-digest": digest.to_string()},
+                    "type": "cosign container image signature"
+                },
+                "optional": {"n": i}
+            });
+            let sig = other.sign_der(payload.to_string().as_bytes());
+            (payload.to_string().into_bytes(), signature_annotation(&sig))
+        })
+        .collect();
+    push_signature_manifest(&store, &digest, layers).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path());
+    let cost = support::run_measured(
+        Command::new(support::example("verify"))
+            .arg("--key")
+            .arg(&key)
+            .arg(&text),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&cost.output.stderr);
+    assert_eq!(cost.output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("and 997 more"), "{stderr}");
+    assert!(stderr.len() < 1024, "{} bytes: {stderr}", stderr.len());
+    cost.assert_within(20, 300);
+}
+
+#[test]
+fn envelope_with_forty_five_thousand_signatures_is_refused_unchecked() {
+    let digest = Digest::sha256_of(b"image");
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "image", "digest": {"sha256": digest.encoded()}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {}
+    });
+    let signature = json!({"sig": B64.encode([0x30u8; 8])});
+    let envelope = json!({
+        "payloadType": "application/vnd.in-toto+json",
+        "payload": B64.encode(statement.to_string()),
+        "signatures": vec![signature; 45_000],
+    });
+    let blob = serde_json::to_vec(&envelope).unwrap();
+    let layer = SignatureLayer::new(media_type::DSSE_ENVELOPE, blob, BTreeMap::new());
+    let policy = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
+    let start = Instant::now();
+    let err = verify_attestation_layers(&digest, &[layer], &policy, None).unwrap_err();
+    assert!(
+        err.reason()
+            .contains("45000 signatures, more than the limit of 8"),
+        "{err}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
