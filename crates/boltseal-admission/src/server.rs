@@ -311,14 +311,19 @@ struct Clock {
 }
 
 impl Clock {
-    /// Waits for `acquire` until the deadline; `None` when it passed.
-    async fn wait<T>(
+    /// `n` permits of `semaphore`, waiting for them until the deadline; `None` when it passed.
+    /// Time spent waiting is taken from the review's deadline.
+    async fn acquire(
         &mut self,
-        acquire: impl Future<Output = Result<T, tokio::sync::AcquireError>>,
-    ) -> Option<T> {
+        semaphore: &Arc<Semaphore>,
+        n: u32,
+    ) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = Arc::clone(semaphore).try_acquire_many_owned(n) {
+            return Some(permit);
+        }
         let before = Instant::now();
         let left = self.deadline.saturating_sub(self.started.elapsed());
-        let result = tokio::time::timeout(left, acquire).await;
+        let result = tokio::time::timeout(left, Arc::clone(semaphore).acquire_many_owned(n)).await;
         self.waited += before.elapsed();
         result.ok().and_then(Result::ok)
     }
@@ -482,10 +487,7 @@ impl<R: Reviewer> Webhook<R> {
         };
         let capacity = &self.capacity;
         // A slot among the reviews in flight, then the body's memory, before reading it.
-        let Some(_slot) = clock
-            .wait(Arc::clone(&capacity.reviews).acquire_owned())
-            .await
-        else {
+        let Some(_slot) = clock.acquire(&capacity.reviews, 1).await else {
             let limit = self.options.max_reviews_in_flight;
             let in_flight = limit.saturating_sub(capacity.reviews.available_permits());
             return self
@@ -556,10 +558,7 @@ impl<R: Reviewer> Webhook<R> {
         if kib == 0 {
             return Some(None);
         }
-        clock
-            .wait(Arc::clone(&self.capacity.memory).acquire_many_owned(kib))
-            .await
-            .map(Some)
+        clock.acquire(&self.capacity.memory, kib).await.map(Some)
     }
 
     fn memory_message(&self, kib: u32) -> String {
