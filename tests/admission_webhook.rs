@@ -716,6 +716,36 @@ fn deploy_manifests_have_the_webhook_properties() {
             assert!(resources.contains(&&json!(r)), "{path}: {r}");
         }
     }
+    // Only the API server's traffic reaches the webhook's Pods: one NetworkPolicy selecting
+    // them (as the Deployment labels them), ingress only, to the serving port only, from
+    // addresses (or Pods) named in the policy, never from everywhere.
+    let netpol = std::fs::read_to_string(root.join("networkpolicy.yaml")).unwrap();
+    let docs = boltseal::policy::yaml::documents(&netpol).unwrap();
+    assert_eq!(docs.len(), 1);
+    let np = &docs[0];
+    assert_eq!(np["kind"], "NetworkPolicy");
+    assert_eq!(np["metadata"]["namespace"], "boltseal-system");
+    assert_eq!(
+        np["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "boltseal-admission"
+    );
+    assert_eq!(np["spec"]["policyTypes"], json!(["Ingress"]));
+    let ingress = np["spec"]["ingress"].as_array().unwrap();
+    assert_eq!(ingress.len(), 1);
+    assert_eq!(
+        ingress[0]["ports"],
+        json!([{"protocol": "TCP", "port": 8443}])
+    );
+    let from = ingress[0]["from"].as_array().unwrap();
+    assert!(!from.is_empty());
+    for peer in from {
+        let cidr = peer["ipBlock"]["cidr"].as_str().unwrap();
+        assert!(!cidr.ends_with("/0"), "{cidr}");
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.contains("## Who may call the webhook"));
+    assert!(readme.contains("networkpolicy.yaml"));
+
     let deployment = std::fs::read_to_string(root.join("deployment.yaml")).unwrap();
     let docs = boltseal::policy::yaml::documents(&deployment).unwrap();
     let d = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
@@ -725,6 +755,8 @@ fn deploy_manifests_have_the_webhook_properties() {
     assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
     assert!(c["resources"]["requests"].is_object());
+    // The limit the hostile-request test holds the webhook under.
+    assert_eq!(c["resources"]["limits"]["memory"], "256Mi");
     for probe in ["readinessProbe", "livenessProbe"] {
         assert_eq!(c[probe]["httpGet"]["path"], "/healthz");
         assert_eq!(c[probe]["httpGet"]["scheme"], "HTTPS");
