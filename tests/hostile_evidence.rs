@@ -3,6 +3,7 @@
 //! peak memory (of the example process, or in-process for the sync checks).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admission_support;
 mod support;
 
 use std::collections::BTreeMap;
@@ -76,6 +77,26 @@ fn signature_annotation(sig: &[u8]) -> BTreeMap<String, String> {
     )])
 }
 
+/// A thousand payloads about the image (they pass the cheap checks), each signed by a key no
+/// policy trusts: every one costs signature arithmetic.
+fn forged_layers(text: &str, digest: &Digest) -> Vec<(Vec<u8>, BTreeMap<String, String>)> {
+    let other = PrivateKey::generate().unwrap();
+    (0..1000)
+        .map(|i| {
+            let payload = json!({
+                "critical": {
+                    "identity": {"docker-reference": text},
+                    "image": {"docker-manifest-digest": digest.to_string()},
+                    "type": "cosign container image signature"
+                },
+                "optional": {"n": i}
+            });
+            let sig = other.sign_der(payload.to_string().as_bytes());
+            (payload.to_string().into_bytes(), signature_annotation(&sig))
+        })
+        .collect()
+}
+
 /// A public key file for the example's `--key`.
 fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
     let key = PrivateKey::generate().unwrap();
@@ -118,24 +139,7 @@ async fn one_megabyte_blob_listed_a_thousand_times_is_refused_before_it_is_read(
 async fn a_thousand_forged_signatures_make_one_short_refusal() {
     let registry = support::Registry::start();
     let (store, text, digest) = image(&registry, "hostile/forged").await;
-    // Payloads about the image (they pass the cheap checks), each with a signature that does
-    // not verify: every one costs signature arithmetic.
-    let other = PrivateKey::generate().unwrap();
-    let layers = (0..1000)
-        .map(|i| {
-            let payload = json!({
-                "critical": {
-                    "identity": {"docker-reference": text},
-                    "image": {"docker-manifest-digest": digest.to_string()},
-                    "type": "cosign container image signature"
-                },
-                "optional": {"n": i}
-            });
-            let sig = other.sign_der(payload.to_string().as_bytes());
-            (payload.to_string().into_bytes(), signature_annotation(&sig))
-        })
-        .collect();
-    push_signature_manifest(&store, &digest, layers).await;
+    push_signature_manifest(&store, &digest, forged_layers(&text, &digest)).await;
     let dir = tempfile::tempdir().unwrap();
     let key = key_file(dir.path());
     let cost = support::run_measured(
@@ -179,4 +183,77 @@ fn envelope_with_forty_five_thousand_signatures_is_refused_unchecked() {
         "{err}"
     );
     assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_denies_signature_bombs_within_its_deadline_and_admits_a_signed_pod_after() {
+    use admission_support::{ExampleProcess, TestCa, create_review, pod, sign, signature_policy};
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (store, dup_text, dup_digest) = image(&registry, "bomb/duplicated").await;
+    let blob = vec![b' '; 1 << 20];
+    let layers = (0..1000)
+        .map(|i| (blob.clone(), signature_annotation(&[i as u8; 64])))
+        .collect();
+    push_signature_manifest(&store, &dup_digest, layers).await;
+    let (store, cpu_text, cpu_digest) = image(&registry, "bomb/forged").await;
+    push_signature_manifest(&store, &cpu_digest, forged_layers(&cpu_text, &cpu_digest)).await;
+    let (_, signed_text, _) = image(&registry, "bomb/signed").await;
+    sign(&signed_text, &key, boltseal::sign::SignatureFormat::Legacy).await;
+
+    let ca = TestCa::new();
+    let pattern = format!("{}/*", registry.addr);
+    let policy = signature_policy("verify", &[&pattern], &key, "Enforce", "Fail");
+    let webhook = ExampleProcess::start(&support::example("admission"), &ca, &policy);
+    let pid = webhook.child.id();
+    let client = ca.client();
+    let url = webhook.url("/mutate?timeout=10s");
+    let review = |uid: &str, image: &str| {
+        let body = create_review(uid, pod(uid, &[image], &[]));
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let started = Instant::now();
+            let answer: serde_json::Value = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            (answer["response"].clone(), started.elapsed())
+        }
+    };
+
+    // The memory bomb: refused from the declared sizes, within the deadline.
+    let (response, took) = review("dup", &dup_text).await;
+    assert_eq!(response["allowed"], false, "{response}");
+    let message = response["status"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("limit"), "{message}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    // The CPU bomb: while its thousand signatures are checked, the health check answers.
+    let bomb = tokio::spawn(review("cpu", &cpu_text));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let health = client.get(webhook.url("/healthz")).send().await.unwrap();
+    assert!(health.status().is_success());
+    let health_answered = Instant::now();
+    let (response, took) = bomb.await.unwrap();
+    assert_eq!(response["allowed"], false, "{response}");
+    let message = response["status"]["message"].as_str().unwrap_or_default();
+    assert!(message.len() < 2048, "{} bytes: {message}", message.len());
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    eprintln!(
+        "CPU bomb review took {took:?}; /healthz answered {:?} before it",
+        Instant::now() - health_answered
+    );
+
+    // A signed Pod right after is admitted.
+    let (response, _) = review("signed", &signed_text).await;
+    assert_eq!(response["allowed"], true, "{response}");
+
+    let peak = support::peak_rss_of(pid).unwrap();
+    assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
 }
