@@ -186,3 +186,101 @@ mod namespace_labels {
         }
     }
 }
+
+/// The pre-scan ([`boltseal_admission::scan::shape`]) against a recursive model over the
+/// decoded value: the same depth, value count and decoded-memory bound whatever the JSON's
+/// spacing; it never panics on arbitrary bytes.
+mod scan {
+    use boltseal_admission::scan::shape;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// Deeper and wider than the review strategy: objects past one B-tree leaf (11 members),
+    /// arrays past one `Vec` growth, strings that need escaping.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "\\PC{0,8}|[\"\\\\\n\t{}\\[\\],:]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(8, 256, 16, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..18).prop_map(Value::Array),
+                prop::collection::btree_map("\\PC{0,6}|[\"\\\\]{1,2}", inner, 0..16)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Bytes of a string's text as it appears in JSON (escapes included).
+    fn raw(s: &str) -> usize {
+        serde_json::to_string(s).unwrap().len() - 2
+    }
+
+    fn string_bytes(s: &str) -> usize {
+        if s.is_empty() { 0 } else { raw(s) + 32 }
+    }
+
+    /// (depth, values, heap bytes) by the scanner's cost model, computed on the value.
+    fn model(v: &Value) -> (usize, usize, usize) {
+        match v {
+            Value::String(s) => (0, 1, string_bytes(s)),
+            Value::Array(items) => {
+                let n = items.len();
+                let own = match n {
+                    0 => 0,
+                    1..=4 => 4 * 32 + 16,
+                    _ => n.next_power_of_two() * 32 + 16,
+                };
+                items
+                    .iter()
+                    .map(model)
+                    .fold((1, 1, own), |(d, c, b), (d2, c2, b2)| {
+                        (d.max(d2 + 1), c + c2, b + b2)
+                    })
+            }
+            Value::Object(members) => {
+                let n = members.len();
+                let own = match n {
+                    0 => 0,
+                    1..=11 => 656,
+                    _ => 2200 + 160 * n,
+                };
+                members
+                    .iter()
+                    .map(|(k, v)| {
+                        let (d, c, b) = model(v);
+                        (d, c, b + string_bytes(k))
+                    })
+                    .fold((1, 1, own), |(d, c, b), (d2, c2, b2)| {
+                        (d.max(d2 + 1), c + c2, b + b2)
+                    })
+            }
+            _ => (0, 1, 0),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_scan_agrees_with_the_decoded_value(v in value()) {
+            let (depth, values, bytes) = model(&v);
+            for text in [serde_json::to_vec(&v).unwrap(), serde_json::to_vec_pretty(&v).unwrap()] {
+                let s = shape(&text);
+                prop_assert_eq!(s.depth, depth);
+                prop_assert_eq!(s.values, values);
+                prop_assert_eq!(s.decoded_bytes, 32 + bytes);
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_scan(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let s = shape(&bytes);
+            prop_assert!(s.decoded_bytes >= 32);
+            prop_assert!(s.depth <= bytes.len());
+        }
+    }
+}
