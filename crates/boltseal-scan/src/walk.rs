@@ -13,7 +13,7 @@ use crate::index::{Evidence, LayerChanges, Node, NodeKind};
 /// [`Error::Limit`] line naming where (layer, entry), the limit and the value seen (or an
 /// [`Error::Entry`] for a path or link target), never a crash or an unbounded allocation. The
 /// defaults are sized for real images with room to spare; override them with
-/// [`crate::ScanOptions::limits`].
+/// [`crate::ScanOptions::limits()`].
 ///
 /// GNU sparse entries are indexed at their real size but their contents are never read (the
 /// tar reader would synthesize their holes as zeros that no stream budget sees; no package
@@ -241,7 +241,13 @@ impl<R: Read> HeaderGuard<'_, R> {
         if self.filled < 512 {
             return Ok(());
         }
+        // The tar reader reads extension headers only from GNU and ustar headers.
+        let recognized = self.block.as_gnu().is_some() || self.block.as_ustar().is_some();
         let (limit_name, limit) = match self.block.entry_type() {
+            _ if !recognized => {
+                self.step.last_header.set(Some(at));
+                return Ok(());
+            }
             tar::EntryType::GNULongName => ("GNU long name bytes", self.path_limit()),
             tar::EntryType::GNULongLink => ("GNU long link bytes", self.path_limit()),
             tar::EntryType::XHeader => ("PAX header bytes", self.limits.max_pax_bytes),
