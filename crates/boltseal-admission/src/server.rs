@@ -519,7 +519,11 @@ impl<R: Reviewer> Webhook<R> {
             }
         };
         // The decoded request and the policy engine's copy of its objects.
-        let needed = capacity.kib(shape.decoded_bytes.saturating_mul(2));
+        // At most what the body's reservation leaves of the budget, so that a review never
+        // waits for memory it holds itself.
+        let needed = capacity
+            .kib(shape.decoded_bytes.saturating_mul(2))
+            .min(capacity.memory_kib.saturating_sub(reserved));
         let Some(_decoded_memory) = self.reserve(&mut clock, needed).await else {
             let message = self.memory_message(needed);
             tracing::warn!(phase = phase.as_str(), "{message}");
