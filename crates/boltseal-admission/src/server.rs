@@ -527,13 +527,15 @@ impl<R: Reviewer> Webhook<R> {
         let Some(_decoded_memory) = self.reserve(&mut clock, needed).await else {
             let message = self.memory_message(needed);
             tracing::warn!(phase = phase.as_str(), "{message}");
-            return Answer::text(
+            let mut answer = Answer::text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &format!(
                     "{message}; not freed within {} ms",
                     clock.deadline.as_millis()
                 ),
             );
+            answer.retry = true;
+            return answer;
         };
         let decoded = crate::review::decode_request_checked(&body);
         drop((body, body_memory));
