@@ -1,6 +1,13 @@
 //! The webhook's HTTPS server: `POST /mutate`, `POST /validate`, `GET /healthz` over HTTP/1.1
 //! with keep-alive, TLS by rustls; each review answered within a deadline below the API
 //! server's webhook timeout, and by the policies' `failurePolicy` when the deadline passes.
+//!
+//! Whatever clients send, the server's memory stays bounded ([`ServerOptions`]): bodies over
+//! the size limit are refused from their `Content-Length`; a body's nesting and decoded memory
+//! are bounded by [`crate::scan::shape`] before it is decoded; the reviews in flight, and the
+//! memory they reserve for their bodies and decoded values, are bounded, a review waiting for
+//! room within its deadline and then answered 503; a connection must send its first request's
+//! headers within a few seconds.
 
 use std::convert::Infallible;
 use std::future::Future;
