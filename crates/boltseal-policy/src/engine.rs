@@ -1,14 +1,13 @@
 //! The evaluation engine: which rules apply to a request, and what they say.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use boltseal_reference::Digest;
 use boltseal_verify::verifier::{Attestor, AttestorSet};
 use serde_json::{Map, Value};
 
+use crate::cache::{VerificationCache, VerificationStats};
 use crate::condition::{Scope, has_variables, to_rcvar};
 use crate::image::{FoundImage, ImageInfo, extract, images_context};
 use crate::matching::{Operation, Subject, UserInfo};
@@ -132,54 +131,6 @@ impl VariableSource for NoVariables {
     }
 }
 
-type CacheKey = (String, String, usize, String);
-
-/// Successful verifications: (policy, rule, entry, image string) → digest, for a TTL.
-struct Cache {
-    ttl: Duration,
-    hasher: std::collections::hash_map::RandomState,
-    entries: RwLock<HashMap<u64, (CacheKey, Instant, Digest)>>,
-}
-
-impl Cache {
-    fn hash(&self, policy: &str, rule: &str, entry: usize, image: &str) -> u64 {
-        self.hasher.hash_one((policy, rule, entry, image))
-    }
-
-    fn get(&self, policy: &str, rule: &str, entry: usize, image: &str) -> Option<Digest> {
-        let h = self.hash(policy, rule, entry, image);
-        let map = self.entries.read().ok()?;
-        let (key, at, digest) = map.get(&h)?;
-        (key.0 == policy
-            && key.1 == rule
-            && key.2 == entry
-            && key.3 == image
-            && at.elapsed() < self.ttl)
-            .then_some(*digest)
-    }
-
-    fn put(&self, policy: &str, rule: &str, entry: usize, image: &str, digest: Digest) {
-        let h = self.hash(policy, rule, entry, image);
-        if let Ok(mut map) = self.entries.write() {
-            if map.len() >= 100_000 {
-                let ttl = self.ttl;
-                map.retain(|_, (_, at, _)| at.elapsed() < ttl);
-                if map.len() >= 100_000 {
-                    map.clear();
-                }
-            }
-            map.insert(
-                h,
-                (
-                    (policy.to_owned(), rule.to_owned(), entry, image.to_owned()),
-                    Instant::now(),
-                    digest,
-                ),
-            );
-        }
-    }
-}
-
 /// Evaluates requests against a [`PolicySet`], verifying images through a [`Verifier`].
 /// Cheap to share (`Arc<Engine>`); safe for concurrent requests.
 ///
@@ -215,7 +166,7 @@ impl Cache {
 pub struct Engine {
     policies: PolicySet,
     verifier: Arc<dyn Verifier>,
-    cache: Cache,
+    cache: VerificationCache,
 }
 
 impl std::fmt::Debug for Engine {
@@ -238,11 +189,7 @@ impl Engine {
         Engine {
             policies,
             verifier,
-            cache: Cache {
-                ttl: DEFAULT_CACHE_TTL,
-                hasher: std::collections::hash_map::RandomState::new(),
-                entries: RwLock::new(HashMap::new()),
-            },
+            cache: VerificationCache::new(DEFAULT_CACHE_TTL),
         }
     }
 
@@ -251,6 +198,21 @@ impl Engine {
     pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
         self.cache.ttl = ttl;
         self
+    }
+
+    /// Sets how long refusals and registry errors are remembered (default 5 s; zero: not at
+    /// all). While a verification of an image runs, other requests for the same image wait for
+    /// its outcome whatever this is.
+    #[must_use]
+    pub fn with_failure_ttl(mut self, ttl: Duration) -> Self {
+        self.cache.failure_ttl = ttl;
+        self
+    }
+
+    /// What the verification cache did since the engine was made.
+    #[must_use]
+    pub fn verification_stats(&self) -> VerificationStats {
+        self.cache.stats()
     }
 
     /// The policies.
@@ -1227,8 +1189,31 @@ impl RuleEval<'_> {
         }
     }
 
-    /// Attestors, then attestations, then `validate.deny`; cached on success.
+    /// Attestors, then attestations, then `validate.deny`; remembered (successes for the cache
+    /// lifetime, failures briefly) and run once at a time per image (`useCache`).
     async fn verify(
+        &self,
+        ei: usize,
+        entry: &crate::policy::ImageVerification,
+        info: &ImageInfo,
+        image: &str,
+        scope: Option<&Scope<'_>>,
+    ) -> Result<(Digest, String), (RuleStatus, String)> {
+        let run = self.verify_uncached(ei, entry, info, image, scope);
+        if !entry.use_cache || self.engine.cache.ttl.is_zero() {
+            return run.await;
+        }
+        let key = (
+            self.policy.name.as_str(),
+            self.rule.name.as_str(),
+            ei,
+            image,
+        );
+        self.engine.cache.get_or_verify(key, run).await
+    }
+
+    /// [`RuleEval::verify`] without the cache.
+    async fn verify_uncached(
         &self,
         ei: usize,
         entry: &crate::policy::ImageVerification,
@@ -1238,12 +1223,6 @@ impl RuleEval<'_> {
     ) -> Result<(Digest, String), (RuleStatus, String)> {
         let policy = &self.policy.name;
         let rule = &self.rule.name;
-        if entry.use_cache
-            && !self.engine.cache.ttl.is_zero()
-            && let Some(d) = self.engine.cache.get(policy, rule, ei, image)
-        {
-            return Ok((d, "verified from cache".to_owned()));
-        }
         let verifier = &*self.engine.verifier;
         // Several checks on a tag (attestor entries tried in turn, attestations): the tag is
         // resolved once, here, and every check reads the evidence of that one digest.

@@ -254,7 +254,10 @@ fn keyless_attestor_constraining_no_identity_is_refused_at_load() {
     let text = keyless_policy("            rekor: {url: https://rekor.sigstore.dev}");
     let err = PolicySet::from_yaml_str("p.yaml", &text).unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("must constrain the signer's identity"), "{message}");
+    assert!(
+        message.contains("must constrain the signer's identity"),
+        "{message}"
+    );
     assert!(message.contains("keyless"), "{message}");
     assert_eq!(message.lines().count(), 1, "{message}");
 }
@@ -281,4 +284,105 @@ fn unanchored_identity_patterns_are_warned_about_at_load() {
         "{:?}",
         set.warnings()
     );
+}
+
+/// A verifier a registry's round trip away, counting calls per image; images whose name
+/// contains `bad` are refused.
+#[derive(Default)]
+struct Distant {
+    calls: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+impl Distant {
+    fn calls(&self, image: &str) -> usize {
+        self.calls.lock().unwrap().get(image).copied().unwrap_or(0)
+    }
+}
+
+impl Verifier for Distant {
+    fn verify_signatures<'a>(
+        &'a self,
+        image: &'a Reference,
+        _: &'a AttestorSet,
+    ) -> VerifyFuture<'a, SignatureCheck> {
+        Box::pin(async move {
+            *self
+                .calls
+                .lock()
+                .unwrap()
+                .entry(image.to_string())
+                .or_default() += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            if image.to_string().contains("bad") {
+                return Err(boltseal_policy::VerifyFailure::Failed(
+                    "no valid signatures".to_owned(),
+                ));
+            }
+            Ok(SignatureCheck::new(DIGEST.parse().unwrap(), Vec::new()))
+        })
+    }
+
+    fn verify_attestations<'a>(
+        &'a self,
+        _: &'a Reference,
+        _: &'a AttestorSet,
+        _: &'a str,
+    ) -> VerifyFuture<'a, AttestationCheck> {
+        Box::pin(async { Ok(AttestationCheck::new(DIGEST.parse().unwrap(), Vec::new())) })
+    }
+
+    fn resolve<'a>(&'a self, _: &'a Reference) -> VerifyFuture<'a, Digest> {
+        Box::pin(async { Ok(DIGEST.parse().unwrap()) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_herd_shares_one_verification_per_image_and_refusals_briefly() {
+    let distant = Arc::new(Distant::default());
+    let engine = Arc::new(
+        Engine::new(
+            PolicySet::from_yaml_str("p.yaml", POLICY).unwrap(),
+            distant.clone(),
+        )
+        .with_failure_ttl(std::time::Duration::from_millis(300)),
+    );
+    let review = |image: &'static str, i: usize| {
+        let engine = Arc::clone(&engine);
+        tokio::spawn(async move {
+            let pod = json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("p{i}"), "namespace": "default"},
+                "spec": {"containers": [{"name": "c", "image": image}]}
+            });
+            let input = AdmissionInput::new(Phase::Mutate, Operation::Create, pod);
+            engine.evaluate(&input).await.allowed()
+        })
+    };
+    let good: Vec<_> = (0..200).map(|i| review("ghcr.io/org/good:1", i)).collect();
+    let bad: Vec<_> = (0..200).map(|i| review("ghcr.io/org/bad:1", i)).collect();
+    for r in good {
+        assert!(r.await.unwrap(), "a signed Pod was refused");
+    }
+    for r in bad {
+        assert!(!r.await.unwrap(), "an unsigned Pod was admitted");
+    }
+    assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
+    assert_eq!(distant.calls("ghcr.io/org/bad:1"), 1);
+    let stats = engine.verification_stats();
+    assert_eq!(stats.verifications, 2, "{stats:?}");
+    assert_eq!(
+        stats.joined + stats.cache_hits + stats.failure_hits,
+        398,
+        "{stats:?}"
+    );
+
+    // The refusal is remembered briefly: a fixed signature is seen soon after.
+    assert!(!review("ghcr.io/org/bad:1", 0).await.unwrap());
+    assert_eq!(distant.calls("ghcr.io/org/bad:1"), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(!review("ghcr.io/org/bad:1", 0).await.unwrap());
+    assert_eq!(distant.calls("ghcr.io/org/bad:1"), 2);
+    // The success is remembered for the cache's lifetime.
+    assert!(review("ghcr.io/org/good:1", 0).await.unwrap());
+    assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
 }
