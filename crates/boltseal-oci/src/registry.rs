@@ -830,7 +830,7 @@ async fn read_capped(
 /// The target of the `rel="next"` link of a `Link` header (RFC 8288), as the distribution
 /// API paginates tag lists: `</v2/app/tags/list?last=b&n=2>; rel="next"`. A link without a
 /// `rel` parameter counts as the next page; a header with no such link, or one that does
-/// not parse, has none.
+/// not parse (a target with white space, controls or `<`), has none.
 pub(crate) fn next_link(header: &str) -> Option<&str> {
     let mut rest = header;
     loop {
@@ -841,6 +841,13 @@ pub(crate) fn next_link(header: &str) -> Option<&str> {
         let after_open = rest.strip_prefix('<')?;
         let close = after_open.find('>')?;
         let target = &after_open[..close];
+        // A URI reference has no white space, controls or angle brackets.
+        if target
+            .chars()
+            .any(|c| c == '<' || c.is_whitespace() || c.is_control())
+        {
+            return None;
+        }
         rest = &after_open[close + 1..];
         // The parameters run to the next link: a comma outside quotes.
         let mut in_quotes = false;
@@ -872,7 +879,7 @@ pub(crate) fn next_link(header: &str) -> Option<&str> {
                 .any(|t| t.eq_ignore_ascii_case("next"))
         });
         if is_next {
-            return Some(target.trim());
+            return Some(target);
         }
     }
 }

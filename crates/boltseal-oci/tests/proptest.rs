@@ -155,9 +155,9 @@ proptest! {
 
     #[test]
     fn next_links_are_found_among_others(
-        target in "[^<>]{0,40}",
-        before in proptest::collection::vec(("[^<>]{0,20}", prop_oneof![Just("prev"), Just("last"), Just("first")]), 0..3),
-        after in proptest::option::of("[^<>]{0,20}"),
+        target in "[^<>\\s\\p{Cc}]{0,40}",
+        before in proptest::collection::vec(("[^<>\\s\\p{Cc}]{0,20}", prop_oneof![Just("prev"), Just("last"), Just("first")]), 0..3),
+        after in proptest::option::of("[^<>\\s\\p{Cc}]{0,20}"),
         quote in any::<bool>(),
     ) {
         let mut links: Vec<String> = before
@@ -170,13 +170,15 @@ proptest! {
             links.push(format!("<{a}>; rel=\"prev\""));
         }
         let header = links.join(", ");
-        prop_assert_eq!(fuzzing::next_link(&header), Some(target.trim()));
+        prop_assert_eq!(fuzzing::next_link(&header), Some(target.as_str()));
     }
 
     #[test]
     fn arbitrary_links_never_panic(s in ".{0,120}") {
         if let Some(target) = fuzzing::next_link(&s) {
             prop_assert!(!target.contains('>'));
+            let bracketed = format!("<{target}>");
+            prop_assert!(s.contains(&bracketed));
         }
     }
 
@@ -192,4 +194,15 @@ proptest! {
     fn untrusted_text_keeps_short_printable_text(s in "[ -~]{0,200}") {
         prop_assert_eq!(fuzzing::untrusted_text(&s), s.trim());
     }
+}
+
+/// Found by the `oci_link` fuzz target: a target with a line break and a `<` in it.
+#[test]
+fn link_targets_with_white_space_or_angle_brackets_are_refused() {
+    assert_eq!(fuzzing::next_link("<\n<><\u{15}"), None);
+    assert_eq!(fuzzing::next_link("<a b>; rel=next"), None);
+    assert_eq!(
+        fuzzing::next_link("</v2/a/tags/list?last=x&n=2>; rel=\"next\""),
+        Some("/v2/a/tags/list?last=x&n=2")
+    );
 }
