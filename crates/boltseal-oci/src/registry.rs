@@ -910,6 +910,8 @@ impl RateFloor {
         min_rate: u64,
         window: Duration,
     ) -> Self {
+        // Timers are set at most a year ahead (a longer window disables the floor in practice).
+        let window = window.min(Duration::from_secs(365 * 24 * 3600));
         let needed =
             u64::try_from(u128::from(min_rate) * window.as_millis() / 1000).unwrap_or(u64::MAX);
         RateFloor {

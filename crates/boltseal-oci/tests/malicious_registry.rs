@@ -1869,6 +1869,15 @@ async fn dripping_blob_is_cut_at_the_minimum_rate() {
                 .min_blob_rate(1024, window),
         );
         assert_eq!(read_blob(&s, &img.layer_desc).await.unwrap(), img.layer);
+        // Limits set out of reach are no limits (and no overflow).
+        let s = store_with(
+            evil.addr,
+            RegistryOptions::new()
+                .credential(Credential::Anonymous)
+                .request_timeout(Duration::MAX)
+                .min_blob_rate(u64::MAX, Duration::MAX),
+        );
+        assert_eq!(read_blob(&s, &img.layer_desc).await.unwrap(), img.layer);
     })
     .await;
 }
