@@ -35,6 +35,7 @@
 
 mod auth;
 mod copy;
+mod counting;
 mod error;
 mod image;
 mod layout;
@@ -45,6 +46,7 @@ mod registry;
 mod store;
 
 pub use auth::{Credential, credential_files, credential_for, credential_from_file};
+pub use counting::{count_requests, registry_requests};
 pub use copy::{
     CopyEvent, CopyOptions, CopyReport, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MANIFESTS, Progress,
     ResolvedImage, copy_image, resolve_image,

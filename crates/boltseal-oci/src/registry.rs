@@ -491,6 +491,7 @@ impl RegistryStore {
                     req = req.header(AUTHORIZATION, h.clone());
                 }
             }
+            crate::counting::record();
             let resp = req.send().await.map_err(|e| Error::Http {
                 url: url.to_string(),
                 source: e,
@@ -612,6 +613,7 @@ impl RegistryStore {
         if let Credential::Basic { username, password } = &self.credential {
             req = req.header(AUTHORIZATION, basic_header(username, password)?);
         }
+        crate::counting::record();
         let mut resp = req.send().await.map_err(|e| Error::Http {
             url: url.to_string(),
             source: e,
@@ -1247,6 +1249,7 @@ impl Store for RegistryStore {
             req = req.header(AUTHORIZATION, h.clone());
         }
         // The upload, at the minimum rate, within the request deadline plus its size's worth.
+        crate::counting::record();
         let sent = match self.upload_deadline(size) {
             Some(limit) => match tokio::time::timeout(limit, req.send()).await {
                 Ok(sent) => sent,

@@ -33,6 +33,43 @@ struct Entry {
     outcome: Result<Digest, Failure>,
 }
 
+/// Where the answer for an image came from.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerificationSource {
+    /// This request ran the verification.
+    Verified,
+    /// A remembered outcome (success, or a recent refusal or error).
+    Cache,
+    /// Another request's verification, which this one waited for.
+    Joined,
+}
+
+impl VerificationSource {
+    /// `verified`, `cache` or `joined`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationSource::Verified => "verified",
+            VerificationSource::Cache => "cache",
+            VerificationSource::Joined => "joined",
+        }
+    }
+}
+
+/// What checking one image of a rule cost: where the answer came from and the registry
+/// requests this request sent for it.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageCheck {
+    /// The image as the rule saw it.
+    pub image: String,
+    /// Where the answer came from.
+    pub source: VerificationSource,
+    /// Registry requests sent for it by this request (none for cached and joined answers).
+    pub registry_requests: u64,
+}
+
 /// What the cache did, counted since the engine was made.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -142,18 +179,19 @@ impl VerificationCache {
         &self,
         key: (&str, &str, usize, &str),
         verify: F,
-    ) -> Result<(Digest, String), Failure>
+    ) -> (Result<(Digest, String), Failure>, VerificationSource, u64)
     where
         F: std::future::Future<Output = Result<(Digest, String), Failure>>,
     {
         let h = self.hash(key.0, key.1, key.2, key.3);
         if let Some(hit) = self.answer(h, key) {
             self.count_hit(&hit);
-            return hit;
+            return (hit, VerificationSource::Cache, 0);
         }
         let flight = {
             let Ok(mut flights) = self.flights.lock() else {
-                return verify.await;
+                let (outcome, requests) = boltseal_oci::count_requests(verify).await;
+                return (outcome, VerificationSource::Verified, requests);
             };
             Arc::clone(flights.entry(h).or_default())
         };
@@ -163,13 +201,13 @@ impl VerificationCache {
         if let Some(hit) = self.answer(h, key) {
             if waited {
                 self.counters.joined.fetch_add(1, Ordering::Relaxed);
-            } else {
-                self.count_hit(&hit);
+                return (hit, VerificationSource::Joined, 0);
             }
-            return hit;
+            self.count_hit(&hit);
+            return (hit, VerificationSource::Cache, 0);
         }
         self.counters.verifications.fetch_add(1, Ordering::Relaxed);
-        let outcome = verify.await;
+        let (outcome, requests) = boltseal_oci::count_requests(verify).await;
         self.remember(
             h,
             key,
@@ -181,7 +219,7 @@ impl VerificationCache {
         {
             flights.remove(&h);
         }
-        outcome
+        (outcome, VerificationSource::Verified, requests)
     }
 
     fn answer(

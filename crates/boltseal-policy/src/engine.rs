@@ -7,7 +7,7 @@ use boltseal_reference::Digest;
 use boltseal_verify::verifier::{Attestor, AttestorSet};
 use serde_json::{Map, Value};
 
-use crate::cache::{VerificationCache, VerificationStats};
+use crate::cache::{ImageCheck, VerificationCache, VerificationSource, VerificationStats};
 use crate::condition::{Scope, has_variables, to_rcvar};
 use crate::image::{FoundImage, ImageInfo, extract, images_context};
 use crate::matching::{Operation, Subject, UserInfo};
@@ -416,6 +416,7 @@ impl Engine {
                 {
                     continue;
                 }
+                let checks = std::sync::Mutex::new(Vec::new());
                 let ev = RuleEval {
                     engine: self,
                     policy,
@@ -424,6 +425,7 @@ impl Engine {
                     object: patched.as_ref().unwrap_or(object),
                     images: &images,
                     vars,
+                    checks: &checks,
                 };
                 let responses = match unfinished {
                     None => ev.run().await,
@@ -537,6 +539,8 @@ struct RuleEval<'a> {
     object: &'a Value,
     images: &'a [FoundImage],
     vars: &'a dyn VariableSource,
+    /// What checking each image cost (verifyImages rules).
+    checks: &'a std::sync::Mutex<Vec<ImageCheck>>,
 }
 
 /// Outcome of one image.
@@ -556,6 +560,7 @@ impl RuleEval<'_> {
             message,
             failure_action: self.failure_action(),
             patches: Vec::new(),
+            images: Vec::new(),
         }
     }
 
@@ -1088,6 +1093,9 @@ impl RuleEval<'_> {
             .collect();
         let mut r = self.response(RuleType::ImageVerify, status, messages.join("; "));
         r.patches = outcomes.into_iter().filter_map(|o| o.patch).collect();
+        if let Ok(mut checks) = self.checks.lock() {
+            r.images = std::mem::take(&mut *checks);
+        }
         vec![r]
     }
 
@@ -1200,16 +1208,27 @@ impl RuleEval<'_> {
         scope: Option<&Scope<'_>>,
     ) -> Result<(Digest, String), (RuleStatus, String)> {
         let run = self.verify_uncached(ei, entry, info, image, scope);
-        if !entry.use_cache || self.engine.cache.ttl.is_zero() {
-            return run.await;
+        let (outcome, source, registry_requests) =
+            if !entry.use_cache || self.engine.cache.ttl.is_zero() {
+                let (outcome, requests) = boltseal_oci::count_requests(run).await;
+                (outcome, VerificationSource::Verified, requests)
+            } else {
+                let key = (
+                    self.policy.name.as_str(),
+                    self.rule.name.as_str(),
+                    ei,
+                    image,
+                );
+                self.engine.cache.get_or_verify(key, run).await
+            };
+        if let Ok(mut checks) = self.checks.lock() {
+            checks.push(ImageCheck {
+                image: image.to_owned(),
+                source,
+                registry_requests,
+            });
         }
-        let key = (
-            self.policy.name.as_str(),
-            self.rule.name.as_str(),
-            ei,
-            image,
-        );
-        self.engine.cache.get_or_verify(key, run).await
+        outcome
     }
 
     /// [`RuleEval::verify`] without the cache.

@@ -74,7 +74,7 @@ mod verifier;
 pub mod wildcard;
 pub mod yaml;
 
-pub use cache::VerificationStats;
+pub use cache::{ImageCheck, VerificationSource, VerificationStats};
 pub use engine::{AdmissionInput, DEFAULT_CACHE_TTL, Engine, Phase};
 pub use error::{LoadError, Origin};
 pub use files::{load_resources, resources_from_str};

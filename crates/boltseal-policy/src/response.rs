@@ -129,6 +129,9 @@ pub struct RuleResponse {
     pub failure_action: FailureAction,
     /// The JSON patches this rule asks for (digest pinning).
     pub patches: Vec<PatchOperation>,
+    /// verifyImages rules: each image's check, where its answer came from and the registry
+    /// requests it cost.
+    pub images: Vec<crate::ImageCheck>,
 }
 
 /// All results of one policy for one resource.
