@@ -5,15 +5,19 @@
 //!   annotations).
 //! - [`scan`]: what decoding a body would take (nesting depth, a bound of its decoded memory),
 //!   measured in one pass before it is decoded.
-//! - [`server`]: the HTTPS webhook (`POST /mutate`, `POST /validate`, `GET /healthz`) over a
+//! - [`server`]: the HTTPS webhook (`POST /mutate`, `POST /validate`, `GET /healthz`,
+//!   `GET /metrics`) over a
 //!   [`server::Reviewer`], with per-request deadlines below the webhook timeout and the
 //!   `failurePolicy` applied when they pass.
 //! - [`policy`]: [`policy::PolicyReviewer`], the decisions of boltseal-policy's Kyverno-compatible
 //!   engine.
+//! - [`metrics`]: `GET /metrics` in the Prometheus text format (reviews, latency, and the
+//!   policy reviewer's verifications, cache answers and registry requests).
 //! - [`namespaces`]: namespace labels for `namespaceSelector`, from a file reloaded when it
 //!   changes.
 //! - [`tls`]: the serving certificate (rustls with aws-lc-rs), reloaded when its files change.
 
+pub mod metrics;
 pub mod namespaces;
 pub mod policy;
 pub mod review;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use boltseal_policy::{
     AdmissionInput, Engine, EngineResponse, FailurePolicy as PolicyFailure, RuleStatus,
+    VerificationSource,
 };
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -212,13 +213,15 @@ impl PolicyReviewer {
                 Some(c) => c.policies.extend(response.policies),
             }
         }
-        match combined {
+        let response = match combined {
             Some(mut c) => {
                 c.patched = None;
                 c
             }
             None => engine.evaluate(input).await,
-        }
+        };
+        log_verifications(&response);
+        response
     }
 
     /// The JSON Patch for an admitted request: the rules' patches (one per path, in policy
@@ -291,7 +294,63 @@ pub fn verify_images_annotation(object: &Value, images: &[String]) -> Vec<Value>
     ops
 }
 
+/// One log line per image this request verified itself (cached and joined answers cost the
+/// registry nothing): the image's registry budget, as operators look for it.
+fn log_verifications(response: &EngineResponse) {
+    for (policy, rule) in response.results() {
+        for check in rule
+            .images
+            .iter()
+            .filter(|c| c.source == VerificationSource::Verified)
+        {
+            tracing::info!(
+                policy = %policy.policy,
+                rule = %rule.rule,
+                image = %check.image,
+                registry_requests = check.registry_requests,
+                status = ?rule.status,
+                "image verification"
+            );
+        }
+    }
+}
+
 impl Reviewer for PolicyReviewer {
+    fn metrics(&self) -> String {
+        let stats = self.engine.verification_stats();
+        let mut out = String::new();
+        for (name, help, value) in [
+            (
+                "boltseal_verifications_total",
+                "Image verifications run (cache misses that reached the registry).",
+                stats.verifications,
+            ),
+            (
+                "boltseal_verification_cache_hits_total",
+                "Image checks answered from a remembered success.",
+                stats.cache_hits,
+            ),
+            (
+                "boltseal_verification_failure_hits_total",
+                "Image checks answered from a remembered refusal or error.",
+                stats.failure_hits,
+            ),
+            (
+                "boltseal_verification_joined_total",
+                "Image checks that waited for another request's verification of the same image.",
+                stats.joined,
+            ),
+            (
+                "boltseal_registry_requests_total",
+                "HTTP requests sent to registries.",
+                boltseal_oci::registry_requests(),
+            ),
+        ] {
+            crate::metrics::write_counter(&mut out, name, help, value);
+        }
+        out
+    }
+
     async fn review(&self, phase: Phase, request: &AdmissionRequest) -> AdmissionResponse {
         self.decide(phase, request, None).await
     }

@@ -104,6 +104,12 @@ pub trait Reviewer: Send + Sync + 'static {
     fn webhook_timeout(&self) -> Duration {
         DEFAULT_WEBHOOK_TIMEOUT
     }
+
+    /// The reviewer's own metrics in the Prometheus text format, appended to the server's on
+    /// `GET /metrics` (default: none).
+    fn metrics(&self) -> String {
+        String::new()
+    }
 }
 
 /// Kubernetes' default `timeoutSeconds` (and Kyverno's).
@@ -259,6 +265,8 @@ struct Answer {
     close: bool,
     /// Ask the client to retry after a second (`Retry-After: 1`).
     retry: bool,
+    /// The body is Prometheus text (`GET /metrics`).
+    prometheus: bool,
     body: Bytes,
 }
 
@@ -271,7 +279,19 @@ impl Answer {
             json: false,
             close: false,
             retry: false,
+            prometheus: false,
             body: Bytes::from(body),
+        }
+    }
+
+    fn metrics(text: String) -> Self {
+        Answer {
+            status: StatusCode::OK,
+            json: false,
+            close: false,
+            retry: false,
+            prometheus: true,
+            body: Bytes::from(text),
         }
     }
 
@@ -341,6 +361,7 @@ pub struct Webhook<R> {
     reviewer: Arc<R>,
     options: ServerOptions,
     capacity: Capacity,
+    metrics: crate::metrics::Metrics,
 }
 
 impl<R> std::fmt::Debug for Webhook<R> {
@@ -359,6 +380,7 @@ impl<R: Reviewer> Webhook<R> {
             reviewer: Arc::new(reviewer),
             capacity: Capacity::new(&options),
             options,
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 
@@ -392,7 +414,11 @@ impl<R: Reviewer> Webhook<R> {
         deadline: Duration,
     ) -> AdmissionResponse {
         let started = Instant::now();
-        let mut response = self.reviewer.review_within(phase, request, deadline).await;
+        let (mut response, registry_requests) =
+            boltseal_oci::count_requests(self.reviewer.review_within(phase, request, deadline))
+                .await;
+        self.metrics
+            .review(phase, response.allowed, started.elapsed());
         response.uid.clone_from(&request.uid);
         if phase == Phase::Validate {
             response.patch = None;
@@ -405,6 +431,7 @@ impl<R: Reviewer> Webhook<R> {
             operation = %request.operation,
             allowed = response.allowed,
             elapsed_ms = started.elapsed().as_millis() as u64,
+            registry_requests,
             "review"
         );
         response
@@ -433,6 +460,15 @@ impl<R: Reviewer> Webhook<R> {
             "/healthz" | "/readyz" | "/livez" => {
                 return if matches!(*request.method(), Method::GET | Method::HEAD) {
                     Answer::text(StatusCode::OK, "ok")
+                } else {
+                    self.discard(request.into_body(), self.options.max_body_bytes)
+                        .await;
+                    Answer::text(StatusCode::METHOD_NOT_ALLOWED, "use GET").closing()
+                };
+            }
+            "/metrics" => {
+                return if matches!(*request.method(), Method::GET | Method::HEAD) {
+                    Answer::metrics(self.metrics.render(&self.reviewer.metrics()))
                 } else {
                     self.discard(request.into_body(), self.options.max_body_bytes)
                         .await;
@@ -555,6 +591,7 @@ impl<R: Reviewer> Webhook<R> {
                     json: true,
                     close: false,
                     retry: false,
+                    prometheus: false,
                     body: Bytes::from(response.to_review_json()),
                 }
             }
@@ -660,9 +697,15 @@ impl<R: Reviewer> Webhook<R> {
 
     async fn respond(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let head_only = request.method() == Method::HEAD;
+        let review = matches!(request.uri().path(), "/mutate" | "/validate");
         let answer = self.route(request).await;
+        if review && answer.status != StatusCode::OK {
+            self.metrics.refused();
+        }
         let content_type = if answer.json {
             "application/json"
+        } else if answer.prometheus {
+            "text/plain; version=0.0.4; charset=utf-8"
         } else {
             "text/plain; charset=utf-8"
         };
