@@ -386,3 +386,41 @@ async fn a_rollout_herd_shares_one_verification_per_image_and_refusals_briefly()
     assert!(review("ghcr.io/org/good:1", 0).await.unwrap());
     assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_entry_is_refreshed_once_under_load() {
+    let distant = Arc::new(Distant::default());
+    let engine = Arc::new(
+        Engine::new(
+            PolicySet::from_yaml_str("p.yaml", POLICY).unwrap(),
+            distant.clone(),
+        )
+        .with_cache_ttl(std::time::Duration::from_millis(200)),
+    );
+    let herd = |n: usize| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let engine = Arc::clone(&engine);
+                tokio::spawn(async move {
+                    let pod = json!({
+                        "apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": format!("p{i}"), "namespace": "default"},
+                        "spec": {"containers": [{"name": "c", "image": "ghcr.io/org/good:1"}]}
+                    });
+                    let input = AdmissionInput::new(Phase::Mutate, Operation::Create, pod);
+                    engine.evaluate(&input).await.allowed()
+                })
+            })
+            .collect();
+        async move {
+            for h in handles {
+                assert!(h.await.unwrap());
+            }
+        }
+    };
+    herd(50).await;
+    assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    herd(50).await;
+    assert_eq!(distant.calls("ghcr.io/org/good:1"), 2);
+}
