@@ -15,15 +15,29 @@
 //! | [`policy`] | `boltseal-policy` |
 //! | [`pin`] | `boltseal-pin` |
 //! | [`admission`] | `boltseal-admission` |
+//!
+//! Each module is a cargo feature of the same name; the default set is all of them (with
+//! `aws-lc`, the faster ECDSA backend).
 
+#[cfg(feature = "admission")]
 pub use boltseal_admission as admission;
+#[cfg(feature = "envelope")]
 pub use boltseal_envelope as envelope;
+#[cfg(feature = "keys")]
 pub use boltseal_keys as keys;
+#[cfg(feature = "oci")]
 pub use boltseal_oci as oci;
+#[cfg(feature = "pin")]
 pub use boltseal_pin as pin;
+#[cfg(feature = "policy")]
 pub use boltseal_policy as policy;
+#[cfg(feature = "reference")]
 pub use boltseal_reference as reference;
+#[cfg(feature = "sbom")]
 pub use boltseal_sbom as sbom;
+#[cfg(feature = "scan")]
 pub use boltseal_scan as scan;
+#[cfg(feature = "sign")]
 pub use boltseal_sign as sign;
+#[cfg(feature = "verify")]
 pub use boltseal_verify as verify;
