@@ -8,6 +8,13 @@
 //! counting TCP proxy in front of the registry, so the report states how many registry HTTP
 //! requests each image cost and whether the three images were verified concurrently.
 //!
+//! Rollout herd (issue 14): a Deployment's 200 Pods reviewed at once by a fresh engine (cold
+//! cache) with the registry 25 ms away per request — 200 Pods of one signed image, then 200
+//! over ten images (nine signed, one not, twenty Pods each) — on connections the client opened
+//! beforehand, as the API server keeps them. Each round reports p50/p99 latency and the registry
+//! requests per image, and checks every signed Pod was admitted (its digest patched in), every
+//! unsigned one refused, and one verification ran per image.
+//!
 //! `cargo bench --bench admission` (figures on stdout); `-- --test` runs a few reviews of each
 //! kind and checks the answers (CI smoke run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -17,21 +24,28 @@ mod admission_support;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use admission_support::{Server, TestCa, create_review, pod, push_image, sign, signature_policy};
+use admission_support::{
+    RepositoryCountingProxy, Server, TestCa, create_review, pod, push_image, sign, signature_policy,
+};
 use boltseal::admission::review::decode_response;
-use boltseal::admission::{Phase, PolicyReviewer, Webhook};
+use boltseal::admission::{Phase, PolicyReviewer, ServerOptions, Webhook};
 use boltseal::keys::PrivateKey;
 use boltseal::oci::RegistryOptions;
-use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier};
+use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier, VerificationStats};
 use boltseal::sign::SignatureFormat;
 
 async fn review(client: &reqwest::Client, server: &Server, body: Vec<u8>) -> (bool, usize) {
+    review_at(client, &server.url("/mutate?timeout=10s"), body).await
+}
+
+async fn review_at(client: &reqwest::Client, url: &str, body: Vec<u8>) -> (bool, usize) {
     let resp = client
-        .post(server.url("/mutate?timeout=10s"))
+        .post(url)
         .header("content-type", "application/json")
         .body(body)
         .send()
@@ -77,6 +91,158 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Registry requests one image's cold verification may take (resolve; signature tag with
+/// referrers; blobs): issue 14's budget, as in tests/admission_rollout.rs.
+const REQUESTS_PER_IMAGE: usize = 6;
+
+/// What one rollout-herd round measured.
+struct Herd {
+    /// Each review's latency, from its sending to its answer, sorted.
+    latencies: Vec<Duration>,
+    /// From the reviews' release to the last answer.
+    wall: Duration,
+    /// Opening the connections beforehand, all at once (TLS handshakes).
+    connect: Duration,
+    /// Registry requests per repository (`""`: for none, e.g. the `/v2/` ping).
+    requests: BTreeMap<String, usize>,
+    /// What the engine's verification cache did.
+    stats: VerificationStats,
+}
+
+/// One rollout herd: a fresh engine and verifier (cold caches) behind a fresh webhook, one
+/// connection per review opened beforehand (the API server keeps its connections), then one
+/// Pod per entry of `images` reviewed, all released at once. Panics unless every Pod but those
+/// of `unsigned` was admitted with its digest patched in, those of `unsigned` refused, one
+/// verification ran per distinct image, and no image took more than its registry budget.
+async fn herd(
+    ca: &TestCa,
+    policy: &str,
+    proxy: &RepositoryCountingProxy,
+    images: &[String],
+    unsigned: Option<&str>,
+) -> Herd {
+    let verifier = RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
+    let set = PolicySet::from_yaml_str("policy.yaml", policy).unwrap();
+    let engine = Arc::new(Engine::new(set, Arc::new(verifier)));
+    let reviewer = PolicyReviewer::new(Arc::clone(&engine));
+    let server = Server::start_reviewer(ca, reviewer, ServerOptions::default()).await;
+    let client = ca.client();
+    let started = Instant::now();
+    let opened: Vec<_> = images
+        .iter()
+        .map(|_| {
+            let (client, url) = (client.clone(), server.url("/healthz"));
+            tokio::spawn(async move { client.get(url).send().await.unwrap().status() })
+        })
+        .collect();
+    for t in opened {
+        assert!(t.await.unwrap().is_success());
+    }
+    let connect = started.elapsed();
+
+    proxy.take();
+    let gate = Arc::new(tokio::sync::Barrier::new(images.len() + 1));
+    let url = server.url("/mutate?timeout=10s");
+    let tasks: Vec<_> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| {
+            let body = create_review(&format!("herd-{i}"), pod(&format!("p{i}"), &[image], &[]));
+            let (client, url, gate) = (client.clone(), url.clone(), Arc::clone(&gate));
+            tokio::spawn(async move {
+                gate.wait().await;
+                let sent = Instant::now();
+                let answer = review_at(&client, &url, body).await;
+                (sent.elapsed(), answer)
+            })
+        })
+        .collect();
+    gate.wait().await;
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(images.len());
+    for (task, image) in tasks.into_iter().zip(images) {
+        let (latency, (allowed, patches)) = task.await.unwrap();
+        let signed = Some(image.as_str()) != unsigned;
+        assert_eq!(allowed, signed, "{image}: allowed {allowed}");
+        assert!(
+            !signed || patches >= 1,
+            "{image} admitted without its digest patched in"
+        );
+        latencies.push(latency);
+    }
+    let wall = started.elapsed();
+    latencies.sort();
+    let requests = proxy.take();
+    let stats = engine.verification_stats();
+    drop(client);
+    server.stop().await;
+
+    let distinct = images
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    assert_eq!(
+        stats.verifications, distinct as u64,
+        "verifications: {stats:?}"
+    );
+    let answered = stats.verifications + stats.cache_hits + stats.failure_hits + stats.joined;
+    assert_eq!(answered, images.len() as u64, "answers: {stats:?}");
+    let total: usize = requests.values().sum();
+    assert!(
+        total <= REQUESTS_PER_IMAGE * distinct
+            && requests.values().all(|&n| n <= REQUESTS_PER_IMAGE),
+        "registry requests for {distinct} images over the budget: {requests:?}"
+    );
+    Herd {
+        latencies,
+        wall,
+        connect,
+        requests,
+        stats,
+    }
+}
+
+/// One line of a herd round: latency, the registry requests (per image when more than one),
+/// what the cache did.
+fn herd_line(label: &str, round: usize, h: &Herd, unsigned: Option<&str>) -> String {
+    let total: usize = h.requests.values().sum();
+    let per_image = if h.requests.len() > 1 {
+        let each: Vec<String> = h
+            .requests
+            .iter()
+            .map(|(repo, n)| {
+                let name = if repo.is_empty() {
+                    "none"
+                } else {
+                    repo.rsplit('/').next().unwrap()
+                };
+                let mark = if unsigned.is_some_and(|u| u.contains(&format!("/{repo}:"))) {
+                    " unsigned"
+                } else {
+                    ""
+                };
+                format!("{name}{mark} {n}")
+            })
+            .collect();
+        format!(" ({})", each.join(", "))
+    } else {
+        String::new()
+    };
+    format!(
+        "  herd, {label}, round {round}: p50 {}  p99 {}  max {}  (all answered {}, connections opened {}); \
+         registry requests {total}{per_image}; verifications {}, joined {}, cache {}, failure cache {}",
+        ms(percentile(&h.latencies, 0.50)),
+        ms(percentile(&h.latencies, 0.99)),
+        ms(*h.latencies.last().unwrap()),
+        ms(h.wall),
+        ms(h.connect),
+        h.stats.verifications,
+        h.stats.joined,
+        h.stats.cache_hits,
+        h.stats.failure_hits,
+    )
+}
+
 fn main() {
     let smoke = std::env::args().any(|a| a == "--test");
     let (sequential, duration, connections) = if smoke {
@@ -84,6 +250,7 @@ fn main() {
     } else {
         (5_000, Duration::from_secs(5), 16)
     };
+    let (herd_size, herd_rounds) = if smoke { (40, 1) } else { (200, 5) };
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -220,6 +387,27 @@ fn main() {
         let warm_registry = proxy.requests.load(Ordering::Relaxed) - warm_requests_before;
         server.stop().await;
 
+        // Rollout herd (issue 14): ten images behind one registry `herd_rtt` away per request,
+        // the tenth unsigned; each round a fresh engine.
+        let herd_rtt = Duration::from_millis(if smoke { 5 } else { 25 });
+        let herd_proxy = RepositoryCountingProxy::start(registry.addr.clone(), herd_rtt);
+        let mut herd_images = Vec::new();
+        for i in 0..10 {
+            let (text, _) = push_image(&registry.addr, &format!("bench/herd{i}"), &format!("h{i}")).await;
+            if i < 9 {
+                sign(&text, &key, SignatureFormat::Legacy).await;
+            }
+            herd_images.push(text.replacen(&registry.addr, &herd_proxy.addr, 1));
+        }
+        let unsigned = Some(herd_images[9].as_str());
+        let one: Vec<String> = vec![herd_images[0].clone(); herd_size];
+        let mix: Vec<String> = (0..herd_size).map(|i| herd_images[i % 10].clone()).collect();
+        let (mut herd_one, mut herd_ten) = (Vec::new(), Vec::new());
+        for _ in 0..herd_rounds {
+            herd_one.push(herd(&ca, &policy, &herd_proxy, &one, None).await);
+            herd_ten.push(herd(&ca, &policy, &herd_proxy, &mix, unsigned).await);
+        }
+
         println!("admission webhook, 3-container Pod with signed images, /mutate over HTTPS (rustls), keep-alive");
         println!(
             "  warm, sequential on one connection ({} reviews): p50 {}  p90 {}  p99 {}  max {}",
@@ -280,6 +468,24 @@ fn main() {
              {new_far_requests} requests, {:.1} round trips more than from next door",
             ms(new_far),
             trips(new_far)
+        );
+        println!(
+            "rollout herd: {herd_size} concurrent cold reviews (fresh engine each round), registry {} away per \
+             request, one warm connection per review; budget {REQUESTS_PER_IMAGE} registry requests per image",
+            ms(herd_rtt)
+        );
+        let ten_label = format!("{herd_size} Pods over ten images ({} each)", herd_size / 10);
+        for (round, h) in herd_one.iter().enumerate() {
+            println!("{}", herd_line(&format!("{herd_size} Pods of one image"), round + 1, h, None));
+        }
+        for (round, h) in herd_ten.iter().enumerate() {
+            println!("{}", herd_line(&ten_label, round + 1, h, unsigned));
+        }
+        let worst = |rounds: &[Herd]| rounds.iter().map(|h| percentile(&h.latencies, 0.99)).max().unwrap();
+        println!(
+            "  herd, worst p99 of {herd_rounds} rounds: one image {}, ten images {} (issue 14: at most 300 ms)",
+            ms(worst(&herd_one)),
+            ms(worst(&herd_ten))
         );
     });
 }

@@ -400,3 +400,108 @@ pub fn padded_review(review: &[u8], json: &str) -> Vec<u8> {
     out.push_str(&text[at..]);
     out.into_bytes()
 }
+
+/// A TCP proxy to a registry `upstream` like `support::CountingProxy` (each read that carries
+/// a request held back `delay`: a registry `delay` away), counting the requests per repository:
+/// `<name>` of `/v2/<name>/{manifests,blobs,referrers,tags}/…`, `""` for the others (the
+/// `/v2/` ping, token requests). One registry host for every image, as in a cluster, with what
+/// each image cost told apart.
+pub struct RepositoryCountingProxy {
+    /// `127.0.0.1:PORT` to reach the upstream through.
+    pub addr: String,
+    counts: Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>,
+}
+
+impl RepositoryCountingProxy {
+    /// Starts a proxy to `upstream` on a free loopback port (threads end with the process).
+    pub fn start(upstream: String, delay: Duration) -> RepositoryCountingProxy {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+        let shared = Arc::clone(&counts);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut s_read, mut c_write) = (server, client);
+                let counts = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let mut buf = vec![0u8; 64 << 10];
+                    let mut pending = Vec::new();
+                    while let Ok(n) = c_read.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        pending.extend_from_slice(&buf[..n]);
+                        let found = count_request_lines(&mut pending, &counts);
+                        if found > 0 && !delay.is_zero() {
+                            std::thread::sleep(delay);
+                        }
+                        if s_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = s_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s_read, &mut c_write);
+                    let _ = c_write.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        RepositoryCountingProxy { addr, counts }
+    }
+
+    /// Requests per repository since the last call (`""`: not for a repository); resets the
+    /// counts.
+    pub fn take(&self) -> std::collections::BTreeMap<String, usize> {
+        std::mem::take(&mut *self.counts.lock().unwrap())
+    }
+}
+
+/// Counts the complete HTTP/1.1 request lines in `pending` by repository and drops what was
+/// read up to the last of them (keeping at most 16 KiB, for a line split between reads).
+fn count_request_lines(
+    pending: &mut Vec<u8>,
+    counts: &std::sync::Mutex<std::collections::BTreeMap<String, usize>>,
+) -> usize {
+    let needle = b" HTTP/1.1\r\n";
+    let mut found = 0;
+    while let Some(end) = pending.windows(needle.len()).position(|w| w == needle) {
+        let start = pending[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = String::from_utf8_lossy(&pending[start..end]).into_owned();
+        let target = line.split(' ').nth(1).unwrap_or("");
+        *counts
+            .lock()
+            .unwrap()
+            .entry(repository_of(target))
+            .or_default() += 1;
+        found += 1;
+        pending.drain(..end + needle.len());
+    }
+    let excess = pending.len().saturating_sub(16 << 10);
+    pending.drain(..excess);
+    found
+}
+
+/// The repository a registry API path names (`/v2/<name>/manifests/<ref>` → `<name>`), or
+/// `""`.
+pub fn repository_of(target: &str) -> String {
+    let path = target.split('?').next().unwrap_or("");
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return String::new();
+    };
+    ["/manifests/", "/blobs/", "/referrers/", "/tags/"]
+        .iter()
+        .filter_map(|marker| rest.find(marker))
+        .min()
+        .map_or_else(String::new, |i| rest[..i].to_owned())
+}

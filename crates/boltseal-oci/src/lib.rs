@@ -46,11 +46,11 @@ mod registry;
 mod store;
 
 pub use auth::{Credential, credential_files, credential_for, credential_from_file};
-pub use counting::{count_requests, registry_requests};
 pub use copy::{
     CopyEvent, CopyOptions, CopyReport, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MANIFESTS, Progress,
     ResolvedImage, copy_image, resolve_image,
 };
+pub use counting::{count_requests, registry_requests};
 pub use error::{Error, ErrorKind, Result};
 pub use image::{BuiltImage, ImageBuilder};
 pub use layout::{LayoutStore, REF_NAME};
