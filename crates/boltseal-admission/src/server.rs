@@ -580,8 +580,21 @@ impl<R: Reviewer> Webhook<R> {
             answer.retry = true;
             return answer;
         };
-        let decoded = crate::review::decode_request_checked(&body);
-        drop((body, body_memory));
+        // Decoding a large review takes milliseconds of CPU: off the reactor, so that other
+        // reviews' deadlines and health checks are served meanwhile.
+        let decoded =
+            match tokio::task::spawn_blocking(move || crate::review::decode_request_checked(&body))
+                .await
+            {
+                Ok(decoded) => decoded,
+                Err(_) => {
+                    return Answer::text(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "decoding the review did not finish",
+                    );
+                }
+            };
+        drop(body_memory);
         match decoded {
             Ok(request) => {
                 let deadline = clock.deadline.saturating_sub(clock.waited);
