@@ -22,6 +22,7 @@ use std::sync::Arc;
 use boltseal::envelope::intoto::ResourceDescriptor;
 use boltseal::envelope::predicate::{SLSA_PROVENANCE_V1, SPDX};
 use boltseal::envelope::slsa::{Provenance, Timestamp};
+use boltseal::evidence::{verify_image, verify_image_attestations};
 use boltseal::keys::{KeyFormat, PrivateKey, write_key_pair};
 use boltseal::oci::{
     AnyStore, CopyOptions, ImageBuilder, ImageLocation, LayoutStore, ManifestRef, RegistryOptions,
@@ -35,7 +36,7 @@ use boltseal::reference::Digest;
 use boltseal::sbom::{Format, SpdxVersion, WriteOptions};
 use boltseal::scan::{ScanOptions, Source, scan};
 use boltseal::sign::{AttestOptions, SignOptions, attest_image, now_rfc3339, sign_image};
-use boltseal::verify::image::{KeyPolicy, verify_image, verify_image_attestations};
+use boltseal::verify::image::KeyPolicy;
 use clap::Parser;
 
 #[derive(Parser, Debug)]

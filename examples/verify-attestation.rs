@@ -14,12 +14,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use boltseal::envelope::predicate::predicate_type_for;
+use boltseal::evidence::{verify_image_attestations, verify_image_attestations_keyless};
 use boltseal::keys::read_public_key;
 use boltseal::oci::ImageLocation;
 use boltseal::verify::bundle::{Identity, Matcher};
 use boltseal::verify::image::{
     KeyPolicy, KeylessPolicy, VerifiedAttestation, VerifiedImage, VerifyError,
-    verify_image_attestations, verify_image_attestations_keyless,
 };
 use boltseal::verify::trust::TrustedRoot;
 use clap::Parser;

@@ -15,13 +15,12 @@ mod common;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use boltseal::evidence::{verify_image, verify_image_keyless};
 use boltseal::keys::read_public_key;
 use boltseal::oci::ImageLocation;
 use boltseal::reference::Reference;
 use boltseal::verify::bundle::{Identity, Matcher};
-use boltseal::verify::image::{
-    IdentityCheck, KeyPolicy, KeylessPolicy, verify_image, verify_image_keyless,
-};
+use boltseal::verify::image::{IdentityCheck, KeyPolicy, KeylessPolicy};
 use boltseal::verify::trust::TrustedRoot;
 use clap::Parser;
 

@@ -12,6 +12,7 @@
 //! | [`keys`] | `boltseal-keys` |
 //! | [`sign`] | `boltseal-sign` |
 //! | [`verify`] | `boltseal-verify` |
+//! | [`evidence`] | `boltseal-evidence` |
 //! | [`policy`] | `boltseal-policy` |
 //! | [`pin`] | `boltseal-pin` |
 //! | [`admission`] | `boltseal-admission` |
@@ -23,6 +24,8 @@
 pub use boltseal_admission as admission;
 #[cfg(feature = "envelope")]
 pub use boltseal_envelope as envelope;
+#[cfg(feature = "evidence")]
+pub use boltseal_evidence as evidence;
 #[cfg(feature = "keys")]
 pub use boltseal_keys as keys;
 #[cfg(feature = "oci")]

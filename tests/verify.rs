@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use base64::Engine as _;
+use boltseal::evidence::{verify_image, verify_image_attestations};
 use boltseal::keys::{PrivateKey, PublicKey};
 use boltseal::oci::{
     BlobReader, Descriptor, ImageBuilder, ImageManifest, Manifest, ManifestRef, RegistryOptions,
@@ -22,8 +23,7 @@ use boltseal::sign::{
     AttestOptions, SignOptions, SignatureFormat, attest_image, sign_image, signature_tag,
 };
 use boltseal::verify::image::{
-    IdentityCheck, KeyPolicy, Layout, SignatureLayer, verify_image, verify_image_attestations,
-    verify_signature_layers,
+    IdentityCheck, KeyPolicy, Layout, SignatureLayer, verify_signature_layers,
 };
 use serde_json::json;
 
@@ -422,12 +422,9 @@ fn containers_image_fixtures_get_the_expected_answers() {
         let (digest, layers) = dir_image(&f.join(case));
         let result = match digest {
             Some(d) => verify_signature_layers(&d, &layers, &policy).map(|_| ()),
-            None => Err(boltseal::verify::image::VerifyError::from(
-                boltseal::oci::Error::NotFound {
-                    store: case.to_owned(),
-                    what: "manifest.json".to_owned(),
-                },
-            )),
+            None => Err(boltseal::verify::image::VerifyError::refused(format!(
+                "{case}: no manifest.json"
+            ))),
         };
         assert_eq!(result.is_ok(), accept, "{case}: {result:?}");
         checked += 1;
@@ -540,7 +537,8 @@ async fn verify_examples_follow_their_contracts() {
 
 #[tokio::test]
 async fn image_verifier_counts_attestors_and_caches() {
-    use boltseal::verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
+    use boltseal::evidence::{ImageVerifier, RegistryVerifier};
+    use boltseal::verify::verifier::{Attestor, AttestorSet};
     let registry = support::Registry::start();
     let a = PrivateKey::generate().unwrap();
     let b = PrivateKey::generate().unwrap();
@@ -718,12 +716,11 @@ async fn push_bundle_referrer(store: &RegistryStore, bundle: &[u8], predicate_ty
 async fn keyless_attestations_verify_end_to_end() {
     use boltseal::envelope::intoto::Statement;
     use boltseal::envelope::predicate;
+    use boltseal::evidence::{ImageVerifier, RegistryVerifier};
+    use boltseal::evidence::{verify_image_attestations_keyless, verify_image_keyless};
     use boltseal::verify::bundle::{Identity, Matcher};
-    use boltseal::verify::image::{
-        KeylessPolicy, Signer, verify_image_attestations_keyless, verify_image_keyless,
-        verify_keyless_attestation_layers,
-    };
-    use boltseal::verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
+    use boltseal::verify::image::{KeylessPolicy, Signer, verify_keyless_attestation_layers};
+    use boltseal::verify::verifier::{Attestor, AttestorSet};
 
     const SLSA: &str = "https://slsa.dev/provenance/v1";
     const SPDX: &str = "https://spdx.dev/Document";
@@ -1073,8 +1070,9 @@ async fn keyless_attestations_verify_end_to_end() {
 /// with every ECDSA backend compiled in (p256 always; AWS-LC with the `aws-lc` feature).
 #[tokio::test]
 async fn key_attestations_through_the_image_verifier_and_every_backend() {
+    use boltseal::evidence::{ImageVerifier, RegistryVerifier};
     use boltseal::keys::Backend;
-    use boltseal::verify::verifier::{Attestor, AttestorSet, ImageVerifier, RegistryVerifier};
+    use boltseal::verify::verifier::{Attestor, AttestorSet};
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
     let (store, text, digest) = image(&registry, "verify/backends", "b").await;

@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use boltseal_evidence::{verify_attestations_with_attestors, verify_with_attestors};
 use boltseal_oci::{ErrorKind, LayoutStore, ManifestRef, Store};
 use boltseal_reference::{Digest, Reference};
-use boltseal_verify::verifier::{
-    AttestorSet, verify_attestations_with_attestors, verify_with_attestors,
-};
+use boltseal_verify::verifier::AttestorSet;
 
 use crate::verifier::{AttestationCheck, SignatureCheck, Verifier, VerifyFailure, VerifyFuture};
 

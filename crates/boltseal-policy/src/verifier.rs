@@ -4,10 +4,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use boltseal_evidence::{ImageVerifier, RegistryVerifier};
 use boltseal_oci::{ErrorKind, ManifestRef, RegistryOptions, RegistryPool, Store};
 use boltseal_reference::{Digest, Reference};
 use boltseal_verify::image::VerifyError;
-use boltseal_verify::verifier::{AttestorSet, ImageVerifier, RegistryVerifier};
+use boltseal_verify::verifier::AttestorSet;
 use serde_json::Value;
 
 /// Why a verification did not succeed.
@@ -132,7 +133,7 @@ fn offline(image: &Reference) -> VerifyFailure {
     VerifyFailure::Unavailable(format!("{image}: no registry access (offline evaluation)"))
 }
 
-/// Verification against registries through boltseal-verify's [`RegistryVerifier`] (its
+/// Verification against registries through boltseal-evidence's [`RegistryVerifier`] (its
 /// per-digest cache included), signatures and attestations alike, over one
 /// [`RegistryPool`]: one HTTP connection pool, one store and token per repository, and
 /// registries without the referrers API remembered as such.

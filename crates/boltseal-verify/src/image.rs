@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::evidence::{Evidence, EvidenceLimits};
 use base64::Engine as _;
 use boltseal_envelope::bundle::{Bundle, Content, RekorBundle, VerificationContent};
 use boltseal_envelope::dsse;
@@ -22,9 +23,6 @@ use boltseal_envelope::intoto::Statement;
 use boltseal_envelope::predicate;
 use boltseal_envelope::simple_signing::SimpleSigning;
 use boltseal_keys::{Backend, PublicKey};
-use boltseal_oci::{ManifestRef, Store};
-
-use crate::evidence::{Evidence, EvidenceLimits, fetch_evidence, off_reactor};
 use boltseal_reference::{Digest, Reference, media_type};
 use serde_json::Value;
 use sha2::Digest as _;
@@ -56,6 +54,21 @@ impl VerifyError {
         }
     }
 
+    /// A refusal: evidence was read and does not verify.
+    #[must_use]
+    pub fn refused(reason: impl Into<String>) -> Self {
+        Self::new(reason)
+    }
+
+    /// Evidence that could not be read at all (a registry or the network failed).
+    #[must_use]
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        VerifyError {
+            reason: reason.into(),
+            unavailable: true,
+        }
+    }
+
     /// Why verification failed, one line.
     #[must_use]
     pub fn reason(&self) -> &str {
@@ -68,18 +81,6 @@ impl VerifyError {
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
         self.unavailable
-    }
-}
-
-impl From<boltseal_oci::Error> for VerifyError {
-    fn from(e: boltseal_oci::Error) -> Self {
-        VerifyError {
-            reason: e.to_string(),
-            unavailable: matches!(
-                e.kind(),
-                boltseal_oci::ErrorKind::Transport | boltseal_oci::ErrorKind::Io
-            ),
-        }
     }
 }
 
@@ -760,37 +761,12 @@ fn check_hint(bundle: &Bundle, policy: &KeyPolicy) -> Result<(), String> {
     }
 }
 
-/// The digest `reference` names: a digest as it is (signatures are bound to it, so there is
-/// nothing to look up; an absent image has no signatures to find), a tag resolved once.
-pub(crate) async fn digest_of<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-) -> Result<Digest, VerifyError> {
-    match reference {
-        ManifestRef::Digest(d) => Ok(*d),
-        _ => Ok(store.resolve(reference).await?.digest),
-    }
-}
-
-/// Verifies the signatures of the image `reference` names in `store` with a key policy: legacy
-/// `.sig` layers and Sigstore bundle referrers (DSSE statements of type
-/// `https://sigstore.dev/cosign/sign/v1`). The tag is resolved once.
+/// The signatures in `ev` that verify with a key policy: legacy layers and Sigstore bundles
+/// (DSSE statements of type `https://sigstore.dev/cosign/sign/v1`).
 ///
 /// # Errors
-/// [`VerifyError`] when nothing verifies, with every layer's reason.
-pub async fn verify_image<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-    policy: &KeyPolicy,
-) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
-    let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "sig", &EvidenceLimits::default()).await?;
-    let policy = policy.clone();
-    off_reactor(move || check_key_signatures(&evidence, &policy)).await?
-}
-
-/// [`verify_image`] on evidence already read.
-pub(crate) fn check_key_signatures(
+/// [`VerifyError`] when nothing verifies, with the first reasons.
+pub fn check_key_signatures(
     ev: &Evidence,
     policy: &KeyPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
@@ -827,26 +803,12 @@ pub(crate) fn check_key_signatures(
     finish(out, "signatures")
 }
 
-/// Verifies the attestations of the image `reference` names: legacy `.att` layers and bundle
-/// referrers, keeping statements of `predicate_type` (`None`: any).
+/// The attestations in `ev` that verify with a key policy, keeping statements of
+/// `predicate_type` (`None`: any).
 ///
 /// # Errors
 /// [`VerifyError`] when nothing verifies or nothing has the predicate type.
-pub async fn verify_image_attestations<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-    policy: &KeyPolicy,
-    predicate_type: Option<&str>,
-) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
-    let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "att", &EvidenceLimits::default()).await?;
-    let (policy, predicate_type) = (policy.clone(), predicate_type.map(str::to_owned));
-    off_reactor(move || check_key_attestations(&evidence, &policy, predicate_type.as_deref()))
-        .await?
-}
-
-/// [`verify_image_attestations`] on evidence already read.
-pub(crate) fn check_key_attestations(
+pub fn check_key_attestations(
     ev: &Evidence,
     policy: &KeyPolicy,
     predicate_type: Option<&str>,
@@ -1043,25 +1005,13 @@ fn pem_der(input: &[u8]) -> Vec<u8> {
     b64_decode(&body).unwrap_or_default()
 }
 
-/// Verifies keyless signatures of the image `reference` names: legacy `.sig` layers with a
-/// certificate and a Rekor bundle, and Sigstore bundle referrers (chain, SCT, identity,
-/// transparency log and timestamps checked by [`crate::bundle::Verifier`]).
+/// The signatures in `ev` that verify with a keyless policy: legacy layers with a certificate
+/// and a Rekor bundle, and Sigstore bundles (chain, SCT, identity, transparency log and
+/// timestamps checked by [`crate::bundle::Verifier`]).
 ///
 /// # Errors
-/// [`VerifyError`] when nothing verifies, with every layer's reason.
-pub async fn verify_image_keyless<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-    policy: &KeylessPolicy,
-) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
-    let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "sig", &EvidenceLimits::default()).await?;
-    let policy = policy.clone();
-    off_reactor(move || check_keyless_signatures(&evidence, &policy)).await?
-}
-
-/// [`verify_image_keyless`] on evidence already read.
-pub(crate) fn check_keyless_signatures(
+/// [`VerifyError`] when nothing verifies, with the first reasons.
+pub fn check_keyless_signatures(
     ev: &Evidence,
     policy: &KeylessPolicy,
 ) -> Result<VerifiedImage<VerifiedSignature>, VerifyError> {
@@ -1229,30 +1179,12 @@ fn keyless_attestation_layers(
     finish(out, "attestations")
 }
 
-/// Verifies keyless attestations of the image `reference` names: legacy `.att` layers with a
-/// Fulcio certificate and a Rekor bundle, and Sigstore bundle referrers with a certificate
-/// (chain, SCT, identity, transparency log and timestamps checked by
-/// [`crate::bundle::Verifier`]); keeps statements of `predicate_type` (`None`: any) whose
-/// subject is the image digest. The tag is resolved once.
+/// The attestations in `ev` that verify with a keyless policy, keeping statements of
+/// `predicate_type` (`None`: any) whose subject is the image digest.
 ///
 /// # Errors
-/// [`VerifyError`] when nothing verifies or nothing has the predicate type, with every layer's
-/// reason.
-pub async fn verify_image_attestations_keyless<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-    policy: &KeylessPolicy,
-    predicate_type: Option<&str>,
-) -> Result<VerifiedImage<VerifiedAttestation>, VerifyError> {
-    let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "att", &EvidenceLimits::default()).await?;
-    let (policy, predicate_type) = (policy.clone(), predicate_type.map(str::to_owned));
-    off_reactor(move || check_keyless_attestations(&evidence, &policy, predicate_type.as_deref()))
-        .await?
-}
-
-/// [`verify_image_attestations_keyless`] on evidence already read.
-pub(crate) fn check_keyless_attestations(
+/// [`VerifyError`] when nothing verifies or nothing has the predicate type.
+pub fn check_keyless_attestations(
     ev: &Evidence,
     policy: &KeylessPolicy,
     predicate_type: Option<&str>,

@@ -17,7 +17,7 @@
 //! Any doubt is a failure: every check that cannot be completed denies, with a reason.
 
 pub mod bundle;
-mod evidence;
+pub mod evidence;
 pub mod image;
 pub mod trust;
 pub mod verifier;

@@ -320,7 +320,7 @@ fn verify_image_registry_boltseal(bencher: divan::Bencher<'_, '_>) {
     let policy = boltseal::verify::image::KeyPolicy::new(f.key.public_key());
     bencher.bench(|| {
         rt().block_on(async {
-            boltseal::verify::image::verify_image(&f.store, &ManifestRef::Tag("v1".into()), &policy)
+            boltseal::evidence::verify_image(&f.store, &ManifestRef::Tag("v1".into()), &policy)
                 .await
                 .unwrap()
         })

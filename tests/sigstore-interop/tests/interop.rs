@@ -13,11 +13,12 @@ mod support;
 
 use base64::Engine as _;
 use boltseal::envelope::simple_signing::SimpleSigning;
+use boltseal::evidence::verify_image;
 use boltseal::keys::{KeyFormat, PrivateKey, PublicKey};
 use boltseal::oci::{ImageBuilder, Manifest, ManifestRef, RegistryOptions, RegistryStore, Store};
 use boltseal::reference::{Reference, media_type};
 use boltseal::sign::{ANNOTATION_SIGNATURE, SignOptions, sign_image, signature_tag};
-use boltseal::verify::image::{KeyPolicy, verify_image};
+use boltseal::verify::image::KeyPolicy;
 use sigstore::cosign::Constraint;
 use sigstore::cosign::constraint::{AnnotationMarker, PrivateKeySigner};
 use sigstore::cosign::verification_constraint::{
