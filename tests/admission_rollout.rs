@@ -15,7 +15,6 @@ use admission_support::{
 };
 use boltseal::keys::PrivateKey;
 use boltseal::sign::SignatureFormat;
-use serde_json::Value;
 
 /// The most registry requests one image's cold verification may take (resolve; signature tag
 /// with referrers; blobs).
@@ -30,17 +29,8 @@ async fn herd(client: &reqwest::Client, url: &str, images: &[String]) -> Vec<boo
             let body = create_review(&format!("u{i}"), pod(&format!("p{i}"), &[image], &[]));
             let (client, url) = (client.clone(), url.to_owned());
             tokio::spawn(async move {
-                let answer: Value = client
-                    .post(url)
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                answer["response"]["allowed"].as_bool().unwrap()
+                let response = admission_support::post_review(&client, &url, body).await;
+                response["allowed"].as_bool().unwrap()
             })
         })
         .collect();

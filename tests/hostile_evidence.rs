@@ -97,12 +97,18 @@ fn forged_layers(text: &str, digest: &Digest) -> Vec<(Vec<u8>, BTreeMap<String, 
         .collect()
 }
 
-/// A public key file for the example's `--key`.
-fn key_file(dir: &std::path::Path) -> std::path::PathBuf {
-    let key = PrivateKey::generate().unwrap();
-    let path = dir.join("cosign.pub");
-    std::fs::write(&path, key.public_key().to_pem()).unwrap();
-    path
+/// The `verify` example on `image` with a fresh key's public half (`--key`), measured.
+fn verify_with_a_key(image: &str) -> support::Cost {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("cosign.pub");
+    std::fs::write(&key, PrivateKey::generate().unwrap().public_key().to_pem()).unwrap();
+    support::run_measured(
+        Command::new(support::example("verify"))
+            .arg("--key")
+            .arg(&key)
+            .arg(image),
+        Duration::from_secs(60),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -118,15 +124,7 @@ async fn one_megabyte_blob_listed_a_thousand_times_is_refused_before_it_is_read(
     // Through a counting proxy: no blob is fetched once the declared sizes exceed the budget.
     let proxy = support::CountingProxy::start(registry.addr.clone(), Duration::ZERO);
     let through_proxy = text.replacen(&registry.addr, &proxy.addr, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let key = key_file(dir.path());
-    let cost = support::run_measured(
-        Command::new(support::example("verify"))
-            .arg("--key")
-            .arg(&key)
-            .arg(&through_proxy),
-        Duration::from_secs(60),
-    );
+    let cost = verify_with_a_key(&through_proxy);
     let stderr = String::from_utf8_lossy(&cost.output.stderr);
     assert_eq!(cost.output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("8388608-byte limit"), "{stderr}");
@@ -140,15 +138,7 @@ async fn a_thousand_forged_signatures_make_one_short_refusal() {
     let registry = support::Registry::start();
     let (store, text, digest) = image(&registry, "hostile/forged").await;
     push_signature_manifest(&store, &digest, forged_layers(&text, &digest)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let key = key_file(dir.path());
-    let cost = support::run_measured(
-        Command::new(support::example("verify"))
-            .arg("--key")
-            .arg(&key)
-            .arg(&text),
-        Duration::from_secs(60),
-    );
+    let cost = verify_with_a_key(&text);
     let stderr = String::from_utf8_lossy(&cost.output.stderr);
     assert_eq!(cost.output.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -213,17 +203,8 @@ async fn webhook_denies_signature_bombs_within_its_deadline_and_admits_a_signed_
         let (client, url) = (client.clone(), url.clone());
         async move {
             let started = Instant::now();
-            let answer: serde_json::Value = client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            (answer["response"].clone(), started.elapsed())
+            let response = admission_support::post_review(&client, &url, body).await;
+            (response, started.elapsed())
         }
     };
 

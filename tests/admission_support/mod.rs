@@ -505,3 +505,18 @@ pub fn repository_of(target: &str) -> String {
         .min()
         .map_or_else(String::new, |i| rest[..i].to_owned())
 }
+
+/// Posts an AdmissionReview body to `url` and returns the review's `response`.
+pub async fn post_review(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Value {
+    let answer: Value = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["response"].clone()
+}
