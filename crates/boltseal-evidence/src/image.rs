@@ -67,7 +67,7 @@ pub async fn verify_image_attestations<S: Store>(
 
 /// Verifies keyless signatures of the image `reference` names: legacy `.sig` layers with a
 /// certificate and a Rekor bundle, and Sigstore bundle referrers (chain, SCT, identity,
-/// transparency log and timestamps checked by [`crate::bundle::Verifier`]).
+/// transparency log and timestamps checked by [`boltseal_verify::bundle::Verifier`]).
 ///
 /// # Errors
 /// [`VerifyError`] when nothing verifies, with every layer's reason.
@@ -85,7 +85,7 @@ pub async fn verify_image_keyless<S: Store>(
 /// Verifies keyless attestations of the image `reference` names: legacy `.att` layers with a
 /// Fulcio certificate and a Rekor bundle, and Sigstore bundle referrers with a certificate
 /// (chain, SCT, identity, transparency log and timestamps checked by
-/// [`crate::bundle::Verifier`]); keeps statements of `predicate_type` (`None`: any) whose
+/// [`boltseal_verify::bundle::Verifier`]); keeps statements of `predicate_type` (`None`: any) whose
 /// subject is the image digest. The tag is resolved once.
 ///
 /// # Errors

@@ -2,8 +2,9 @@
 //!
 //! The core is sync and sans-I/O: [`verify_signature_layers`] and [`verify_attestation_layers`]
 //! check layers already fetched (from a registry, a layout, or a containers/image `dir:` image).
-//! [`verify_image`] and [`verify_image_attestations`] fetch them from a [`Store`] — both the
-//! legacy `sha256-<hex>.sig`/`.att` tags and Sigstore bundle referrers — with bounded reads.
+//! [`check_key_signatures`] and the other `check_*` functions check an image's
+//! [`Evidence`] — its legacy `sha256-<hex>.sig`/`.att` layers and Sigstore bundle referrers —
+//! as `boltseal-evidence` reads it from a store with bounded reads.
 //!
 //! What a signature must satisfy to count: the signature verifies with the key over the exact
 //! payload bytes; the payload is a cosign simple-signing document (or an in-toto statement in a

@@ -126,8 +126,8 @@ pub struct ImageVerification {
     /// Indices (into the attestor set) of the attestors that vouched.
     pub verified_by: Vec<usize>,
     /// The verified payloads: simple-signing documents or signature statements for
-    /// [`ImageVerifier::verify`]; the in-toto statements (of the requested predicate type, about
-    /// the digest) for [`ImageVerifier::verify_attestations`]. A statement vouched for by several
+    /// [`check_signatures_with_attestors`]; the in-toto statements (of the requested predicate type, about
+    /// the digest) for [`check_attestations_with_attestors`]. A statement vouched for by several
     /// attestors appears once per attestor.
     pub payloads: Vec<Value>,
 }
