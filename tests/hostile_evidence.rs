@@ -238,3 +238,58 @@ async fn webhook_denies_signature_bombs_within_its_deadline_and_admits_a_signed_
     let peak = support::peak_rss_of(pid).unwrap();
     assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
 }
+
+/// A key-signed bundle of `data` as JSON, for the bundle-limit tests to inflate.
+fn signed_bundle_json(data: &[u8], key: &PrivateKey) -> serde_json::Value {
+    serde_json::from_slice(&boltseal::sign::sign_blob(data, key).unwrap()).unwrap()
+}
+
+#[test]
+fn bundle_with_forty_timestamps_or_chain_certificates_is_refused_before_any_signature() {
+    use boltseal::verify::bundle::{Artifact, Identity, Policy, Verifier};
+    use boltseal::verify::trust::{PublicKey as TrustKey, TrustedRoot};
+    let key = PrivateKey::generate().unwrap();
+    let data = b"artifact";
+    let trust = TrustedRoot::public_good();
+    let verifier = Verifier::new(&trust);
+
+    let mut timestamps = signed_bundle_json(data, &key);
+    timestamps["verificationMaterial"]["timestampVerificationData"] =
+        json!({"rfc3161Timestamps": vec![json!({"signedTimestamp": "MAA="}); 40]});
+    let public = TrustKey::from_pem(key.public_key().to_pem().as_bytes()).unwrap();
+    let err = verifier
+        .verify_json(
+            &serde_json::to_vec(&timestamps).unwrap(),
+            &Artifact::Bytes(data),
+            &Policy::key(public),
+        )
+        .unwrap_err();
+    assert!(
+        err.reason()
+            .contains("40 RFC 3161 timestamps, more than the limit of 32"),
+        "{err}"
+    );
+
+    let mut chain = signed_bundle_json(data, &key);
+    chain["mediaType"] = json!("application/vnd.dev.sigstore.bundle+json;version=0.2");
+    let material = &mut chain["verificationMaterial"];
+    material.as_object_mut().unwrap().remove("publicKey");
+    material["x509CertificateChain"] =
+        json!({"certificates": vec![json!({"rawBytes": "MAA="}); 40]});
+    let identity = Policy::any_identity(vec![Identity::exact(
+        "dev@example.com",
+        "https://issuer.example",
+    )]);
+    let err = verifier
+        .verify_json(
+            &serde_json::to_vec(&chain).unwrap(),
+            &Artifact::Bytes(data),
+            &identity,
+        )
+        .unwrap_err();
+    assert!(
+        err.reason()
+            .contains("40 chain certificates, more than the limit of 32"),
+        "{err}"
+    );
+}
