@@ -19,6 +19,7 @@
 
 pub mod metrics;
 pub mod namespaces;
+mod options;
 pub mod policy;
 pub mod review;
 pub mod scan;
