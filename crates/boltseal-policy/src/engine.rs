@@ -1380,9 +1380,9 @@ impl RuleEval<'_> {
                 Err(e) => return Err((RuleStatus::Error, e)),
             }
         }
+        // The image itself is remembered by `VerificationCache::get_or_verify`; the validate
+        // phase sees the pinned image, remembered here.
         if entry.use_cache && !self.engine.cache.ttl.is_zero() {
-            self.engine.cache.put(policy, rule, ei, image, digest);
-            // The validate phase sees the pinned image.
             let pinned = format!("{}/{}@{digest}", info.registry(), info.path());
             if pinned != image {
                 self.engine.cache.put(policy, rule, ei, &pinned, digest);
