@@ -29,9 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use admission_support::{
-    RepositoryCountingProxy, Server, TestCa, create_review, pod, push_image, sign, signature_policy,
-};
+use admission_support::{Server, TestCa, create_review, pod, push_image, sign, signature_policy};
 use boltseal::admission::review::decode_response;
 use boltseal::admission::{Phase, PolicyReviewer, ServerOptions, Webhook};
 use boltseal::keys::PrivateKey;
@@ -117,7 +115,7 @@ struct Herd {
 async fn herd(
     ca: &TestCa,
     policy: &str,
-    proxy: &RepositoryCountingProxy,
+    proxy: &support::CountingProxy,
     images: &[String],
     unsigned: Option<&str>,
 ) -> Herd {
@@ -390,7 +388,7 @@ fn main() {
         // Rollout herd (issue 14): ten images behind one registry `herd_rtt` away per request,
         // the tenth unsigned; each round a fresh engine.
         let herd_rtt = Duration::from_millis(if smoke { 5 } else { 25 });
-        let herd_proxy = RepositoryCountingProxy::start(registry.addr.clone(), herd_rtt);
+        let herd_proxy = support::CountingProxy::start(registry.addr.clone(), herd_rtt);
         let mut herd_images = Vec::new();
         for i in 0..10 {
             let (text, _) = push_image(&registry.addr, &format!("bench/herd{i}"), &format!("h{i}")).await;

@@ -8,12 +8,13 @@
     clippy::panic
 )]
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A TCP proxy to `upstream` counting HTTP/1.1 request lines sent through it, and holding each
@@ -24,6 +25,10 @@ pub struct CountingProxy {
     pub addr: String,
     /// Requests sent so far.
     pub requests: Arc<AtomicUsize>,
+    /// Requests per repository since the last [`CountingProxy::take`]: `<name>` of
+    /// `/v2/<name>/{manifests,blobs,referrers,tags}/…`, `""` for the others (the `/v2/` ping,
+    /// token requests).
+    by_repository: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 impl CountingProxy {
@@ -32,33 +37,31 @@ impl CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(AtomicUsize::new(0));
-        let count = Arc::clone(&requests);
+        let by_repository = Arc::new(Mutex::new(BTreeMap::new()));
+        let (count, repositories) = (Arc::clone(&requests), Arc::clone(&by_repository));
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(server) = TcpStream::connect(&upstream) else {
                     continue;
                 };
+                let _ = (client.set_nodelay(true), server.set_nodelay(true));
                 let (mut c_read, mut s_write) =
                     (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let (mut s_read, mut c_write) = (server, client);
-                let count = Arc::clone(&count);
+                let (count, repositories) = (Arc::clone(&count), Arc::clone(&repositories));
                 std::thread::spawn(move || {
                     let mut buf = vec![0u8; 64 << 10];
-                    let mut tail = Vec::new();
+                    let mut pending = Vec::new();
                     while let Ok(n) = c_read.read(&mut buf) {
                         if n == 0 {
                             break;
                         }
-                        // Request lines end in " HTTP/1.1\r\n"; keep a tail for split reads.
-                        tail.extend_from_slice(&buf[..n]);
-                        let needle = b" HTTP/1.1\r\n";
-                        let found = tail.windows(needle.len()).filter(|w| w == needle).count();
+                        pending.extend_from_slice(&buf[..n]);
+                        let found = count_request_lines(&mut pending, &repositories);
                         count.fetch_add(found, Ordering::Relaxed);
                         if found > 0 && !delay.is_zero() {
                             std::thread::sleep(delay);
                         }
-                        let keep = tail.len().min(needle.len() - 1);
-                        tail.drain(..tail.len() - keep);
                         if s_write.write_all(&buf[..n]).is_err() {
                             break;
                         }
@@ -71,11 +74,20 @@ impl CountingProxy {
                 });
             }
         });
-        CountingProxy { addr, requests }
+        CountingProxy {
+            addr,
+            requests,
+            by_repository,
+        }
     }
 }
 
 impl CountingProxy {
+    /// Requests per repository since the last call; resets those counts.
+    pub fn take(&self) -> BTreeMap<String, usize> {
+        std::mem::take(&mut *self.by_repository.lock().unwrap())
+    }
+
     /// Requests sent so far.
     pub fn count(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
@@ -206,6 +218,45 @@ impl Drop for Registry {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Counts the complete HTTP/1.1 request lines in `pending` by repository and drops what was
+/// read up to the last of them (keeping at most 16 KiB, for a line split between reads).
+fn count_request_lines(pending: &mut Vec<u8>, counts: &Mutex<BTreeMap<String, usize>>) -> usize {
+    let needle = b" HTTP/1.1\r\n";
+    let mut found = 0;
+    while let Some(end) = pending.windows(needle.len()).position(|w| w == needle) {
+        let start = pending[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = String::from_utf8_lossy(&pending[start..end]).into_owned();
+        let target = line.split(' ').nth(1).unwrap_or("");
+        *counts
+            .lock()
+            .unwrap()
+            .entry(repository_of(target))
+            .or_default() += 1;
+        found += 1;
+        pending.drain(..end + needle.len());
+    }
+    let excess = pending.len().saturating_sub(16 << 10);
+    pending.drain(..excess);
+    found
+}
+
+/// The repository a registry API path names (`/v2/<name>/manifests/<ref>` → `<name>`), or
+/// `""`.
+pub fn repository_of(target: &str) -> String {
+    let path = target.split('?').next().unwrap_or("");
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return String::new();
+    };
+    ["/manifests/", "/blobs/", "/referrers/", "/tags/"]
+        .iter()
+        .filter_map(|marker| rest.find(marker))
+        .min()
+        .map_or_else(String::new, |i| rest[..i].to_owned())
 }
 
 /// Whether a command is on PATH.
