@@ -22,6 +22,8 @@
 
 #[cfg(feature = "admission")]
 pub use boltseal_admission as admission;
+/// The shared vocabulary (timestamps, hex, atomic writes, error kinds); always present.
+pub use boltseal_core as core;
 #[cfg(feature = "envelope")]
 pub use boltseal_envelope as envelope;
 #[cfg(feature = "evidence")]
