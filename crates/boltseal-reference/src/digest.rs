@@ -101,6 +101,12 @@ pub enum DigestError {
     },
 }
 
+impl boltseal_core::Classify for DigestError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}
+
 const MAX_TEXT: usize = "sha512:".len() + 128;
 
 /// A validated content digest such as `sha256:e3b0c442…`.
@@ -193,17 +199,13 @@ impl Digest {
     }
 
     fn from_raw(algorithm: Algorithm, raw: &[u8]) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = [0u8; MAX_TEXT];
         let name = algorithm.as_str().as_bytes();
         text[..name.len()].copy_from_slice(name);
         text[name.len()] = b':';
-        let mut at = name.len() + 1;
-        for b in raw {
-            text[at] = HEX[usize::from(b >> 4)];
-            text[at + 1] = HEX[usize::from(b & 0x0f)];
-            at += 2;
-        }
+        let hex = boltseal_core::hex::encode(raw);
+        let at = name.len() + 1 + hex.len();
+        text[name.len() + 1..at].copy_from_slice(hex.as_bytes());
         Digest {
             algorithm,
             len: at as u8,

@@ -9,11 +9,117 @@ use boltseal_reference::{Digest, DigestError, Reference, ReferenceError};
 
 const FF64: &str = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
 const HEX64: &str = "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a";
+const BUSYBOX: &str = "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa";
+
+/// Accepted inputs, one a line: `input | registry | repository | tag | digest | familiar`, `-`
+/// for no tag or digest; `{FF}` is 64 `f`s, `{HEX64}` an image ID, `{HEX63}` one digit
+/// short of it, `{BUSYBOX}` a real digest. `#` lines are comments.
+const ACCEPTED: &str = "
+# Single components are Docker Hub official images, whatever they look like.
+test_com | docker.io | library/test_com | - | - | test_com
+test.com:tag | docker.io | library/test.com | tag | - | test.com:tag
+test.com:5000 | docker.io | library/test.com | 5000 | - | test.com:5000
+localhost:5000 | docker.io | library/localhost | 5000 | - | localhost:5000
+192.168.1.1 | docker.io | library/192.168.1.1 | - | - | 192.168.1.1
+192.168.1.1:tag | docker.io | library/192.168.1.1 | tag | - | 192.168.1.1:tag
+192.168.1.1:5000 | docker.io | library/192.168.1.1 | 5000 | - | 192.168.1.1:5000
+foo_bar.com:8080 | docker.io | library/foo_bar.com | 8080 | - | foo_bar.com:8080
+lowercase:Uppercase | docker.io | library/lowercase | Uppercase | - | lowercase:Uppercase
+dbcc1 | docker.io | library/dbcc1 | - | - | dbcc1
+{HEX63} | docker.io | library/{HEX63} | - | - | {HEX63}
+thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev | docker.io | library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev | - | - | thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev
+# Docker Hub spellings.
+debian | docker.io | library/debian | - | - | debian
+library/debian | docker.io | library/debian | - | - | debian
+docker.io/debian | docker.io | library/debian | - | - | debian
+docker.io/library/debian | docker.io | library/debian | - | - | debian
+index.docker.io/debian | docker.io | library/debian | - | - | debian
+index.docker.io/library/debian | docker.io | library/debian | - | - | debian
+docker/docker | docker.io | docker/docker | - | - | docker/docker
+docker.io/docker/docker | docker.io | docker/docker | - | - | docker/docker
+index.docker.io/docker/docker | docker.io | docker/docker | - | - | docker/docker
+fooo/bar | docker.io | fooo/bar | - | - | fooo/bar
+index.docker.io/fooo/bar | docker.io | fooo/bar | - | - | fooo/bar
+other/library | docker.io | other/library | - | - | other/library
+library/ubuntu-12.04-base | docker.io | library/ubuntu-12.04-base | - | - | ubuntu-12.04-base
+library/foo/bar | docker.io | library/foo/bar | - | - | library/foo/bar
+docker.io/library/foo/bar | docker.io | library/foo/bar | - | - | library/foo/bar
+store/foo/bar | docker.io | store/foo/bar | - | - | store/foo/bar
+test_com/foo | docker.io | test_com/foo | - | - | test_com/foo
+docker/migrator | docker.io | docker/migrator | - | - | docker/migrator
+myhost/app | docker.io | myhost/app | - | - | myhost/app
+foo/foo_bar.com:8080 | docker.io | foo/foo_bar.com | 8080 | - | foo/foo_bar.com:8080
+redis:latest | docker.io | library/redis | latest | - | redis:latest
+docker.io/mcgowan/myapp:latest | docker.io | mcgowan/myapp | latest | - | mcgowan/myapp:latest
+busybox:latest@{BUSYBOX} | docker.io | library/busybox | latest | {BUSYBOX} | busybox:latest@{BUSYBOX}
+dmcgowan/myapp@{BUSYBOX} | docker.io | dmcgowan/myapp | - | {BUSYBOX} | dmcgowan/myapp@{BUSYBOX}
+# Separators inside path components.
+docker-rules/docker | docker.io | docker-rules/docker | - | - | docker-rules/docker
+docker---rules/docker | docker.io | docker---rules/docker | - | - | docker---rules/docker
+dock__er/docker | docker.io | dock__er/docker | - | - | dock__er/docker
+d/docker | docker.io | d/docker | - | - | d/docker
+jess/t | docker.io | jess/t | - | - | jess/t
+x/a.b_c__d-e--f/0.1 | docker.io | x/a.b_c__d-e--f/0.1 | - | - | x/a.b_c__d-e--f/0.1
+# Domains.
+test.com/repo:tag | test.com | repo | tag | - | test.com/repo:tag
+test:5000/repo | test:5000 | repo | - | - | test:5000/repo
+test:5000/repo:tag | test:5000 | repo | tag | - | test:5000/repo:tag
+test:5000/repo@sha256:{FF} | test:5000 | repo | - | sha256:{FF} | test:5000/repo@sha256:{FF}
+test:5000/repo:tag@sha256:{FF} | test:5000 | repo | tag | sha256:{FF} | test:5000/repo:tag@sha256:{FF}
+test.com:8080/foo | test.com:8080 | foo | - | - | test.com:8080/foo
+test-com:8080/foo | test-com:8080 | foo | - | - | test-com:8080/foo
+xn--n3h.com:18080/foo | xn--n3h.com:18080 | foo | - | - | xn--n3h.com:18080/foo
+sub-dom1.foo.com/bar/baz/quux | sub-dom1.foo.com | bar/baz/quux | - | - | sub-dom1.foo.com/bar/baz/quux
+sub-dom1.foo.com/bar/baz/quux:some-long-tag | sub-dom1.foo.com | bar/baz/quux | some-long-tag | - | sub-dom1.foo.com/bar/baz/quux:some-long-tag
+b.gcr.io/test.example.com/my-app:test.example.com | b.gcr.io | test.example.com/my-app | test.example.com | - | b.gcr.io/test.example.com/my-app:test.example.com
+xn--n3h.com/myimage:xn--n3h.com | xn--n3h.com | myimage | xn--n3h.com | - | xn--n3h.com/myimage:xn--n3h.com
+xn--7o8h.com/myimage:xn--7o8h.com@sha512:{FF}{FF} | xn--7o8h.com | myimage | xn--7o8h.com | sha512:{FF}{FF} | xn--7o8h.com/myimage:xn--7o8h.com@sha512:{FF}{FF}
+192.168.1.1/repo | 192.168.1.1 | repo | - | - | 192.168.1.1/repo
+192.168.1.1:5000/repo | 192.168.1.1:5000 | repo | - | - | 192.168.1.1:5000/repo
+192.168.1.1:5000/repo:5050 | 192.168.1.1:5000 | repo | 5050 | - | 192.168.1.1:5000/repo:5050
+192.168.0.1:8/debian | 192.168.0.1:8 | debian | - | - | 192.168.0.1:8/debian
+127.0.0.1:5000/library/debian | 127.0.0.1:5000 | library/debian | - | - | 127.0.0.1:5000/library/debian
+127.0.0.1:5000/debian | 127.0.0.1:5000 | debian | - | - | 127.0.0.1:5000/debian
+127.0.0.1:5000/app:dev | 127.0.0.1:5000 | app | dev | - | 127.0.0.1:5000/app:dev
+127.0.0.1:8000/private/moonbase | 127.0.0.1:8000 | private/moonbase | - | - | 127.0.0.1:8000/private/moonbase
+example.com/privatebase | example.com | privatebase | - | - | example.com/privatebase
+localhost/app | localhost | app | - | - | localhost/app
+localhost:5000/app | localhost:5000 | app | - | - | localhost:5000/app
+registry:5000/app | registry:5000 | app | - | - | registry:5000/app
+[2001:db8::1]/repo | [2001:db8::1] | repo | - | - | [2001:db8::1]/repo
+[2001:db8:1:2:3:4:5:6]/repo:tag | [2001:db8:1:2:3:4:5:6] | repo | tag | - | [2001:db8:1:2:3:4:5:6]/repo:tag
+[2001:db8::1]:5000/repo | [2001:db8::1]:5000 | repo | - | - | [2001:db8::1]:5000/repo
+[2001:db8::1]:5000/repo:tag@sha256:{FF} | [2001:db8::1]:5000 | repo | tag | sha256:{FF} | [2001:db8::1]:5000/repo:tag@sha256:{FF}
+[2001:db8::]:5000/repo | [2001:db8::]:5000 | repo | - | - | [2001:db8::]:5000/repo
+[::1]:5000/repo | [::1]:5000 | repo | - | - | [::1]:5000/repo
+[fc00:1:2:3:4:5:6:7]:5000/library/debian | [fc00:1:2:3:4:5:6:7]:5000 | library/debian | - | - | [fc00:1:2:3:4:5:6:7]:5000/library/debian
+# Hosts keep their case; an uppercase first component is a host, as in Docker.
+Ghcr.io/org/app | Ghcr.io | org/app | - | - | Ghcr.io/org/app
+Docker/docker | Docker | docker | - | - | Docker/docker
+DOCKER/docker | DOCKER | docker | - | - | DOCKER/docker
+Foo/bar | Foo | bar | - | - | Foo/bar
+Z/0 | Z | 0 | - | - | Z/0
+# Tag and digest are both kept.
+app:v1@sha256:{FF} | docker.io | library/app | v1 | sha256:{FF} | app:v1@sha256:{FF}
+app:_ | docker.io | library/app | _ | - | app:_
+app:A-._ | docker.io | library/app | A-._ | - | app:A-._
+# boltseal: docker.io/ stays in the familiar form when the rest would read as a host.
+docker.io/foo.bar/baz | docker.io | foo.bar/baz | - | - | docker.io/foo.bar/baz
+docker.io/localhost/x | docker.io | localhost/x | - | - | docker.io/localhost/x
+docker.io/library/foo.bar | docker.io | library/foo.bar | - | - | foo.bar
+# Only an input that is nothing but 64 hex digits reads as an image ID (distribution's
+# ParseNormalizedNamed); with a registry, a tag or a digest it is a name like any other.
+docker.io/{HEX64} | docker.io | library/{HEX64} | - | - | library/{HEX64}
+docker.io/library/{HEX64} | docker.io | library/{HEX64} | - | - | library/{HEX64}
+{HEX64}:tag | docker.io | library/{HEX64} | tag | - | {HEX64}:tag
+index.docker.io/{HEX64}@sha256:{FF} | docker.io | library/{HEX64} | - | sha256:{FF} | {HEX64}@sha256:{FF}
+ghcr.io/{HEX64} | ghcr.io | {HEX64} | - | - | ghcr.io/{HEX64}
+";
 
 /// An accepted input: registry, repository, tag, digest, `Display`, familiar form.
 struct Ok {
     input: String,
-    registry: &'static str,
+    registry: String,
     repository: String,
     tag: Option<String>,
     digest: Option<String>,
@@ -23,10 +129,10 @@ struct Ok {
 
 fn ok(
     input: impl Into<String>,
-    registry: &'static str,
+    registry: &str,
     repository: impl Into<String>,
     tag: Option<&str>,
-    digest: Option<String>,
+    digest: Option<&str>,
     familiar: impl Into<String>,
 ) -> Ok {
     let repository = repository.into();
@@ -35,684 +141,86 @@ fn ok(
         display.push(':');
         display.push_str(t);
     }
-    if let Some(d) = &digest {
+    if let Some(d) = digest {
         display.push('@');
         display.push_str(d);
     }
     Ok {
         input: input.into(),
-        registry,
+        registry: registry.to_owned(),
         repository,
         tag: tag.map(str::to_owned),
-        digest,
+        digest: digest.map(str::to_owned),
         display,
         familiar: familiar.into(),
     }
 }
 
-fn sha256ff() -> Option<String> {
-    Some(format!("sha256:{FF64}"))
+fn expand(field: &str) -> String {
+    field
+        .replace("{FF}", FF64)
+        .replace("{HEX64}", HEX64)
+        .replace("{HEX63}", &HEX64[..63])
+        .replace("{BUSYBOX}", BUSYBOX)
 }
 
 fn accepted() -> Vec<Ok> {
-    let ff = sha256ff;
-    let sha512 = format!("sha512:{}", "f".repeat(128));
-    let busybox_digest =
-        "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa".to_owned();
-    vec![
-        // Single components are Docker Hub official images, whatever they look like.
-        ok(
-            "test_com",
-            "docker.io",
-            "library/test_com",
-            None,
-            None,
-            "test_com",
-        ),
-        ok(
-            "test.com:tag",
-            "docker.io",
-            "library/test.com",
-            Some("tag"),
-            None,
-            "test.com:tag",
-        ),
-        ok(
-            "test.com:5000",
-            "docker.io",
-            "library/test.com",
-            Some("5000"),
-            None,
-            "test.com:5000",
-        ),
-        ok(
-            "localhost:5000",
-            "docker.io",
-            "library/localhost",
-            Some("5000"),
-            None,
-            "localhost:5000",
-        ),
-        ok(
-            "192.168.1.1",
-            "docker.io",
-            "library/192.168.1.1",
-            None,
-            None,
-            "192.168.1.1",
-        ),
-        ok(
-            "192.168.1.1:tag",
-            "docker.io",
-            "library/192.168.1.1",
-            Some("tag"),
-            None,
-            "192.168.1.1:tag",
-        ),
-        ok(
-            "192.168.1.1:5000",
-            "docker.io",
-            "library/192.168.1.1",
-            Some("5000"),
-            None,
-            "192.168.1.1:5000",
-        ),
-        ok(
-            "foo_bar.com:8080",
-            "docker.io",
-            "library/foo_bar.com",
-            Some("8080"),
-            None,
-            "foo_bar.com:8080",
-        ),
-        ok(
-            "lowercase:Uppercase",
-            "docker.io",
-            "library/lowercase",
-            Some("Uppercase"),
-            None,
-            "lowercase:Uppercase",
-        ),
-        ok("dbcc1", "docker.io", "library/dbcc1", None, None, "dbcc1"),
-        ok(
-            &HEX64[..63],
-            "docker.io",
-            format!("library/{}", &HEX64[..63]),
-            None,
-            None,
-            &HEX64[..63],
-        ),
-        ok(
-            "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
-            "docker.io",
-            "library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
-            None,
-            None,
-            "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
-        ),
-        // Docker Hub spellings.
-        ok(
-            "debian",
-            "docker.io",
-            "library/debian",
-            None,
-            None,
-            "debian",
-        ),
-        ok(
-            "library/debian",
-            "docker.io",
-            "library/debian",
-            None,
-            None,
-            "debian",
-        ),
-        ok(
-            "docker.io/debian",
-            "docker.io",
-            "library/debian",
-            None,
-            None,
-            "debian",
-        ),
-        ok(
-            "docker.io/library/debian",
-            "docker.io",
-            "library/debian",
-            None,
-            None,
-            "debian",
-        ),
-        ok(
-            "index.docker.io/debian",
-            "docker.io",
-            "library/debian",
-            None,
-            None,
-            "debian",
-        ),
-        ok(
-            "index.docker.io/library/debian",
-            "docker.io",
-            "library/debian",
-            None,
-            None,
-            "debian",
-        ),
-        ok(
-            "docker/docker",
-            "docker.io",
-            "docker/docker",
-            None,
-            None,
-            "docker/docker",
-        ),
-        ok(
-            "docker.io/docker/docker",
-            "docker.io",
-            "docker/docker",
-            None,
-            None,
-            "docker/docker",
-        ),
-        ok(
-            "index.docker.io/docker/docker",
-            "docker.io",
-            "docker/docker",
-            None,
-            None,
-            "docker/docker",
-        ),
-        ok("fooo/bar", "docker.io", "fooo/bar", None, None, "fooo/bar"),
-        ok(
-            "index.docker.io/fooo/bar",
-            "docker.io",
-            "fooo/bar",
-            None,
-            None,
-            "fooo/bar",
-        ),
-        ok(
-            "other/library",
-            "docker.io",
-            "other/library",
-            None,
-            None,
-            "other/library",
-        ),
-        ok(
-            "library/ubuntu-12.04-base",
-            "docker.io",
-            "library/ubuntu-12.04-base",
-            None,
-            None,
-            "ubuntu-12.04-base",
-        ),
-        ok(
-            "library/foo/bar",
-            "docker.io",
-            "library/foo/bar",
-            None,
-            None,
-            "library/foo/bar",
-        ),
-        ok(
-            "docker.io/library/foo/bar",
-            "docker.io",
-            "library/foo/bar",
-            None,
-            None,
-            "library/foo/bar",
-        ),
-        ok(
-            "store/foo/bar",
-            "docker.io",
-            "store/foo/bar",
-            None,
-            None,
-            "store/foo/bar",
-        ),
-        ok(
-            "test_com/foo",
-            "docker.io",
-            "test_com/foo",
-            None,
-            None,
-            "test_com/foo",
-        ),
-        ok(
-            "docker/migrator",
-            "docker.io",
-            "docker/migrator",
-            None,
-            None,
-            "docker/migrator",
-        ),
-        ok(
-            "myhost/app",
-            "docker.io",
-            "myhost/app",
-            None,
-            None,
-            "myhost/app",
-        ),
-        ok(
-            "foo/foo_bar.com:8080",
-            "docker.io",
-            "foo/foo_bar.com",
-            Some("8080"),
-            None,
-            "foo/foo_bar.com:8080",
-        ),
-        ok(
-            "redis:latest",
-            "docker.io",
-            "library/redis",
-            Some("latest"),
-            None,
-            "redis:latest",
-        ),
-        ok(
-            "docker.io/mcgowan/myapp:latest",
-            "docker.io",
-            "mcgowan/myapp",
-            Some("latest"),
-            None,
-            "mcgowan/myapp:latest",
-        ),
-        ok(
-            format!("busybox:latest@{busybox_digest}"),
-            "docker.io",
-            "library/busybox",
-            Some("latest"),
-            Some(busybox_digest.clone()),
-            format!("busybox:latest@{busybox_digest}"),
-        ),
-        ok(
-            format!("dmcgowan/myapp@{busybox_digest}"),
-            "docker.io",
-            "dmcgowan/myapp",
-            None,
-            Some(busybox_digest.clone()),
-            format!("dmcgowan/myapp@{busybox_digest}"),
-        ),
-        // Separators inside path components.
-        ok(
-            "docker-rules/docker",
-            "docker.io",
-            "docker-rules/docker",
-            None,
-            None,
-            "docker-rules/docker",
-        ),
-        ok(
-            "docker---rules/docker",
-            "docker.io",
-            "docker---rules/docker",
-            None,
-            None,
-            "docker---rules/docker",
-        ),
-        ok(
-            "dock__er/docker",
-            "docker.io",
-            "dock__er/docker",
-            None,
-            None,
-            "dock__er/docker",
-        ),
-        ok("d/docker", "docker.io", "d/docker", None, None, "d/docker"),
-        ok("jess/t", "docker.io", "jess/t", None, None, "jess/t"),
-        ok(
-            "x/a.b_c__d-e--f/0.1",
-            "docker.io",
-            "x/a.b_c__d-e--f/0.1",
-            None,
-            None,
-            "x/a.b_c__d-e--f/0.1",
-        ),
-        // Domains.
-        ok(
-            "test.com/repo:tag",
-            "test.com",
-            "repo",
-            Some("tag"),
-            None,
-            "test.com/repo:tag",
-        ),
-        ok(
-            "test:5000/repo",
-            "test:5000",
-            "repo",
-            None,
-            None,
-            "test:5000/repo",
-        ),
-        ok(
-            "test:5000/repo:tag",
-            "test:5000",
-            "repo",
-            Some("tag"),
-            None,
-            "test:5000/repo:tag",
-        ),
-        ok(
-            format!("test:5000/repo@sha256:{FF64}"),
-            "test:5000",
-            "repo",
-            None,
-            ff(),
-            format!("test:5000/repo@sha256:{FF64}"),
-        ),
-        ok(
-            format!("test:5000/repo:tag@sha256:{FF64}"),
-            "test:5000",
-            "repo",
-            Some("tag"),
-            ff(),
-            format!("test:5000/repo:tag@sha256:{FF64}"),
-        ),
-        ok(
-            "test.com:8080/foo",
-            "test.com:8080",
-            "foo",
-            None,
-            None,
-            "test.com:8080/foo",
-        ),
-        ok(
-            "test-com:8080/foo",
-            "test-com:8080",
-            "foo",
-            None,
-            None,
-            "test-com:8080/foo",
-        ),
-        ok(
-            "xn--n3h.com:18080/foo",
-            "xn--n3h.com:18080",
-            "foo",
-            None,
-            None,
-            "xn--n3h.com:18080/foo",
-        ),
-        ok(
-            "sub-dom1.foo.com/bar/baz/quux",
-            "sub-dom1.foo.com",
-            "bar/baz/quux",
-            None,
-            None,
-            "sub-dom1.foo.com/bar/baz/quux",
-        ),
-        ok(
-            "sub-dom1.foo.com/bar/baz/quux:some-long-tag",
-            "sub-dom1.foo.com",
-            "bar/baz/quux",
-            Some("some-long-tag"),
-            None,
-            "sub-dom1.foo.com/bar/baz/quux:some-long-tag",
-        ),
-        ok(
-            "b.gcr.io/test.example.com/my-app:test.example.com",
-            "b.gcr.io",
-            "test.example.com/my-app",
-            Some("test.example.com"),
-            None,
-            "b.gcr.io/test.example.com/my-app:test.example.com",
-        ),
-        ok(
-            "xn--n3h.com/myimage:xn--n3h.com",
-            "xn--n3h.com",
-            "myimage",
-            Some("xn--n3h.com"),
-            None,
-            "xn--n3h.com/myimage:xn--n3h.com",
-        ),
-        ok(
-            format!("xn--7o8h.com/myimage:xn--7o8h.com@{sha512}"),
-            "xn--7o8h.com",
-            "myimage",
-            Some("xn--7o8h.com"),
-            Some(sha512.clone()),
-            format!("xn--7o8h.com/myimage:xn--7o8h.com@{sha512}"),
-        ),
-        ok(
-            "192.168.1.1/repo",
-            "192.168.1.1",
-            "repo",
-            None,
-            None,
-            "192.168.1.1/repo",
-        ),
-        ok(
-            "192.168.1.1:5000/repo",
-            "192.168.1.1:5000",
-            "repo",
-            None,
-            None,
-            "192.168.1.1:5000/repo",
-        ),
-        ok(
-            "192.168.1.1:5000/repo:5050",
-            "192.168.1.1:5000",
-            "repo",
-            Some("5050"),
-            None,
-            "192.168.1.1:5000/repo:5050",
-        ),
-        ok(
-            "192.168.0.1:8/debian",
-            "192.168.0.1:8",
-            "debian",
-            None,
-            None,
-            "192.168.0.1:8/debian",
-        ),
-        ok(
-            "127.0.0.1:5000/library/debian",
-            "127.0.0.1:5000",
-            "library/debian",
-            None,
-            None,
-            "127.0.0.1:5000/library/debian",
-        ),
-        ok(
-            "127.0.0.1:5000/debian",
-            "127.0.0.1:5000",
-            "debian",
-            None,
-            None,
-            "127.0.0.1:5000/debian",
-        ),
-        ok(
-            "127.0.0.1:5000/app:dev",
-            "127.0.0.1:5000",
-            "app",
-            Some("dev"),
-            None,
-            "127.0.0.1:5000/app:dev",
-        ),
-        ok(
-            "127.0.0.1:8000/private/moonbase",
-            "127.0.0.1:8000",
-            "private/moonbase",
-            None,
-            None,
-            "127.0.0.1:8000/private/moonbase",
-        ),
-        ok(
-            "example.com/privatebase",
-            "example.com",
-            "privatebase",
-            None,
-            None,
-            "example.com/privatebase",
-        ),
-        ok(
-            "localhost/app",
-            "localhost",
-            "app",
-            None,
-            None,
-            "localhost/app",
-        ),
-        ok(
-            "localhost:5000/app",
-            "localhost:5000",
-            "app",
-            None,
-            None,
-            "localhost:5000/app",
-        ),
-        ok(
-            "registry:5000/app",
-            "registry:5000",
-            "app",
-            None,
-            None,
-            "registry:5000/app",
-        ),
-        ok(
-            "[2001:db8::1]/repo",
-            "[2001:db8::1]",
-            "repo",
-            None,
-            None,
-            "[2001:db8::1]/repo",
-        ),
-        ok(
-            "[2001:db8:1:2:3:4:5:6]/repo:tag",
-            "[2001:db8:1:2:3:4:5:6]",
-            "repo",
-            Some("tag"),
-            None,
-            "[2001:db8:1:2:3:4:5:6]/repo:tag",
-        ),
-        ok(
-            "[2001:db8::1]:5000/repo",
-            "[2001:db8::1]:5000",
-            "repo",
-            None,
-            None,
-            "[2001:db8::1]:5000/repo",
-        ),
-        ok(
-            format!("[2001:db8::1]:5000/repo:tag@sha256:{FF64}"),
-            "[2001:db8::1]:5000",
-            "repo",
-            Some("tag"),
-            ff(),
-            format!("[2001:db8::1]:5000/repo:tag@sha256:{FF64}"),
-        ),
-        ok(
-            "[2001:db8::]:5000/repo",
-            "[2001:db8::]:5000",
-            "repo",
-            None,
-            None,
-            "[2001:db8::]:5000/repo",
-        ),
-        ok(
-            "[::1]:5000/repo",
-            "[::1]:5000",
-            "repo",
-            None,
-            None,
-            "[::1]:5000/repo",
-        ),
-        ok(
-            "[fc00:1:2:3:4:5:6:7]:5000/library/debian",
-            "[fc00:1:2:3:4:5:6:7]:5000",
-            "library/debian",
-            None,
-            None,
-            "[fc00:1:2:3:4:5:6:7]:5000/library/debian",
-        ),
-        // Hosts keep their case; an uppercase first component is a host, as in Docker.
-        ok(
-            "Ghcr.io/org/app",
-            "Ghcr.io",
-            "org/app",
-            None,
-            None,
-            "Ghcr.io/org/app",
-        ),
-        ok(
-            "Docker/docker",
-            "Docker",
-            "docker",
-            None,
-            None,
-            "Docker/docker",
-        ),
-        ok(
-            "DOCKER/docker",
-            "DOCKER",
-            "docker",
-            None,
-            None,
-            "DOCKER/docker",
-        ),
-        ok("Foo/bar", "Foo", "bar", None, None, "Foo/bar"),
-        ok("Z/0", "Z", "0", None, None, "Z/0"),
-        // Tag and digest are both kept.
-        ok(
-            format!("app:v1@sha256:{FF64}"),
-            "docker.io",
-            "library/app",
-            Some("v1"),
-            ff(),
-            format!("app:v1@sha256:{FF64}"),
-        ),
-        ok(
-            "app:_",
-            "docker.io",
-            "library/app",
-            Some("_"),
-            None,
-            "app:_",
-        ),
-        ok(
-            "app:A-._",
-            "docker.io",
-            "library/app",
-            Some("A-._"),
-            None,
-            "app:A-._",
-        ),
-        // boltseal: docker.io/ stays in the familiar form when the rest would read as a host.
-        ok(
-            "docker.io/foo.bar/baz",
-            "docker.io",
-            "foo.bar/baz",
-            None,
-            None,
-            "docker.io/foo.bar/baz",
-        ),
-        ok(
-            "docker.io/localhost/x",
-            "docker.io",
-            "localhost/x",
-            None,
-            None,
-            "docker.io/localhost/x",
-        ),
-        ok(
-            "docker.io/library/foo.bar",
-            "docker.io",
-            "library/foo.bar",
-            None,
-            None,
-            "foo.bar",
-        ),
-        // Length limits are exact.
-        ok(
-            format!("a.b/{}a", "a/".repeat(125)),
+    let mut cases: Vec<Ok> = ACCEPTED
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let f: Vec<String> = line.split(" | ").map(expand).collect();
+            assert_eq!(f.len(), 6, "{line}");
+            let opt = |s: &str| (s != "-").then(|| s.to_owned());
+            let (tag, digest) = (opt(&f[3]), opt(&f[4]));
+            ok(
+                &*f[0],
+                &f[1],
+                &*f[2],
+                tag.as_deref(),
+                digest.as_deref(),
+                &*f[5],
+            )
+        })
+        .collect();
+    // Length limits are exact, and apply to the repository path (without the registry), as
+    // distribution's RepositoryNameTotalLengthMax: 255 bytes.
+    let path255 = format!("{}a", "a/".repeat(127));
+    cases.extend([
+        ok(
+            format!("a.b/{path255}"),
             "a.b",
-            format!("{}a", "a/".repeat(125)),
+            &*path255,
             None,
             None,
-            format!("a.b/{}a", "a/".repeat(125)),
+            format!("a.b/{path255}"),
+        ),
+        // distribution: without a registry the path is on Docker Hub, and still 255 bytes.
+        ok(
+            format!("{path255}:tag-puts-this-over-max"),
+            "docker.io",
+            &*path255,
+            Some("tag-puts-this-over-max"),
+            None,
+            format!("{path255}:tag-puts-this-over-max"),
+        ),
+        // distribution: `example.com/` + 255 × `a` + `:tag`.
+        ok(
+            format!("example.com/{}:tag", "a".repeat(255)),
+            "example.com",
+            "a".repeat(255),
+            Some("tag"),
+            None,
+            format!("example.com/{}:tag", "a".repeat(255)),
+        ),
+        // The registry does not count: a 300-byte host with a 255-byte path.
+        ok(
+            format!("{}.com/{}", "h".repeat(296), "p".repeat(255)),
+            &format!("{}.com", "h".repeat(296)),
+            "p".repeat(255),
+            None,
+            None,
+            format!("{}.com/{}", "h".repeat(296), "p".repeat(255)),
         ),
         ok(
             format!("a:{}", "t".repeat(128)),
@@ -722,16 +230,17 @@ fn accepted() -> Vec<Ok> {
             None,
             format!("a:{}", "t".repeat(128)),
         ),
-        // Docker Hub adds "docker.io/library/" (18 bytes): 237 bytes is the most a bare name may have.
+        // Docker Hub adds `library/` (8 bytes): 247 bytes is the most a bare name may have.
         ok(
-            "a".repeat(237),
+            "a".repeat(247),
             "docker.io",
-            format!("library/{}", "a".repeat(237)),
+            format!("library/{}", "a".repeat(247)),
             None,
             None,
-            "a".repeat(237),
+            "a".repeat(247),
         ),
-    ]
+    ]);
+    cases
 }
 
 #[test]
@@ -895,8 +404,11 @@ fn rejected() -> Vec<(String, E)> {
         (s("app:v1:v2"), E::Tag(6)),
         (format!("app:{}", "t".repeat(129)), E::TagLong),
         (format!("{}a:tag", "a/".repeat(128)), E::TooLong),
-        (format!("a.b/{}a", "a/".repeat(126)), E::TooLong),
-        ("a".repeat(238), E::TooLong),
+        (format!("a.b/{}aa", "a/".repeat(127)), E::TooLong),
+        ("a".repeat(248), E::TooLong),
+        // distribution's cases: 256 bytes of path, with or without a registry.
+        (format!("domain/{}:tag", "a".repeat(256)), E::TooLong),
+        (format!("example.com/{}", "a".repeat(256)), E::TooLong),
         (
             format!(
                 "{}/docker",
@@ -905,15 +417,8 @@ fn rejected() -> Vec<(String, E)> {
             ),
             E::TooLong,
         ),
+        // distribution: only an input that is nothing but an image ID is refused as one.
         (s(HEX64), E::NameIsDigest),
-        // boltseal: a Docker Hub repository that is an image ID is refused however it is spelled.
-        (format!("{HEX64}:tag"), E::NameIsDigest),
-        (format!("docker.io/{HEX64}"), E::NameIsDigest),
-        (format!("docker.io/library/{HEX64}"), E::NameIsDigest),
-        (
-            format!("index.docker.io/{HEX64}@sha256:{FF64}"),
-            E::NameIsDigest,
-        ),
     ]
 }
 
@@ -1058,12 +563,12 @@ fn new_validates_each_part() {
     assert_eq!(err("a.io", "a/B", None), E::Upper(2));
     assert_eq!(err("a.io", "a//b", None), E::Path(2));
     assert_eq!(err("a.io", "a", Some("-x")), E::Tag(0));
-    assert_eq!(err("a.io", &"a".repeat(251), None), E::TooLong);
-    assert_eq!(err("docker.io", HEX64, None), E::NameIsDigest);
-    assert_eq!(
-        err("docker.io", &format!("library/{HEX64}"), None),
-        E::NameIsDigest
-    );
+    // The path alone is limited (255 bytes), whatever the registry's length.
+    assert_eq!(err("a.io", &"a".repeat(256), None), E::TooLong);
+    let long_host = format!("{}.io", "h".repeat(300));
+    assert!(Reference::new(&long_host, &"a".repeat(255), None, None).is_ok());
+    // A repository that is an image ID is a name: only a whole input of 64 hex digits is refused.
+    assert!(Reference::new("docker.io", &format!("library/{HEX64}"), None, None).is_ok());
     assert!(Reference::new("a.io", HEX64, None, None).is_ok());
     assert!(matches!(
         Reference::new("myhost", "app", None, None),
