@@ -17,7 +17,7 @@ pub enum KeyError {
     },
     /// A PEM label this crate does not read.
     #[error(
-        "unsupported PEM type {label:?} (expected ENCRYPTED SIGSTORE PRIVATE KEY, ENCRYPTED COSIGN PRIVATE KEY, PRIVATE KEY, EC PRIVATE KEY or PUBLIC KEY)"
+        "unsupported PEM type {label:?} (expected ENCRYPTED SIGSTORE PRIVATE KEY, ENCRYPTED COSIGN PRIVATE KEY, PRIVATE KEY, EC PRIVATE KEY, RSA PRIVATE KEY, PUBLIC KEY or RSA PUBLIC KEY)"
     )]
     UnsupportedPemLabel {
         /// The label found.
@@ -37,8 +37,11 @@ pub enum KeyError {
         /// What was found.
         reason: String,
     },
-    /// The key is not an ECDSA P-256 key.
-    #[error("unsupported key type {key_type} (boltseal signs with ECDSA P-256)")]
+    /// A key type this crate does not handle here: signing keys are ECDSA P-256; verification
+    /// keys are ECDSA P-256/P-384, Ed25519 or RSA.
+    #[error(
+        "unsupported key type {key_type} (boltseal signs with ECDSA P-256 and verifies with ECDSA P-256/P-384, Ed25519 and RSA)"
+    )]
     UnsupportedKeyType {
         /// The key type found (e.g. `RSA`, `Ed25519`, `ECDSA P-384`).
         key_type: String,
@@ -95,4 +98,34 @@ pub enum SignError {
         /// What the backend reported.
         reason: String,
     },
+}
+
+impl boltseal_core::Classify for KeyError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        use boltseal_core::ErrorKind;
+        match self {
+            KeyError::WrongPassword | KeyError::Exists { .. } => ErrorKind::Refused,
+            KeyError::NotPem { .. }
+            | KeyError::UnsupportedPemLabel { .. }
+            | KeyError::Corrupt { .. }
+            | KeyError::UnsupportedEncryption { .. }
+            | KeyError::UnsupportedKeyType { .. }
+            | KeyError::InvalidKey { .. }
+            | KeyError::Password { .. } => ErrorKind::InvalidInput,
+            KeyError::Random { .. } => ErrorKind::Unavailable,
+            KeyError::Io { source, .. } => boltseal_core::Classify::kind(source),
+        }
+    }
+}
+
+impl boltseal_core::Classify for VerifyError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::Refused
+    }
+}
+
+impl boltseal_core::Classify for SignError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::Unavailable
+    }
 }

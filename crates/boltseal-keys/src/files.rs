@@ -1,11 +1,12 @@
 //! Writing key pairs to files: private key 0600, never overwriting without being asked.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
 use crate::error::KeyError;
-use crate::keys::{KeyFormat, MAX_KEY_FILE_BYTES, PrivateKey, PublicKey};
+use crate::keys::{KeyFormat, MAX_KEY_FILE_BYTES, PrivateKey};
+use crate::public::PublicKey;
 
 /// The two files of a key pair.
 #[non_exhaustive]
@@ -34,7 +35,8 @@ impl KeyPairPaths {
 
 /// Writes `key` encrypted with `password` to `PREFIX.key` (mode 0600) and its public key to
 /// `PREFIX.pub` (mode 0644). Existing files are kept unless `force`; each file is written to a
-/// temporary name and renamed into place, so an interrupted write leaves no partial key.
+/// temporary name and renamed into place ([`boltseal_core::fs::write_atomic`]), so an
+/// interrupted write leaves no partial key.
 ///
 /// # Errors
 /// [`KeyError::Exists`] when a file exists and `force` is false; I/O errors.
@@ -65,39 +67,20 @@ pub fn write_key_pair(
 }
 
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32, force: bool) -> Result<(), KeyError> {
-    let io = |source: std::io::Error| KeyError::Io {
-        path: path.to_owned(),
-        source,
+    use boltseal_core::fs::{AtomicWrite, WriteError};
+    let options = if force {
+        AtomicWrite::replace()
+    } else {
+        AtomicWrite::create_new()
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)
-            .map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        if !force && path.symlink_metadata().is_ok() {
-            return Err(KeyError::Exists {
-                path: path.to_owned(),
-            });
-        }
-        std::fs::rename(&tmp, path).map_err(io)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    boltseal_core::fs::write_atomic(path, bytes, options.mode(mode)).map_err(|e| match e {
+        WriteError::Exists { path } => KeyError::Exists { path },
+        WriteError::Io { path, source } => KeyError::Io { path, source },
+        other => KeyError::Io {
+            path: other.path().to_owned(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, KeyError> {
@@ -123,7 +106,20 @@ pub fn read_private_key(path: &Path, password: &[u8]) -> Result<PrivateKey, KeyE
     PrivateKey::from_pem(&read_bounded(path)?, password)
 }
 
-/// Reads a `PUBLIC KEY` PEM file.
+/// Reads a verification key from any key file cosign's `--key` takes (see
+/// [`PublicKey::from_key_pem`]); `password` is called only for an encrypted key (pass
+/// `|| boltseal_keys::read_password(false)` for cosign's behaviour).
+///
+/// # Errors
+/// I/O errors, or the key errors of [`PublicKey::from_key_pem`].
+pub fn read_verification_key(
+    path: &Path,
+    password: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, KeyError>,
+) -> Result<PublicKey, KeyError> {
+    PublicKey::from_key_pem(&read_bounded(path)?, password)
+}
+
+/// Reads a `PUBLIC KEY` (or `RSA PUBLIC KEY`) PEM file.
 ///
 /// # Errors
 /// I/O errors, or the key errors of [`PublicKey::from_pem`].

@@ -1,25 +1,31 @@
-//! ECDSA P-256 private and public keys in the PEM forms cosign reads and writes.
+//! ECDSA P-256 private keys in the PEM forms cosign reads and writes, the [`Signer`] trait, and
+//! reading a verification key from any key file cosign's `--key` takes.
 
 use std::fmt;
 
-use base64::Engine as _;
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
-use p256::ecdsa::{DerSignature, Signature, SigningKey, VerifyingKey};
-use p256::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
-};
-use sha2::Digest as _;
+use der::Decode as _;
+use p256::ecdsa::signature::Signer as _;
+use p256::ecdsa::{Signature, SigningKey};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use zeroize::Zeroizing;
 
 use crate::encrypted::{self, ScryptCost};
-use crate::error::{KeyError, SignError, VerifyError};
+use crate::error::{KeyError, SignError};
+use crate::public::{
+    ED25519, EC_PUBLIC_KEY, PUBLIC_KEY_LABEL, PublicKey, RSA, RSA_PUBLIC_KEY_LABEL, SECP256R1,
+    SECP384R1, key_type_name,
+};
 
 /// PEM label of cosign's encrypted private keys (cosign ≥ 2.0).
 pub const SIGSTORE_PRIVATE_KEY_LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
 /// PEM label of cosign's encrypted private keys before 2.0; the only one skopeo ≤ 1.11 reads.
 pub const COSIGN_PRIVATE_KEY_LABEL: &str = "ENCRYPTED COSIGN PRIVATE KEY";
-/// PEM label of public keys (SubjectPublicKeyInfo DER).
-pub const PUBLIC_KEY_LABEL: &str = "PUBLIC KEY";
+/// PEM label of unencrypted PKCS #8 private keys.
+pub const PRIVATE_KEY_LABEL: &str = "PRIVATE KEY";
+/// PEM label of unencrypted SEC1 EC private keys.
+pub const EC_PRIVATE_KEY_LABEL: &str = "EC PRIVATE KEY";
+/// PEM label of unencrypted PKCS #1 RSA private keys.
+pub const RSA_PRIVATE_KEY_LABEL: &str = "RSA PRIVATE KEY";
 
 /// Key files are small; anything larger is refused before parsing.
 pub const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
@@ -96,39 +102,21 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
-fn first_pem(input: &[u8]) -> Result<pem::Pem, KeyError> {
-    if input.len() > MAX_KEY_FILE_BYTES {
-        return Err(KeyError::NotPem {
-            reason: format!("larger than {MAX_KEY_FILE_BYTES} bytes"),
-        });
-    }
-    pem::parse(input).map_err(|e| KeyError::NotPem {
-        reason: e.to_string(),
-    })
+/// The first PEM block of a key file (at most [`MAX_KEY_FILE_BYTES`], one block counted).
+pub(crate) fn first_pem(input: &[u8]) -> Result<crate::pem::Pem, KeyError> {
+    crate::pem::parse_first_with(input, crate::pem::Limits::new(MAX_KEY_FILE_BYTES, 16)).map_err(
+        |e| KeyError::NotPem {
+            reason: e.to_string(),
+        },
+    )
 }
 
-const P256: &str = "ECDSA P-256";
-
-/// Names the key type of a PKCS#8 `PrivateKeyInfo` or SPKI algorithm for error messages.
-fn key_type_name(oid: &str, params: Option<&str>) -> String {
-    match (oid, params) {
-        ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => P256.to_owned(),
-        ("1.2.840.10045.2.1", Some("1.3.132.0.34")) => "ECDSA P-384".to_owned(),
-        ("1.2.840.10045.2.1", Some("1.3.132.0.35")) => "ECDSA P-521".to_owned(),
-        ("1.2.840.10045.2.1", Some(curve)) => format!("ECDSA on curve {curve}"),
-        ("1.2.840.113549.1.1.1", _) => "RSA".to_owned(),
-        ("1.3.101.112", _) => "Ed25519".to_owned(),
-        (other, _) => format!("with algorithm {other}"),
-    }
-}
-
+/// The key type a PKCS #8 `PrivateKeyInfo` holds, for error messages.
 fn describe_pkcs8(der: &[u8]) -> Option<String> {
-    use p256::pkcs8::PrivateKeyInfoRef;
-    let info = PrivateKeyInfoRef::try_from(der).ok()?;
-    let params = info.algorithm.parameters_oid().ok().map(|o| o.to_string());
+    let info = p256::pkcs8::PrivateKeyInfoRef::try_from(der).ok()?;
     Some(key_type_name(
-        &info.algorithm.oid.to_string(),
-        params.as_deref(),
+        info.algorithm.oid,
+        info.algorithm.parameters_oid().ok(),
     ))
 }
 
@@ -186,8 +174,8 @@ impl PrivateKey {
                 };
                 Ok((key, StoredAs::Encrypted(format)))
             }
-            "PRIVATE KEY" => Ok((Self::from_pkcs8_der(block.contents())?, StoredAs::Pkcs8)),
-            "EC PRIVATE KEY" => {
+            PRIVATE_KEY_LABEL => Ok((Self::from_pkcs8_der(block.contents())?, StoredAs::Pkcs8)),
+            EC_PRIVATE_KEY_LABEL => {
                 let secret = p256::SecretKey::from_sec1_der(block.contents()).map_err(|e| {
                     KeyError::InvalidKey {
                         what: "private",
@@ -213,7 +201,9 @@ impl PrivateKey {
                 key: SigningKey::from(secret),
             }),
             Err(e) => match describe_pkcs8(der) {
-                Some(kind) if kind != P256 => Err(KeyError::UnsupportedKeyType { key_type: kind }),
+                Some(kind) if kind != crate::KeyAlgorithm::EcdsaP256.to_string() => {
+                    Err(KeyError::UnsupportedKeyType { key_type: kind })
+                }
                 _ => Err(KeyError::InvalidKey {
                     what: "private",
                     reason: format!("PKCS#8: {e}"),
@@ -235,8 +225,7 @@ impl PrivateKey {
             SIGSTORE_PRIVATE_KEY_LABEL
         };
         // LF line endings and 64-character lines, as Go's encoding/pem writes them.
-        let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-        Ok(pem::encode_config(&pem::Pem::new(label, envelope), config))
+        Ok(crate::pem::encode(label, &envelope))
     }
 
     fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
@@ -250,9 +239,7 @@ impl PrivateKey {
     /// The public half.
     #[must_use]
     pub fn public_key(&self) -> PublicKey {
-        PublicKey {
-            key: *self.key.verifying_key(),
-        }
+        PublicKey::from_p256(*self.key.verifying_key())
     }
 
     /// Signs `message` with ECDSA P-256 over SHA-256 (RFC 6979 nonces), returning the ASN.1
@@ -261,194 +248,6 @@ impl PrivateKey {
     pub fn sign_der(&self, message: &[u8]) -> Vec<u8> {
         let sig: Signature = self.key.sign(message);
         sig.to_der().as_bytes().to_vec()
-    }
-}
-
-/// An ECDSA P-256 public key.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey {
-    key: VerifyingKey,
-}
-
-impl fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("PublicKey").field(&self.hint()).finish()
-    }
-}
-
-impl PublicKey {
-    /// Reads a `PUBLIC KEY` PEM (SubjectPublicKeyInfo).
-    ///
-    /// # Errors
-    /// [`KeyError::UnsupportedKeyType`] for other key types, or a parse error.
-    pub fn from_pem(input: &[u8]) -> Result<Self, KeyError> {
-        let block = first_pem(input)?;
-        if block.tag() != PUBLIC_KEY_LABEL {
-            return Err(KeyError::UnsupportedPemLabel {
-                label: block.tag().to_owned(),
-            });
-        }
-        Self::from_spki_der(block.contents())
-    }
-
-    /// Reads a DER SubjectPublicKeyInfo.
-    ///
-    /// # Errors
-    /// [`KeyError::UnsupportedKeyType`] for other key types, or a parse error.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        match VerifyingKey::from_public_key_der(der) {
-            Ok(key) => Ok(PublicKey { key }),
-            Err(e) => {
-                use p256::pkcs8::spki::SubjectPublicKeyInfoRef;
-                match SubjectPublicKeyInfoRef::try_from(der) {
-                    Ok(info) => {
-                        let params = info.algorithm.parameters_oid().ok().map(|o| o.to_string());
-                        let kind =
-                            key_type_name(&info.algorithm.oid.to_string(), params.as_deref());
-                        if kind == P256 {
-                            Err(KeyError::InvalidKey {
-                                what: "public",
-                                reason: e.to_string(),
-                            })
-                        } else {
-                            Err(KeyError::UnsupportedKeyType { key_type: kind })
-                        }
-                    }
-                    Err(_) => Err(KeyError::InvalidKey {
-                        what: "public",
-                        reason: e.to_string(),
-                    }),
-                }
-            }
-        }
-    }
-
-    /// The DER SubjectPublicKeyInfo.
-    #[must_use]
-    pub fn to_spki_der(&self) -> Vec<u8> {
-        self.key
-            .to_public_key_der()
-            .map(|d| d.as_bytes().to_vec())
-            .unwrap_or_default()
-    }
-
-    /// The `PUBLIC KEY` PEM, as cosign writes it.
-    #[must_use]
-    pub fn to_pem(&self) -> String {
-        self.key
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap_or_default()
-    }
-
-    /// The key hint of Sigstore bundles: standard base64 of SHA-256 over the SPKI DER.
-    #[must_use]
-    pub fn hint(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(self.to_spki_der()))
-    }
-
-    /// Verifies an ASN.1 DER ECDSA signature over SHA-256 of `message` with
-    /// [`Backend::DEFAULT`].
-    ///
-    /// # Errors
-    /// [`VerifyError`] when the signature is malformed or does not verify.
-    pub fn verify_der(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        self.verify_der_with(Backend::DEFAULT, message, signature)
-    }
-
-    /// Verifies an ASN.1 DER ECDSA signature over SHA-256 of `message` with a chosen backend.
-    /// Every backend gives the same answer for the same input: strict DER (no trailing bytes,
-    /// minimal integers), `r` and `s` in `1..n`, high `s` accepted.
-    ///
-    /// ```
-    /// use boltseal_keys::{Backend, PrivateKey};
-    ///
-    /// let key = PrivateKey::generate()?;
-    /// let signature = key.sign_der(b"payload");
-    /// for backend in Backend::available() {
-    ///     assert!(key.public_key().verify_der_with(*backend, b"payload", &signature).is_ok());
-    ///     assert!(key.public_key().verify_der_with(*backend, b"other", &signature).is_err());
-    /// }
-    /// # Ok::<(), boltseal_keys::KeyError>(())
-    /// ```
-    ///
-    /// # Errors
-    /// [`VerifyError`] when the signature is malformed or does not verify.
-    pub fn verify_der_with(
-        &self,
-        backend: Backend,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), VerifyError> {
-        match backend {
-            Backend::RustCrypto => {
-                let der = DerSignature::try_from(signature).map_err(|_| VerifyError)?;
-                let sig = Signature::try_from(der).map_err(|_| VerifyError)?;
-                self.key.verify(message, &sig).map_err(|_| VerifyError)
-            }
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => {
-                use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
-                let point = self.key.to_sec1_point(false);
-                UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, point.as_bytes())
-                    .verify(message, signature)
-                    .map_err(|_| VerifyError)
-            }
-        }
-    }
-}
-
-/// The implementation that verifies ECDSA signatures.
-///
-/// [`Backend::RustCrypto`] (pure Rust, `p256`) is always there; the `aws-lc` feature adds
-/// [`Backend::AwsLc`] (AWS-LC through `aws-lc-rs`, the library rustls already uses in this
-/// workspace), about five times faster, and makes it the default.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// RustCrypto's `p256` crate.
-    RustCrypto,
-    /// AWS-LC through `aws-lc-rs` (feature `aws-lc`).
-    #[cfg(feature = "aws-lc")]
-    AwsLc,
-}
-
-impl Backend {
-    /// What [`PublicKey::verify_der`] uses: [`Backend::AwsLc`] with the `aws-lc` feature, else
-    /// [`Backend::RustCrypto`].
-    #[cfg(feature = "aws-lc")]
-    pub const DEFAULT: Backend = Backend::AwsLc;
-    /// What [`PublicKey::verify_der`] uses: [`Backend::AwsLc`] with the `aws-lc` feature, else
-    /// [`Backend::RustCrypto`].
-    #[cfg(not(feature = "aws-lc"))]
-    pub const DEFAULT: Backend = Backend::RustCrypto;
-
-    /// Every backend compiled in.
-    #[must_use]
-    pub fn available() -> &'static [Backend] {
-        #[cfg(feature = "aws-lc")]
-        {
-            &[Backend::RustCrypto, Backend::AwsLc]
-        }
-        #[cfg(not(feature = "aws-lc"))]
-        {
-            &[Backend::RustCrypto]
-        }
-    }
-}
-
-impl Default for Backend {
-    fn default() -> Self {
-        Backend::DEFAULT
-    }
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Backend::RustCrypto => "p256",
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => "aws-lc",
-        })
     }
 }
 
@@ -473,4 +272,107 @@ impl Signer for PrivateKey {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         Ok(self.sign_der(message))
     }
+}
+
+impl PublicKey {
+    /// Reads a verification key from any key file cosign's `--key` takes: `PUBLIC KEY`
+    /// (ECDSA P-256/P-384, Ed25519, RSA), `RSA PUBLIC KEY`, unencrypted `PRIVATE KEY`
+    /// (PKCS #8), `EC PRIVATE KEY` (SEC1, P-256/P-384) and `RSA PRIVATE KEY` (PKCS #1), and
+    /// cosign's encrypted keys (both labels; any of those key types inside). `password` is
+    /// asked for only when the key is encrypted.
+    ///
+    /// ```
+    /// use boltseal_keys::{KeyFormat, PrivateKey, PublicKey};
+    ///
+    /// let key = PrivateKey::generate()?;
+    /// let encrypted = key.to_encrypted_pem(b"pw", KeyFormat::default())?;
+    /// let public = PublicKey::from_key_pem(encrypted.as_bytes(), || Ok(b"pw".to_vec().into()))?;
+    /// assert_eq!(public, key.public_key());
+    /// let pem = key.public_key().to_pem();
+    /// let never = || -> Result<_, _> { unreachable!("a public key needs no password") };
+    /// assert_eq!(PublicKey::from_key_pem(pem.as_bytes(), never)?, public);
+    /// # Ok::<(), boltseal_keys::KeyError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`KeyError::WrongPassword`], [`KeyError::UnsupportedKeyType`],
+    /// [`KeyError::UnsupportedPemLabel`], or an error naming what is malformed; the password
+    /// callback's error.
+    pub fn from_key_pem(
+        input: &[u8],
+        password: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, KeyError>,
+    ) -> Result<Self, KeyError> {
+        let block = first_pem(input)?;
+        let contents = block.contents();
+        match block.tag() {
+            PUBLIC_KEY_LABEL => Self::from_spki_der(contents),
+            RSA_PUBLIC_KEY_LABEL => Self::from_pkcs1_rsa_der(contents),
+            SIGSTORE_PRIVATE_KEY_LABEL | COSIGN_PRIVATE_KEY_LABEL => {
+                let (der, _) = encrypted::decrypt(contents, &password()?)?;
+                public_of_pkcs8(&der)
+            }
+            PRIVATE_KEY_LABEL => public_of_pkcs8(contents),
+            EC_PRIVATE_KEY_LABEL => public_of_sec1(contents),
+            RSA_PRIVATE_KEY_LABEL => Self::from_rsa_private_der(contents),
+            other => Err(KeyError::UnsupportedPemLabel {
+                label: other.to_owned(),
+            }),
+        }
+    }
+}
+
+fn invalid_private(reason: impl fmt::Display) -> KeyError {
+    KeyError::InvalidKey {
+        what: "private",
+        reason: reason.to_string(),
+    }
+}
+
+/// The public half of a PKCS #8 private key of any supported type.
+fn public_of_pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let info = p256::pkcs8::PrivateKeyInfoRef::try_from(der)
+        .map_err(|e| invalid_private(format!("PKCS#8: {e}")))?;
+    let oid = info.algorithm.oid;
+    let curve = info.algorithm.parameters_oid().ok();
+    match (oid, curve) {
+        (EC_PUBLIC_KEY, Some(SECP256R1)) => {
+            let secret = p256::SecretKey::from_pkcs8_der(der).map_err(invalid_private)?;
+            Ok(PublicKey::from_p256(*SigningKey::from(secret).verifying_key()))
+        }
+        (EC_PUBLIC_KEY, Some(SECP384R1)) => {
+            let secret = p384::SecretKey::from_pkcs8_der(der).map_err(invalid_private)?;
+            Ok(PublicKey::from_p384(
+                *p384::ecdsa::SigningKey::from(secret).verifying_key(),
+            ))
+        }
+        (ED25519, _) => {
+            // RFC 8410: the private key is an OCTET STRING holding the 32-byte seed.
+            let seed = <&der::asn1::OctetStringRef>::from_der(info.private_key.as_bytes())
+                .map_err(invalid_private)?;
+            let seed: &[u8; 32] = seed
+                .as_bytes()
+                .try_into()
+                .map_err(|_| invalid_private("Ed25519 seed is not 32 bytes"))?;
+            let secret = Zeroizing::new(*seed);
+            Ok(PublicKey::from_ed25519(
+                ed25519_dalek::SigningKey::from_bytes(&secret).verifying_key(),
+            ))
+        }
+        (RSA, _) => PublicKey::from_rsa_private_der(info.private_key.as_bytes()),
+        _ => Err(KeyError::UnsupportedKeyType {
+            key_type: key_type_name(oid, curve),
+        }),
+    }
+}
+
+/// The public half of a SEC1 `ECPrivateKey` on P-256 or P-384.
+fn public_of_sec1(der: &[u8]) -> Result<PublicKey, KeyError> {
+    if let Ok(secret) = p256::SecretKey::from_sec1_der(der) {
+        return Ok(PublicKey::from_p256(*SigningKey::from(secret).verifying_key()));
+    }
+    let secret = p384::SecretKey::from_sec1_der(der)
+        .map_err(|e| invalid_private(format!("SEC1: {e} (P-256 and P-384 keys are read)")))?;
+    Ok(PublicKey::from_p384(
+        *p384::ecdsa::SigningKey::from(secret).verifying_key(),
+    ))
 }
