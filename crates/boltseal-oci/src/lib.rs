@@ -41,6 +41,8 @@ mod image;
 mod layout;
 mod location;
 mod manifest;
+#[cfg(feature = "oci-spec")]
+pub mod oci_spec;
 mod pool;
 mod registry;
 mod store;
