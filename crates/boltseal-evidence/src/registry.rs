@@ -1,102 +1,19 @@
-//! [`ImageVerifier`]: what policy evaluation calls to verify an image against a set of
-//! attestors, with N-of-M semantics and a verification cache, and [`RegistryVerifier`], its
-//! implementation over registries.
+//! [`RegistryVerifier`]: the [`ImageVerifier`] over registries, with a verification cache and
+//! an evidence memo shared by the checks of one admission request.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use boltseal_oci::{ManifestRef, RegistryOptions, RegistryPool, RegistryStore, Store};
+use boltseal_oci::{ManifestRef, RegistryOptions, RegistryPool, RegistryStore};
 use boltseal_reference::{Digest, Reference};
-use boltseal_verify::EvidenceLimits;
-use boltseal_verify::evidence::Evidence;
-use boltseal_verify::image::VerifyError;
-use boltseal_verify::verifier::{
-    AttestorSet, ImageVerification, check_attestations_with_attestors,
-    check_signatures_with_attestors,
-};
+use boltseal_verify::{Authority, Claim, Evidence, EvidenceLimits, Verification, VerifyError};
 use tokio::sync::Mutex;
 
 use crate::fetch::{fetch_evidence, off_reactor};
 use crate::from_oci;
 use crate::image::digest_of;
-
-/// Verifies images for policy evaluation. Implementations resolve the reference once and
-/// answer for that digest.
-pub trait ImageVerifier: Send + Sync {
-    /// Verifies `image` against `attestors`.
-    fn verify(
-        &self,
-        image: &Reference,
-        attestors: &AttestorSet,
-    ) -> impl Future<Output = Result<ImageVerification, VerifyError>> + Send;
-
-    /// Verifies `image`'s attestations of `predicate_type` (a URI) against `attestors`: an
-    /// attestor vouches when at least one attestation of that type about the digest verifies
-    /// with it; the payloads are those statements.
-    ///
-    /// The default implementation refuses (a verifier that cannot check attestations must not
-    /// pass them).
-    fn verify_attestations(
-        &self,
-        image: &Reference,
-        attestors: &AttestorSet,
-        predicate_type: &str,
-    ) -> impl Future<Output = Result<ImageVerification, VerifyError>> + Send {
-        let _ = (image, attestors, predicate_type);
-        async {
-            Err(VerifyError::refused(
-                "this verifier does not verify attestations",
-            ))
-        }
-    }
-}
-
-/// Checks `attestors` against the image `reference` names in `store` (N of M).
-///
-/// # Errors
-/// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
-pub async fn verify_with_attestors<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-    attestors: &AttestorSet,
-) -> Result<ImageVerification, VerifyError> {
-    if attestors.attestors.is_empty() {
-        return Err(VerifyError::refused("no attestors configured"));
-    }
-    let digest = digest_of(store, reference).await?;
-    // The evidence is read once, whatever the number of attestors.
-    let evidence = fetch_evidence(store, &digest, "sig", &EvidenceLimits::default()).await?;
-    let attestors = attestors.clone();
-    off_reactor(move || check_signatures_with_attestors(&evidence, &attestors)).await?
-}
-
-/// Checks `attestors` against the attestations of `predicate_type` of the image `reference`
-/// names in `store` (N of M), as [`verify_image_attestations`] does for keys and
-/// [`verify_image_attestations_keyless`] for keyless identities (legacy `.att` layers and
-/// bundle referrers), reading the evidence once for all of them.
-///
-/// [`verify_image_attestations`]: crate::image::verify_image_attestations
-/// [`verify_image_attestations_keyless`]: crate::image::verify_image_attestations_keyless
-///
-/// # Errors
-/// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
-pub async fn verify_attestations_with_attestors<S: Store>(
-    store: &S,
-    reference: &ManifestRef,
-    attestors: &AttestorSet,
-    predicate_type: &str,
-) -> Result<ImageVerification, VerifyError> {
-    if attestors.attestors.is_empty() {
-        return Err(VerifyError::refused("no attestors configured"));
-    }
-    let digest = digest_of(store, reference).await?;
-    let evidence = fetch_evidence(store, &digest, "att", &EvidenceLimits::default()).await?;
-    let (attestors, predicate_type) = (attestors.clone(), predicate_type.to_owned());
-    off_reactor(move || check_attestations_with_attestors(&evidence, &attestors, &predicate_type))
-        .await?
-}
+use crate::verifier::{ImageVerifier, VerifyFuture};
 
 type CacheKey = (Digest, String);
 
@@ -129,7 +46,7 @@ const CONCURRENT_EVIDENCE_READS: usize = 8;
 pub struct RegistryVerifier {
     pool: RegistryPool,
     ttl: Duration,
-    cache: Arc<Mutex<HashMap<CacheKey, (Instant, ImageVerification)>>>,
+    cache: Arc<Mutex<HashMap<CacheKey, (Instant, Verification)>>>,
     evidence: Arc<Mutex<EvidenceMemo>>,
     limits: EvidenceLimits,
     reads: Arc<tokio::sync::Semaphore>,
@@ -221,18 +138,20 @@ impl RegistryVerifier {
         Ok(read)
     }
 
-    /// Resolves `image` (every call: tags move), answers from the cache for (digest, `what`),
-    /// else runs `check` on the image's evidence of `kind` and caches a success.
+    /// Resolves `image` (every call: tags move), answers from the cache for (digest,
+    /// authority, claim), else checks the image's evidence and caches a success.
     async fn cached_check(
         &self,
         image: &Reference,
-        what: String,
-        kind: &'static str,
-        check: impl FnOnce(&Evidence) -> Result<ImageVerification, VerifyError> + Send + 'static,
-    ) -> Result<ImageVerification, VerifyError> {
+        authority: &Authority,
+        claim: &Claim,
+    ) -> Result<Verification, VerifyError> {
         let store = self.pool.store(image).map_err(from_oci)?;
         let digest = digest_of(&*store, &ManifestRef::of(image)).await?;
-        let key = (digest, what);
+        let key = (
+            digest,
+            format!("{}|{}", authority.fingerprint(), claim.fingerprint()),
+        );
         {
             let mut cache = self.cache.lock().await;
             let now = Instant::now();
@@ -241,8 +160,12 @@ impl RegistryVerifier {
                 return Ok(hit.clone());
             }
         }
-        let evidence = self.evidence(&store, &digest, kind).await?;
-        let result = off_reactor(move || check(&evidence)).await??;
+        let evidence = self
+            .evidence(&store, &digest, claim.evidence_kind())
+            .await?;
+        let (authority, claim) = (authority.clone(), claim.clone());
+        let result =
+            off_reactor(move || boltseal_verify::check(&evidence, &authority, &claim)).await??;
         self.cache
             .lock()
             .await
@@ -252,29 +175,19 @@ impl RegistryVerifier {
 }
 
 impl ImageVerifier for RegistryVerifier {
-    async fn verify(
-        &self,
-        image: &Reference,
-        attestors: &AttestorSet,
-    ) -> Result<ImageVerification, VerifyError> {
-        let owned = attestors.clone();
-        self.cached_check(image, attestors.fingerprint(), "sig", move |evidence| {
-            check_signatures_with_attestors(evidence, &owned)
-        })
-        .await
+    fn verify<'a>(
+        &'a self,
+        image: &'a Reference,
+        authority: &'a Authority,
+        claim: &'a Claim,
+    ) -> VerifyFuture<'a, Verification> {
+        Box::pin(self.cached_check(image, authority, claim))
     }
 
-    async fn verify_attestations(
-        &self,
-        image: &Reference,
-        attestors: &AttestorSet,
-        predicate_type: &str,
-    ) -> Result<ImageVerification, VerifyError> {
-        let what = format!("{}|attestations:{predicate_type}", attestors.fingerprint());
-        let (owned, predicate_type) = (attestors.clone(), predicate_type.to_owned());
-        self.cached_check(image, what, "att", move |evidence| {
-            check_attestations_with_attestors(evidence, &owned, &predicate_type)
+    fn resolve<'a>(&'a self, image: &'a Reference) -> VerifyFuture<'a, Digest> {
+        Box::pin(async move {
+            let store = self.pool.store(image).map_err(from_oci)?;
+            digest_of(&*store, &ManifestRef::of(image)).await
         })
-        .await
     }
 }

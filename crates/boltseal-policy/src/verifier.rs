@@ -4,11 +4,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use boltseal_evidence::{ImageVerifier, RegistryVerifier};
-use boltseal_oci::{ErrorKind, ManifestRef, RegistryOptions, RegistryPool, Store};
+pub use boltseal_evidence::{
+    ImageVerifier, LayoutVerifier as LayoutImageVerifier, Offline,
+    RegistryVerifier as RegistryImageVerifier,
+};
 use boltseal_reference::{Digest, Reference};
-use boltseal_verify::image::VerifyError;
 use boltseal_verify::verifier::AttestorSet;
+use boltseal_verify::{Authority, Claim, VerifyError};
 use serde_json::Value;
 
 /// Why a verification did not succeed.
@@ -101,115 +103,20 @@ pub trait Verifier: Send + Sync {
     fn resolve<'a>(&'a self, image: &'a Reference) -> VerifyFuture<'a, Digest>;
 }
 
-/// A [`Verifier`] that cannot reach any registry: every call is
-/// [`VerifyFailure::Unavailable`]. What offline evaluation (`policy-test`) uses.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Offline;
-
-impl Verifier for Offline {
-    fn verify_signatures<'a>(
-        &'a self,
-        image: &'a Reference,
-        _: &'a AttestorSet,
-    ) -> VerifyFuture<'a, SignatureCheck> {
-        Box::pin(async move { Err(offline(image)) })
-    }
-
-    fn verify_attestations<'a>(
-        &'a self,
-        image: &'a Reference,
-        _: &'a AttestorSet,
-        _: &'a str,
-    ) -> VerifyFuture<'a, AttestationCheck> {
-        Box::pin(async move { Err(offline(image)) })
-    }
-
-    fn resolve<'a>(&'a self, image: &'a Reference) -> VerifyFuture<'a, Digest> {
-        Box::pin(async move { Err(offline(image)) })
-    }
-}
-
-fn offline(image: &Reference) -> VerifyFailure {
-    VerifyFailure::Unavailable(format!("{image}: no registry access (offline evaluation)"))
-}
-
-/// Verification against registries through boltseal-evidence's [`RegistryVerifier`] (its
-/// per-digest cache included), signatures and attestations alike, over one
-/// [`RegistryPool`]: one HTTP connection pool, one store and token per repository, and
-/// registries without the referrers API remembered as such.
-///
-/// A tag is resolved once per call and the evidence read by digest; a digest reference is not
-/// looked up again. The evidence of an image (legacy tag and referrers) is fetched concurrently.
-#[derive(Clone, Debug)]
-pub struct RegistryImageVerifier {
-    verifier: RegistryVerifier,
-}
-
-impl RegistryImageVerifier {
-    /// A verifier using `options` for every registry, keeping verified digests for `ttl`.
-    #[must_use]
-    pub fn new(options: RegistryOptions, ttl: std::time::Duration) -> Self {
-        Self::with_pool(RegistryPool::new(options), ttl)
-    }
-
-    /// A verifier reaching registries through `pool`.
-    #[must_use]
-    pub fn with_pool(pool: RegistryPool, ttl: std::time::Duration) -> Self {
-        RegistryImageVerifier {
-            verifier: RegistryVerifier::with_pool(pool, ttl),
-        }
-    }
-
-    /// The registry pool.
-    #[must_use]
-    pub fn pool(&self) -> &RegistryPool {
-        self.verifier.pool()
-    }
-
-    /// `image` by digest: as it is when it has one, else its tag resolved (once).
-    async fn by_digest(&self, image: &Reference) -> Result<Reference, VerifyFailure> {
-        if image.digest().is_some() {
-            return Ok(image.clone());
-        }
-        let store = self.pool().store(image).map_err(|e| classify(&e))?;
-        let digest = store
-            .resolve(&ManifestRef::of(image))
-            .await
-            .map_err(|e| classify(&e))?
-            .digest;
-        Ok(image.with_digest(digest))
-    }
-}
-
-fn classify(e: &boltseal_oci::Error) -> VerifyFailure {
-    match e.kind() {
-        ErrorKind::Transport | ErrorKind::Io => VerifyFailure::Unavailable(e.to_string()),
-        _ => VerifyFailure::Failed(e.to_string()),
-    }
-}
-
-fn classify_verify(e: &VerifyError) -> VerifyFailure {
-    if e.is_unavailable() {
-        VerifyFailure::Unavailable(e.reason().to_owned())
-    } else {
-        VerifyFailure::Failed(e.reason().to_owned())
-    }
-}
-
-impl Verifier for RegistryImageVerifier {
+/// Every [`ImageVerifier`] (registries, layouts, [`Offline`]) is a [`Verifier`].
+impl<T: ImageVerifier + ?Sized> Verifier for T {
     fn verify_signatures<'a>(
         &'a self,
         image: &'a Reference,
         attestors: &'a AttestorSet,
     ) -> VerifyFuture<'a, SignatureCheck> {
         Box::pin(async move {
-            let image = self.by_digest(image).await?;
-            let v = self
-                .verifier
-                .verify(&image, attestors)
+            let authority = Authority::Attestors(attestors.clone());
+            let v = ImageVerifier::verify(self, image, &authority, &Claim::Signature)
                 .await
-                .map_err(|e| classify_verify(&e))?;
-            Ok(SignatureCheck::new(v.digest, v.payloads))
+                .map_err(|e| classify(&e))?;
+            let payloads = v.payloads().cloned().collect();
+            Ok(SignatureCheck::new(v.digest, payloads))
         })
     }
 
@@ -220,24 +127,29 @@ impl Verifier for RegistryImageVerifier {
         predicate_type: &'a str,
     ) -> VerifyFuture<'a, AttestationCheck> {
         Box::pin(async move {
-            let image = self.by_digest(image).await?;
-            let v = self
-                .verifier
-                .verify_attestations(&image, attestors, predicate_type)
+            let authority = Authority::Attestors(attestors.clone());
+            let claim = Claim::attestation(predicate_type);
+            let v = ImageVerifier::verify(self, image, &authority, &claim)
                 .await
-                .map_err(|e| classify_verify(&e))?;
-            Ok(AttestationCheck::new(v.digest, v.payloads))
+                .map_err(|e| classify(&e))?;
+            let statements = v.payloads().cloned().collect();
+            Ok(AttestationCheck::new(v.digest, statements))
         })
     }
 
     fn resolve<'a>(&'a self, image: &'a Reference) -> VerifyFuture<'a, Digest> {
         Box::pin(async move {
-            let store = self.pool().store(image).map_err(|e| classify(&e))?;
-            Ok(store
-                .resolve(&ManifestRef::of(image))
+            ImageVerifier::resolve(self, image)
                 .await
-                .map_err(|e| classify(&e))?
-                .digest)
+                .map_err(|e| classify(&e))
         })
+    }
+}
+
+fn classify(e: &VerifyError) -> VerifyFailure {
+    if e.is_unavailable() {
+        VerifyFailure::Unavailable(e.reason().to_owned())
+    } else {
+        VerifyFailure::Failed(e.reason().to_owned())
     }
 }

@@ -1,20 +1,13 @@
-//! Attestor sets and N-of-M checks: what policy evaluation asks of an image's evidence.
-//! Signatures ([`check_signatures_with_attestors`], Kyverno's `attestors`) and attestations of
-//! one predicate type ([`check_attestations_with_attestors`], Kyverno's `attestations`), by
-//! keys and keyless identities alike. Sync and sans-I/O: `boltseal-evidence` reads the
-//! evidence and caches the answers.
+//! Attestor sets: keys and keyless identities of which N must vouch (Kyverno's `attestors`),
+//! checked by [`crate::check`] as [`crate::Authority::Attestors`].
 
 use std::sync::Arc;
 
+use boltseal_core::ErrorKind;
 use boltseal_keys::PublicKey;
-use boltseal_reference::Digest;
-use serde_json::Value;
 
 use crate::evidence::Evidence;
-use crate::image::{
-    KeyPolicy, KeylessPolicy, VerifyError, check_key_attestations, check_key_signatures,
-    check_keyless_attestations, check_keyless_signatures,
-};
+use crate::image::{Check, Claim, KeyPolicy, KeylessPolicy, Verification, Via, VerifyError, single};
 
 /// Something that can vouch for an image.
 #[non_exhaustive]
@@ -117,29 +110,14 @@ impl AttestorSet {
     }
 }
 
-/// The outcome of a successful verification.
-#[non_exhaustive]
-#[derive(Clone, Debug)]
-pub struct ImageVerification {
-    /// The digest the reference resolved to.
-    pub digest: Digest,
-    /// Indices (into the attestor set) of the attestors that vouched.
-    pub verified_by: Vec<usize>,
-    /// The verified payloads: simple-signing documents or signature statements for
-    /// [`check_signatures_with_attestors`]; the in-toto statements (of the requested predicate type, about
-    /// the digest) for [`check_attestations_with_attestors`]. A statement vouched for by several
-    /// attestors appears once per attestor.
-    pub payloads: Vec<Value>,
-}
-
-/// The key check one attestor stands for, with the set's required annotations.
+/// The key check one attestor stands for, with the set's required annotations and logs.
 fn key_policy(key: PublicKey, attestors: &AttestorSet) -> KeyPolicy {
     let mut policy = KeyPolicy::new(key);
     for (k, v) in &attestors.annotations {
         policy = policy.annotation(k, v);
     }
     for k in &attestors.rekor_keys {
-        policy = policy.rekor_key(*k);
+        policy = policy.rekor_key(k.clone());
     }
     policy
 }
@@ -150,101 +128,67 @@ fn keyless_policy(
     trust: &Arc<crate::trust::TrustedRoot>,
     attestors: &AttestorSet,
 ) -> KeylessPolicy {
-    let mut policy = KeylessPolicy {
-        identities: vec![identity.clone()],
-        annotations: std::collections::BTreeMap::new(),
-        trust: Arc::clone(trust),
-    };
+    let mut policy = KeylessPolicy::shared(vec![identity.clone()], Arc::clone(trust));
     for (k, v) in &attestors.annotations {
         policy = policy.annotation(k, v);
     }
     policy
 }
 
-/// N of M: checks `attestors` against the signatures in `evidence`.
-///
-/// # Errors
-/// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
-pub fn check_signatures_with_attestors(
+/// N of M: checks each attestor against `evidence` for `claim`, and succeeds when at least the
+/// required number vouch; otherwise fails with every attestor's reason.
+pub(crate) fn check_attestors(
     evidence: &Evidence,
     attestors: &AttestorSet,
-) -> Result<ImageVerification, VerifyError> {
-    count_attestors(evidence, attestors, "", |attestor| {
-        let verified = match attestor {
-            Attestor::Key(key) => check_key_signatures(evidence, &key_policy(*key, attestors)),
-            Attestor::Keyless { identity, trust } => {
-                check_keyless_signatures(evidence, &keyless_policy(identity, trust, attestors))
-            }
-        }?;
-        Ok(verified.verified.into_iter().map(|s| s.payload).collect())
-    })
-}
-
-/// N of M: runs `check` (the payloads an attestor vouches for) for each attestor, and succeeds
-/// when at least the required number vouch; otherwise fails with every attestor's reason.
-fn count_attestors(
-    evidence: &Evidence,
-    attestors: &AttestorSet,
-    what: &str,
-    check: impl Fn(&Attestor) -> Result<Vec<Value>, VerifyError>,
-) -> Result<ImageVerification, VerifyError> {
+    claim: &Claim,
+) -> Result<Verification, VerifyError> {
     if attestors.attestors.is_empty() {
-        return Err(VerifyError::new("no attestors configured"));
+        return Err(VerifyError::new(
+            ErrorKind::InvalidInput,
+            Check::Policy,
+            "no attestors configured",
+        ));
     }
     let digest = evidence.digest();
-    let mut verified_by = Vec::new();
-    let mut payloads = Vec::new();
+    let mut out = Verification {
+        digest,
+        verified: Vec::new(),
+        verified_by: Vec::new(),
+        rejected: Vec::new(),
+    };
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
-        match check(attestor) {
-            Ok(p) => {
-                verified_by.push(i);
-                payloads.extend(p);
+        let result = match attestor {
+            Attestor::Key(key) => single(evidence, &Via::Key(&key_policy(key.clone(), attestors)), claim),
+            Attestor::Keyless { identity, trust } => single(
+                evidence,
+                &Via::Keyless(&keyless_policy(identity, trust, attestors)),
+                claim,
+            ),
+        };
+        match result {
+            Ok(v) => {
+                out.verified_by.push(i);
+                out.verified.extend(v.verified);
             }
             Err(e) => reasons.push(format!("attestor {i}: {}", e.reason())),
         }
     }
+    out.rejected.clone_from(&reasons);
     let required = attestors.required();
-    if verified_by.len() < required {
-        return Err(VerifyError::new(format!(
+    if out.verified_by.len() < required {
+        let what = match claim {
+            Claim::Signature => String::new(),
+            Claim::Attestation(Some(t)) => format!("attestations of type {t} for "),
+            Claim::Attestation(None) => "attestations for ".to_owned(),
+        };
+        return Err(VerifyError::refused(format!(
             "{} of {} required attestors verified {what}{digest}: {}",
-            verified_by.len(),
+            out.verified_by.len(),
             required,
             reasons.join("; ")
-        )));
+        ))
+        .at(Check::Attestors));
     }
-    Ok(ImageVerification {
-        digest,
-        verified_by,
-        payloads,
-    })
-}
-
-/// N of M: checks `attestors` against the attestations of `predicate_type` in `evidence`.
-///
-/// # Errors
-/// [`VerifyError`] when fewer attestors than required vouch, with each one's reason.
-pub fn check_attestations_with_attestors(
-    evidence: &Evidence,
-    attestors: &AttestorSet,
-    predicate_type: &str,
-) -> Result<ImageVerification, VerifyError> {
-    let what = format!("attestations of type {predicate_type} for ");
-    count_attestors(evidence, attestors, &what, |attestor| {
-        let verified = match attestor {
-            Attestor::Key(key) => {
-                check_key_attestations(evidence, &key_policy(*key, attestors), Some(predicate_type))
-            }
-            Attestor::Keyless { identity, trust } => check_keyless_attestations(
-                evidence,
-                &keyless_policy(identity, trust, attestors),
-                Some(predicate_type),
-            ),
-        }?;
-        Ok(verified
-            .verified
-            .into_iter()
-            .map(|a| a.statement_json)
-            .collect())
-    })
+    Ok(out)
 }

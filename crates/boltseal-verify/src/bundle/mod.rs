@@ -55,6 +55,7 @@
 
 pub(crate) mod asn1;
 mod body;
+mod legacy;
 pub mod checkpoint;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -78,37 +79,10 @@ use sha2::Digest as _;
 use crate::trust::time::{self, Nanos};
 use crate::trust::{KeyAlgorithm, PublicKey, TrustedRoot};
 
-/// Verification failed. Opaque on purpose: callers get one failure; [`VerifyError::reason`]
-/// says which check failed, for logs and error messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifyError {
-    reason: String,
-}
-
-impl VerifyError {
-    pub(crate) fn new(reason: impl Into<String>) -> Self {
-        VerifyError {
-            reason: reason.into(),
-        }
-    }
-
-    /// Which check failed, in words.
-    #[must_use]
-    pub fn reason(&self) -> &str {
-        &self.reason
-    }
-}
-
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bundle verification failed: {}", self.reason)
-    }
-}
-
-impl std::error::Error for VerifyError {}
+pub use crate::error::VerifyError;
 
 fn fail<T>(reason: impl Into<String>) -> Result<T, VerifyError> {
-    Err(VerifyError::new(reason))
+    Err(VerifyError::bundle(reason))
 }
 
 /// What the bundle must cover.
@@ -429,7 +403,7 @@ impl<'t> Verifier<'t> {
         artifact: &Artifact<'_>,
         policy: &Policy,
     ) -> Result<Verified, VerifyError> {
-        let bundle = Bundle::parse(bundle).map_err(|e| VerifyError::new(e.to_string()))?;
+        let bundle = Bundle::parse(bundle).map_err(|e| VerifyError::bundle(e.to_string()))?;
         self.verify(&bundle, artifact, policy)
     }
 
@@ -445,7 +419,7 @@ impl<'t> Verifier<'t> {
     ) -> Result<Verified, VerifyError> {
         let version = bundle
             .validate()
-            .map_err(|e| VerifyError::new(e.to_string()))?;
+            .map_err(|e| VerifyError::bundle(e.to_string()))?;
         let material = &bundle.verification_material;
         self.limits.check(material)?;
 
@@ -465,7 +439,7 @@ impl<'t> Verifier<'t> {
                     .iter()
                     .map(|der| x509::Certificate::parse(der))
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| VerifyError::new(format!("bundle certificate: {e}")))?;
+                    .map_err(|e| VerifyError::bundle(format!("bundle certificate: {e}")))?;
                 if chain.iter().any(|c| c.is_self_issued() && c.signed_by(c)) {
                     return fail("the bundle's certificate chain includes a root certificate");
                 }
@@ -473,7 +447,7 @@ impl<'t> Verifier<'t> {
             }
             (VerificationContent::Certificate { raw_bytes }, Signer::Identity(_)) => Some(
                 x509::Certificate::parse(raw_bytes)
-                    .map_err(|e| VerifyError::new(format!("bundle certificate: {e}")))?,
+                    .map_err(|e| VerifyError::bundle(format!("bundle certificate: {e}")))?,
             ),
             (_, Signer::Key(_)) => {
                 return fail("the bundle carries a certificate, but a public key was given");
@@ -483,7 +457,7 @@ impl<'t> Verifier<'t> {
         let signing_key = match (&leaf, &policy.signer) {
             (Some(leaf), _) => leaf
                 .public_key()
-                .ok_or_else(|| VerifyError::new("the certificate's public key is not supported"))?,
+                .ok_or_else(|| VerifyError::bundle("the certificate's public key is not supported"))?,
             (None, Signer::Key(key)) => key.clone(),
             (None, Signer::Identity(_)) => return fail("no certificate"),
         };
@@ -527,7 +501,7 @@ impl<'t> Verifier<'t> {
                     ));
                 }
                 let parsed = Statement::parse(&envelope.payload).map_err(|e| {
-                    VerifyError::new(format!("the DSSE payload is not an in-toto statement: {e}"))
+                    VerifyError::bundle(format!("the DSSE payload is not an in-toto statement: {e}"))
                 })?;
                 if !parsed.matches_digest(&artifact.digest()) {
                     return fail("no subject of the in-toto statement has the artifact's digest");
@@ -565,14 +539,14 @@ impl<'t> Verifier<'t> {
         let mut integrated_times: Vec<Nanos> = Vec::new();
         for (i, entry) in material.tlog_entries.iter().enumerate() {
             let verified = tlog::verify_entry(entry, self.trust)
-                .map_err(|e| VerifyError::new(format!("transparency log entry {i}: {e}")))?;
+                .map_err(|e| VerifyError::bundle(format!("transparency log entry {i}: {e}")))?;
             let (kind, version) = entry
                 .kind_version
                 .as_ref()
                 .map(|kv| (kv.kind.as_str(), kv.version.as_str()))
                 .unwrap_or_default();
             body::check(&entry.canonicalized_body, kind, version, &claims)
-                .map_err(|e| VerifyError::new(format!("transparency log entry {i}: {e}")))?;
+                .map_err(|e| VerifyError::bundle(format!("transparency log entry {i}: {e}")))?;
             integrated_times.extend(verified.integrated_time);
         }
         if material.tlog_entries.len() < policy.tlog_threshold {
@@ -588,7 +562,7 @@ impl<'t> Verifier<'t> {
         if let Some(data) = &material.timestamp_verification_data {
             for (i, token) in data.rfc3161_timestamps.iter().enumerate() {
                 let at = timestamp::verify(&token.signed_timestamp, signature, self.trust)
-                    .map_err(|e| VerifyError::new(format!("RFC 3161 timestamp {i}: {e}")))?;
+                    .map_err(|e| VerifyError::bundle(format!("RFC 3161 timestamp {i}: {e}")))?;
                 timestamps.push(at);
             }
         }
@@ -645,7 +619,7 @@ fn verify_message(
     key: &PublicKey,
 ) -> Result<[u8; 32], VerifyError> {
     let sha256 = artifact.sha256().ok_or_else(|| {
-        VerifyError::new("message signatures are verified against a SHA-256 artifact digest")
+        VerifyError::bundle("message signatures are verified against a SHA-256 artifact digest")
     })?;
     if let Some(digest) = message_digest {
         let expected: Vec<u8> = match (digest.algorithm, artifact) {
@@ -702,8 +676,8 @@ fn check_certificate(
         issuer_cert = Some(verify_leaf_at(leaf, trust, at)?);
     }
     if require_sct {
-        let issuer_cert = issuer_cert.ok_or_else(|| VerifyError::new("no issuer"))?;
-        sct::verify_embedded(leaf, &issuer_cert, trust).map_err(VerifyError::new)?;
+        let issuer_cert = issuer_cert.ok_or_else(|| VerifyError::bundle("no issuer"))?;
+        sct::verify_embedded(leaf, &issuer_cert, trust).map_err(VerifyError::bundle)?;
     }
     let (names, issuer) = match_identity(leaf, identities)?;
     Ok(VerifiedSigner::Certificate {
@@ -720,10 +694,10 @@ fn match_identity(
 ) -> Result<(Vec<String>, Option<String>), VerifyError> {
     let names = leaf
         .subject_alternative_names()
-        .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
+        .map_err(|e| VerifyError::bundle(format!("certificate: {e}")))?;
     let issuer = leaf
         .fulcio_issuer()
-        .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
+        .map_err(|e| VerifyError::bundle(format!("certificate: {e}")))?;
     let matched = identities.iter().any(|identity| {
         names.iter().any(|n| identity.subject.matches(n))
             && issuer
@@ -739,173 +713,8 @@ fn match_identity(
     Ok((names, issuer))
 }
 
-/// Verifies a Fulcio certificate outside a bundle (cosign's legacy keyless image signatures:
-/// the `dev.sigstore.cosign/certificate` annotation, PEM or DER) for one of `policy`'s
-/// identities, at the given verified signing times (Unix seconds, e.g. from
-/// [`verify_rekor_bundle`] or an RFC 3161 timestamp): at each time the certificate chains to a
-/// Fulcio CA of `trust`; it carries an SCT from a trusted CT log unless the policy waives it;
-/// its identity matches. Returns the signer and the certificate's public key, which the caller
-/// then verifies the signature with.
-///
-/// A `dev.sigstore.cosign/chain` annotation adds nothing: paths are built from the trusted
-/// root's CA chains only.
-///
-/// # Errors
-/// [`VerifyError`] when the certificate does not parse, a key policy is given, no time is given,
-/// or a check fails.
-pub fn verify_certificate(
-    certificate: &[u8],
-    policy: &Policy,
-    signing_times: &[i64],
-    trust: &TrustedRoot,
-) -> Result<(VerifiedSigner, PublicKey), VerifyError> {
-    let Signer::Identity(identities) = &policy.signer else {
-        return fail("a certificate is verified against identities, not a key");
-    };
-    let der = crate::trust::pem::decode_first(certificate, "CERTIFICATE")
-        .unwrap_or_else(|| certificate.to_vec());
-    let leaf = x509::Certificate::parse(&der)
-        .map_err(|e| VerifyError::new(format!("certificate: {e}")))?;
-    let key = leaf
-        .public_key()
-        .ok_or_else(|| VerifyError::new("the certificate's public key is not supported"))?;
-    let times: Vec<Nanos> = signing_times.iter().map(|&t| time::from_unix(t)).collect();
-    let signer = check_certificate(&leaf, identities, &times, policy.require_sct, trust)?;
-    Ok((signer, key))
-}
-
-/// Verifies cosign's `dev.sigstore.cosign/bundle` annotation (the Rekor SET) against the logs
-/// of `trust` and returns the integrated time it vouches for (Unix seconds). The caller still
-/// checks that the entry body records its signature, key or certificate and payload.
-///
-/// # Errors
-/// [`VerifyError`] when no trusted log has the annotation's log id, the SET does not verify, or
-/// the integrated time is outside the log key's validity.
-pub fn verify_rekor_bundle(
-    annotation: &boltseal_envelope::bundle::RekorBundle,
-    trust: &TrustedRoot,
-) -> Result<i64, VerifyError> {
-    let log_id = annotation
-        .payload
-        .log_id_bytes()
-        .map_err(|e| VerifyError::new(e.to_string()))?;
-    let mut found = false;
-    for log in trust.tlogs_by_id(&log_id) {
-        found = true;
-        let Some(key) = log.key() else { continue };
-        if key.verify(
-            &annotation.payload.canonical_bytes(),
-            &annotation.signed_entry_timestamp,
-        ) && log.validity().contains(annotation.payload.integrated_time)
-        {
-            return Ok(annotation.payload.integrated_time);
-        }
-    }
-    if found {
-        fail("the Rekor SET does not verify with the log's key at its integrated time")
-    } else {
-        fail("the Rekor bundle is from a log the trusted root does not list")
-    }
-}
-
-/// The leaf chains to some certificate authority of `trust` at `at`; returns the leaf's issuer.
-fn verify_leaf_at(
-    leaf: &x509::Certificate,
-    trust: &TrustedRoot,
-    at: Nanos,
-) -> Result<x509::Certificate, VerifyError> {
-    let mut reasons = Vec::new();
-    for authority in trust.certificate_authorities() {
-        match x509::verify_path(leaf, authority, at, x509::EKU_CODE_SIGNING) {
-            Ok(issuer) => return Ok(issuer),
-            Err(e) => reasons.push(e),
-        }
-    }
-    if reasons.is_empty() {
-        return fail("the trusted root has no certificate authority");
-    }
-    reasons.dedup();
-    fail(format!("certificate chain: {}", reasons.join("; ")))
-}
-
-/// Checks that a Rekor entry body outside a bundle (cosign's legacy `dev.sigstore.cosign/bundle`
-/// annotation on an `.att` layer) records this DSSE envelope, this signature and this
-/// certificate. The body names its own kind and version (`intoto` 0.0.2, `dsse` 0.0.1/0.0.2,
-/// `hashedrekord` 0.0.2 over the PAE).
-pub(crate) fn check_logged_envelope(
-    body: &[u8],
-    signature: &[u8],
-    certificate_der: &[u8],
-    envelope: &dsse::Envelope,
-    pae: &[u8],
-) -> Result<(), String> {
-    check_logged_envelope_by(
-        body,
-        signature,
-        body::Signer::Certificate(certificate_der),
-        envelope,
-        pae,
-    )
-}
-
-/// Whether one of `entries` is in a log of `logs` (SET or inclusion proof) and records
-/// `envelope`, its `signature` and the key `spki`: a key-signed bundle under a
-/// transparency-log requirement.
-pub(crate) fn check_key_bundle_entries(
-    entries: &[boltseal_envelope::bundle::TransparencyLogEntry],
-    logs: &TrustedRoot,
-    signature: &[u8],
-    spki: &[u8],
-    envelope: &dsse::Envelope,
-) -> Result<(), String> {
-    let pae = envelope.pae();
-    let mut last = "the bundle has no transparency-log entry".to_owned();
-    for entry in entries {
-        let checked = tlog::verify_entry(entry, logs).and_then(|_| {
-            check_logged_envelope_by_key(&entry.canonicalized_body, signature, spki, envelope, &pae)
-        });
-        match checked {
-            Ok(()) => return Ok(()),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
-/// [`check_logged_envelope`] for an envelope signed with a key (`spki`, DER), as `cosign attest
-/// --key` logs it.
-pub(crate) fn check_logged_envelope_by_key(
-    body: &[u8],
-    signature: &[u8],
-    spki: &[u8],
-    envelope: &dsse::Envelope,
-    pae: &[u8],
-) -> Result<(), String> {
-    check_logged_envelope_by(body, signature, body::Signer::Key(spki), envelope, pae)
-}
-
-fn check_logged_envelope_by(
-    body: &[u8],
-    signature: &[u8],
-    signer: body::Signer<'_>,
-    envelope: &dsse::Envelope,
-    pae: &[u8],
-) -> Result<(), String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("the log entry body is not JSON: {e}"))?;
-    let kind = value.get("kind").and_then(serde_json::Value::as_str);
-    let version = value.get("apiVersion").and_then(serde_json::Value::as_str);
-    let (Some(kind), Some(version)) = (kind, version) else {
-        return Err("the log entry body names no kind and version".to_owned());
-    };
-    let claims = body::Claims {
-        signature,
-        signer,
-        content: body::Signed::Dsse {
-            payload_type: &envelope.payload_type,
-            payload: &envelope.payload,
-            pae,
-        },
-    };
-    body::check(body, kind, version, &claims)
-}
+pub use legacy::{verify_certificate, verify_rekor_bundle};
+pub(crate) use legacy::{
+    verify_leaf_at,
+    check_key_bundle_entries, check_logged_envelope, check_logged_envelope_by_key,
+};

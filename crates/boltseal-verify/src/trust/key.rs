@@ -349,7 +349,7 @@ impl PublicKey {
         if self.verify(message, signature) {
             Ok(())
         } else {
-            Err(crate::bundle::VerifyError::new(
+            Err(crate::bundle::VerifyError::bundle(
                 "the signature does not verify with the key",
             ))
         }
