@@ -180,3 +180,67 @@ proptest! {
         agreed(&public, &message, &junk);
     }
 }
+
+/// Each backend's answer on a precomputed digest; panics unless they all agree.
+fn agreed_prehash(key: &PublicKey, digest: &[u8], signature: &[u8]) -> bool {
+    let answers: Vec<bool> = Backend::available()
+        .iter()
+        .map(|b| key.verify_prehash_with(*b, digest, signature).is_ok())
+        .collect();
+    assert!(
+        answers.iter().all(|ok| *ok == answers[0]),
+        "backends disagree on {:?}: {answers:?}",
+        key.algorithm()
+    );
+    answers[0]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// P-256 and P-384 keys, SHA-256/384/512 digests: valid, damaged and foreign signatures.
+    #[test]
+    fn backends_agree_on_both_curves_and_every_hash(
+        seed in any::<[u8; 32]>(),
+        message in proptest::collection::vec(any::<u8>(), 0..200),
+        hash in 0usize..3,
+        flip in any::<prop::sample::Index>(),
+        junk in proptest::collection::vec(any::<u8>(), 0..120),
+    ) {
+        use ecdsa::signature::hazmat::PrehashSigner as _;
+        use p256::pkcs8::EncodePublicKey as _;
+        let digest = match hash {
+            0 => <sha2::Sha256 as sha2::Digest>::digest(&message).to_vec(),
+            1 => <sha2::Sha384 as sha2::Digest>::digest(&message).to_vec(),
+            _ => <sha2::Sha512 as sha2::Digest>::digest(&message).to_vec(),
+        };
+        let mut scalar = seed;
+        scalar[0] = 1; // below both group orders, not zero
+        let p256_key = p256::ecdsa::SigningKey::from_slice(&scalar).unwrap();
+        let p384_key = p384::ecdsa::SigningKey::from_slice(&[[1u8; 16].as_slice(), &scalar].concat()).unwrap();
+        let p256_sig: p256::ecdsa::Signature = p256_key.sign_prehash(&digest).unwrap();
+        let p384_sig: p384::ecdsa::Signature = p384_key.sign_prehash(&digest).unwrap();
+        let cases = [
+            (
+                PublicKey::from_spki_der(p256_key.verifying_key().to_public_key_der().unwrap().as_bytes()).unwrap(),
+                p256_sig.to_der().as_bytes().to_vec(),
+            ),
+            (
+                PublicKey::from_spki_der(p384::pkcs8::EncodePublicKey::to_public_key_der(p384_key.verifying_key()).unwrap().as_bytes()).unwrap(),
+                p384_sig.to_der().as_bytes().to_vec(),
+            ),
+        ];
+        for (key, signature) in cases {
+            prop_assert!(agreed_prehash(&key, &digest, &signature));
+            let mut damaged = signature.clone();
+            let i = flip.index(damaged.len());
+            damaged[i] ^= 0x01;
+            prop_assert!(!agreed_prehash(&key, &digest, &damaged));
+            let mut other = digest.clone();
+            other[0] ^= 0x80;
+            prop_assert!(!agreed_prehash(&key, &other, &signature));
+            prop_assert!(!agreed_prehash(&key, &digest[..20], &signature));
+            agreed_prehash(&key, &digest, &junk);
+        }
+    }
+}
