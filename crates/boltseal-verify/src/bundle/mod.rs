@@ -61,6 +61,8 @@ pub mod checkpoint;
 pub mod fuzzing;
 pub mod merkle;
 mod sct;
+#[cfg(feature = "sigstore")]
+mod sigstore;
 mod timestamp;
 mod tlog;
 pub(crate) mod x509;
@@ -714,6 +716,8 @@ fn match_identity(
 }
 
 pub use legacy::{verify_certificate, verify_rekor_bundle};
+#[cfg(feature = "sigstore")]
+pub use sigstore::{from_sigstore, to_sigstore};
 pub(crate) use legacy::{
     verify_leaf_at,
     check_key_bundle_entries, check_logged_envelope, check_logged_envelope_by_key,
