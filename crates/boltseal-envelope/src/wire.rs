@@ -97,7 +97,7 @@ pub(crate) struct Sorted<'a>(pub(crate) &'a serde_json::Value);
 
 impl serde::Serialize for Sorted<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        use serde::ser::SerializeSeq as _;
         use serde_json::Value;
         match self.0 {
             Value::Array(items) => {
@@ -107,23 +107,29 @@ impl serde::Serialize for Sorted<'_> {
                 }
                 seq.end()
             }
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-                let mut out = s.serialize_map(Some(entries.len()))?;
-                for (key, item) in entries {
-                    out.serialize_entry(key, &Sorted(item))?;
-                }
-                out.end()
-            }
+            Value::Object(map) => serialize_sorted(map, s),
             other => other.serialize(s),
         }
     }
 }
 
+/// A JSON object with its keys in byte order, values through [`Sorted`].
+fn serialize_sorted<S: Serializer>(
+    map: &serde_json::Map<String, serde_json::Value>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut out = s.serialize_map(Some(entries.len()))?;
+    for (key, item) in entries {
+        out.serialize_entry(key, &Sorted(item))?;
+    }
+    out.end()
+}
+
 /// Serde adapter: an optional JSON object serialized with sorted keys.
 pub(crate) mod sorted_map {
-    use serde::ser::SerializeMap as _;
     use serde_json::{Map, Value};
 
     use super::*;
@@ -132,15 +138,9 @@ pub(crate) mod sorted_map {
         map: &Option<Map<String, Value>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        let Some(map) = map else {
-            return s.serialize_none();
-        };
-        let mut entries: Vec<_> = map.iter().collect();
-        entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let mut out = s.serialize_map(Some(entries.len()))?;
-        for (key, item) in entries {
-            out.serialize_entry(key, &Sorted(item))?;
+        match map {
+            Some(map) => serialize_sorted(map, s),
+            None => s.serialize_none(),
         }
-        out.end()
     }
 }

@@ -106,20 +106,9 @@ impl RekorPayload {
     /// # Errors
     /// [`RekorBundleError::LogId`] when `logID` is not an even number of hex digits.
     pub fn log_id_bytes(&self) -> Result<Vec<u8>, RekorBundleError> {
-        let err = || RekorBundleError::LogId {
+        boltseal_core::hex::decode(&self.log_id).map_err(|_| RekorBundleError::LogId {
             log_id: self.log_id.clone(),
-        };
-        let text = self.log_id.as_bytes();
-        if !text.len().is_multiple_of(2) {
-            return Err(err());
-        }
-        text.chunks(2)
-            .map(|pair| {
-                let hi = (pair[0] as char).to_digit(16).ok_or_else(err)?;
-                let lo = (pair[1] as char).to_digit(16).ok_or_else(err)?;
-                u8::try_from(hi * 16 + lo).map_err(|_| err())
-            })
-            .collect()
+        })
     }
 }
 
