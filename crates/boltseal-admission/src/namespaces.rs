@@ -50,6 +50,15 @@ pub enum NamespaceLabelsError {
     },
 }
 
+impl boltseal_core::Classify for NamespaceLabelsError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        match self {
+            NamespaceLabelsError::Read { source, .. } => boltseal_core::Classify::kind(source),
+            NamespaceLabelsError::Invalid { .. } => boltseal_core::ErrorKind::InvalidInput,
+        }
+    }
+}
+
 /// Where a [`crate::PolicyReviewer`] finds the labels of a request's namespace.
 pub trait NamespaceLabelSource: Send + Sync + std::fmt::Debug {
     /// The labels of `namespace`, or `None` when they are not known (then `namespaceSelector`

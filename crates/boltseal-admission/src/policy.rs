@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use boltseal_policy::{
-    AdmissionInput, Engine, EngineResponse, FailurePolicy as PolicyFailure, RuleStatus,
+    AdmissionInput, Engine, EngineResponse, FailurePolicy, Operation, Phase, RuleStatus,
     VerificationSource,
 };
 use futures_util::StreamExt;
@@ -14,8 +14,8 @@ use futures_util::stream::FuturesUnordered;
 use serde_json::{Map, Value, json};
 
 use crate::namespaces::NamespaceLabelSource;
-use crate::review::{AdmissionRequest, AdmissionResponse, Operation};
-use crate::server::{FailurePolicy, Phase, Reviewer};
+use crate::review::{AdmissionRequest, AdmissionResponse};
+use crate::server::Reviewer;
 
 /// The annotation Kyverno's mutating webhook sets on a resource whose images it verified: a
 /// JSON object mapping each verified image (as the request named it, normalized) to `"pass"`.
@@ -68,23 +68,10 @@ impl PolicyReviewer {
     /// The engine's input for a request.
     #[must_use]
     pub fn input(phase: Phase, request: &AdmissionRequest) -> AdmissionInput {
-        let phase = match phase {
-            Phase::Mutate => boltseal_policy::Phase::Mutate,
-            Phase::Validate => boltseal_policy::Phase::Validate,
-        };
-        let operation = match request.operation {
-            Operation::Create => boltseal_policy::Operation::Create,
-            Operation::Update => boltseal_policy::Operation::Update,
-            Operation::Delete => boltseal_policy::Operation::Delete,
-            Operation::Connect => boltseal_policy::Operation::Connect,
-        };
         let object = request.object.clone().unwrap_or_default();
-        let mut input = AdmissionInput::new(phase, operation, object)
+        let mut input = AdmissionInput::new(phase, request.operation, object)
             .with_subresource(request.sub_resource.clone())
-            .with_user_info(boltseal_policy::UserInfo::new(
-                request.user_info.username.clone(),
-                request.user_info.groups.clone(),
-            ));
+            .with_user_info(request.user_info.clone());
         if let Some(old) = &request.old_object {
             input = input.with_old_object(old.clone());
         }
@@ -112,7 +99,7 @@ impl PolicyReviewer {
             response = response.with_warning(&warning);
         }
         for (policy, rule) in result.results() {
-            if rule.status == RuleStatus::Error && policy.failure_policy == PolicyFailure::Ignore {
+            if rule.status == RuleStatus::Error && policy.failure_policy == FailurePolicy::Ignore {
                 response = response.with_warning(&format!(
                     "policy {}.{}: {} (failurePolicy Ignore)",
                     policy.policy, rule.rule, rule.message
@@ -195,7 +182,7 @@ impl PolicyReviewer {
                         .policies()
                         .policies()
                         .get(i)
-                        .is_none_or(|p| p.failure_policy() != PolicyFailure::Ignore);
+                        .is_none_or(|p| p.failure_policy() != FailurePolicy::Ignore);
                     let message = format!(
                         "policy evaluation did not finish within {} ms (the deadline below the webhook timeout){}",
                         deadline.unwrap_or_default().as_millis(),
@@ -236,11 +223,8 @@ impl PolicyReviewer {
             .filter(|p| seen.insert(p.path.as_str()))
             .map(|p| p.to_json())
             .collect();
-        let writes = matches!(
-            input.operation,
-            boltseal_policy::Operation::Create | boltseal_policy::Operation::Update
-        );
-        if input.phase == boltseal_policy::Phase::Mutate && writes {
+        let writes = matches!(input.operation, Operation::Create | Operation::Update);
+        if input.phase == Phase::Mutate && writes {
             let images = self.engine.verified_images(input, result);
             if !images.is_empty() {
                 ops.extend(verify_images_annotation(&input.object, &images));
@@ -365,10 +349,7 @@ impl Reviewer for PolicyReviewer {
     }
 
     fn failure_policy(&self, _phase: Phase, _request: &AdmissionRequest) -> FailurePolicy {
-        match self.engine.policies().failure_policy() {
-            PolicyFailure::Ignore => FailurePolicy::Ignore,
-            _ => FailurePolicy::Fail,
-        }
+        self.engine.policies().failure_policy()
     }
 
     fn webhook_timeout(&self) -> Duration {

@@ -34,38 +34,7 @@ use crate::review::{
     AdmissionRequest, AdmissionResponse, DecodeError, DecodeLimits, decode_request_within,
 };
 
-/// Which admission webhook a review arrived on.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// The mutating webhook (`/mutate`): images are verified and pinned to digests.
-    Mutate,
-    /// The validating webhook (`/validate`): the resource as it will be stored is checked.
-    Validate,
-}
-
-impl Phase {
-    /// `mutate` or `validate`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Mutate => "mutate",
-            Phase::Validate => "validate",
-        }
-    }
-}
-
-/// What to do when a review cannot be decided in time, or a registry or verifier fails: the
-/// Kubernetes / Kyverno `failurePolicy`.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum FailurePolicy {
-    /// Refuse the request (fail closed; the default).
-    #[default]
-    Fail,
-    /// Admit the request, with a warning.
-    Ignore,
-}
+pub use boltseal_policy::admission::{FailurePolicy, Phase};
 
 /// What answers reviews. The server owns HTTP, decoding, uids and deadlines; a reviewer only
 /// decides.

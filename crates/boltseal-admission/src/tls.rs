@@ -49,6 +49,17 @@ pub enum TlsError {
     },
 }
 
+impl boltseal_core::Classify for TlsError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        match self {
+            TlsError::Read { source, .. } => boltseal_core::Classify::kind(source),
+            TlsError::Pem { .. } | TlsError::Rustls { .. } => {
+                boltseal_core::ErrorKind::InvalidInput
+            }
+        }
+    }
+}
+
 /// The workspace's crypto provider (aws-lc-rs).
 #[must_use]
 pub fn provider() -> Arc<CryptoProvider> {

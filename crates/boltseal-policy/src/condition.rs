@@ -10,7 +10,7 @@ use jmespath::{Rcvar, Variable};
 use serde_json::Value;
 
 use crate::error::LoadError;
-use crate::policy::{Cx, join};
+use crate::policy::Cx;
 use crate::wildcard;
 
 /// Compiled JMESPath expressions of one policy, by their text. Compiled once at load time;
@@ -279,16 +279,12 @@ impl Conditions {
                 }
             }
             Value::Object(_) => {
-                let map = cx.fields(raw, path, &["any", "all"], &[])?;
-                for list in ["any", "all"] {
-                    for (i, c) in cx.array(map, path, list)?.iter().enumerate() {
-                        let c = parse_condition(cx, &format!("{path}.{list}[{i}]"), c)?;
-                        if list == "any" {
-                            out.any.push(c);
-                        } else {
-                            out.all.push(c);
-                        }
-                    }
+                let lists = cx.object(raw, path, &["any", "all"], &[])?;
+                for (path, c) in lists.items("any")? {
+                    out.any.push(parse_condition(cx, &path, c)?);
+                }
+                for (path, c) in lists.items("all")? {
+                    out.all.push(parse_condition(cx, &path, c)?);
                 }
             }
             _ => return Err(cx.invalid(path, "expected a list or any/all")),
@@ -325,25 +321,21 @@ impl Conditions {
 }
 
 fn parse_condition(cx: &mut Cx<'_>, path: &str, raw: &Value) -> Result<Condition, LoadError> {
-    let map = cx.fields(raw, path, &["key", "operator", "value", "message"], &[])?;
-    let op_text = cx
-        .string(map, path, "operator")?
-        .ok_or_else(|| cx.invalid(&join(path, "operator"), "missing"))?;
+    let c = cx.object(raw, path, &["key", "operator", "value", "message"], &[])?;
+    let op_text = c
+        .string("operator")?
+        .ok_or_else(|| c.invalid("operator", "missing"))?;
     let operator = Operator::parse(&op_text)
-        .ok_or_else(|| cx.unsupported(&join(path, "operator"), format!("operator {op_text:?}")))?;
-    let key = map.get("key").cloned().unwrap_or(Value::Null);
-    let value = map.get("value").cloned().unwrap_or(Value::Null);
-    cx.templates
-        .collect(&key)
-        .map_err(|e| cx.invalid(&join(path, "key"), e))?;
-    cx.templates
-        .collect(&value)
-        .map_err(|e| cx.invalid(&join(path, "value"), e))?;
+        .ok_or_else(|| c.unsupported("operator", format!("operator {op_text:?}")))?;
+    let key = c.get("key").cloned().unwrap_or(Value::Null);
+    let value = c.get("value").cloned().unwrap_or(Value::Null);
+    cx.template(&c.field("key"), &key)?;
+    cx.template(&c.field("value"), &value)?;
     Ok(Condition {
         key,
         operator,
         value,
-        message: cx.string(map, path, "message")?,
+        message: c.string("message")?,
     })
 }
 

@@ -68,3 +68,16 @@ pub enum LoadError {
         feature: String,
     },
 }
+
+impl boltseal_core::Classify for LoadError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        use boltseal_core::ErrorKind;
+        match self {
+            LoadError::Io { source, .. } => boltseal_core::Classify::kind(source),
+            LoadError::TooLarge { .. } => ErrorKind::LimitExceeded,
+            LoadError::Yaml { .. } | LoadError::Invalid { .. } | LoadError::Unsupported { .. } => {
+                ErrorKind::InvalidInput
+            }
+        }
+    }
+}

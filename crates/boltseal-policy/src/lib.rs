@@ -58,14 +58,15 @@
 //! # Ok::<(), boltseal_policy::LoadError>(())
 //! ```
 
+pub mod admission;
 mod cache;
 mod condition;
 mod engine;
 mod error;
 mod files;
 mod image;
-mod layout;
 mod matching;
+pub mod patch;
 pub mod pattern;
 mod policy;
 mod response;
@@ -74,18 +75,18 @@ mod verifier;
 pub mod wildcard;
 pub mod yaml;
 
+pub use admission::{FailurePolicy, Operation, Phase, UserInfo};
 pub use cache::{ImageCheck, VerificationSource, VerificationStats};
-pub use engine::{AdmissionInput, DEFAULT_CACHE_TTL, Engine, Phase};
+pub use engine::{AdmissionInput, DEFAULT_CACHE_TTL, Engine};
 pub use error::{LoadError, Origin};
 pub use files::{load_resources, resources_from_str};
 pub use image::ImageInfo;
-pub use layout::LayoutImageVerifier;
-pub use matching::{Operation, UserInfo};
-pub use policy::{FailureAction, FailurePolicy, Policy, PolicyKind, PolicySet};
+pub use patch::PatchOperation;
+pub use policy::{FailureAction, Policy, PolicyKind, PolicySet};
 pub use response::{
-    EngineResponse, PatchOperation, PolicyResponse, ResourceId, RuleResponse, RuleStatus, RuleType,
+    EngineResponse, PolicyResponse, ResourceId, RuleResponse, RuleStatus, RuleType,
 };
 pub use verifier::{
-    AttestationCheck, Offline, RegistryImageVerifier, SignatureCheck, Verifier, VerifyFailure,
-    VerifyFuture,
+    AttestationCheck, ImageVerifier, LayoutImageVerifier, Offline, RegistryImageVerifier,
+    SignatureCheck, Verifier, VerifyFailure, VerifyFuture,
 };

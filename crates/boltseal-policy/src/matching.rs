@@ -3,71 +3,10 @@
 
 use serde_json::Value;
 
+use crate::admission::{Operation, UserInfo};
 use crate::error::LoadError;
-use crate::policy::{Cx, is_pod_kind, join};
+use crate::policy::{Cx, is_pod_kind};
 use crate::wildcard;
-
-/// An admission operation.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum Operation {
-    /// `CREATE`
-    #[default]
-    Create,
-    /// `UPDATE`
-    Update,
-    /// `DELETE`
-    Delete,
-    /// `CONNECT`
-    Connect,
-}
-
-impl Operation {
-    /// The Kubernetes spelling (`CREATE`, …).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-            Operation::Connect => "CONNECT",
-        }
-    }
-}
-
-impl std::str::FromStr for Operation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "CREATE" => Ok(Operation::Create),
-            "UPDATE" => Ok(Operation::Update),
-            "DELETE" => Ok(Operation::Delete),
-            "CONNECT" => Ok(Operation::Connect),
-            other => Err(format!("unknown operation {other:?}")),
-        }
-    }
-}
-
-/// The requesting user, for `subjects` filters.
-#[non_exhaustive]
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UserInfo {
-    /// `userInfo.username`.
-    pub username: String,
-    /// `userInfo.groups`.
-    pub groups: Vec<String>,
-}
-
-impl UserInfo {
-    /// A user with groups.
-    #[must_use]
-    pub fn new(username: impl Into<String>, groups: Vec<String>) -> Self {
-        UserInfo {
-            username: username.into(),
-            groups,
-        }
-    }
-}
 
 /// What the filters look at, extracted once per request.
 pub(crate) struct Subject<'a> {
@@ -324,95 +263,85 @@ pub(crate) fn parse_match(
     path: &str,
     raw: &Value,
 ) -> Result<MatchResources, LoadError> {
-    let map = cx.fields(
+    let m = cx.object(
         raw,
         path,
         &["any", "all", "resources", "subjects"],
         &["roles", "clusterRoles"],
     )?;
     let mut out = MatchResources::default();
-    for list in ["any", "all"] {
-        for (i, f) in cx.array(map, path, list)?.iter().enumerate() {
-            let filter = parse_filter(cx, &format!("{path}.{list}[{i}]"), f)?;
-            if list == "any" {
-                out.any.push(filter);
-            } else {
-                out.all.push(filter);
-            }
-        }
+    for (path, f) in m.items("any")? {
+        out.any.push(parse_filter(cx, &path, f)?);
     }
-    let legacy = map.contains_key("resources") || map.contains_key("subjects");
-    if legacy {
+    for (path, f) in m.items("all")? {
+        out.all.push(parse_filter(cx, &path, f)?);
+    }
+    if m.contains("resources") || m.contains("subjects") {
         if !out.any.is_empty() || !out.all.is_empty() {
-            return Err(cx.invalid(path, "resources cannot be combined with any/all"));
+            return Err(m.invalid("", "resources cannot be combined with any/all"));
         }
         out.all.push(parse_filter(cx, path, raw)?);
     }
     if !out.any.is_empty() && !out.all.is_empty() {
-        return Err(cx.invalid(path, "any and all cannot be used together"));
+        return Err(m.invalid("", "any and all cannot be used together"));
     }
     if out.any.is_empty() && out.all.is_empty() {
-        return Err(cx.invalid(path, "needs any, all or resources"));
+        return Err(m.invalid("", "needs any, all or resources"));
     }
     Ok(out)
 }
 
 fn parse_filter(cx: &Cx<'_>, path: &str, raw: &Value) -> Result<ResourceFilter, LoadError> {
-    let map = cx.fields(
+    let filter = cx.object(
         raw,
         path,
         &["resources", "subjects", "any", "all"],
         &["roles", "clusterRoles"],
     )?;
     let mut f = ResourceFilter::default();
-    if let Some(res) = map.get("resources").filter(|v| !v.is_null()) {
-        let rp = join(path, "resources");
-        let rm = cx.fields(
-            res,
-            &rp,
-            &[
-                "kinds",
-                "name",
-                "names",
-                "namespaces",
-                "annotations",
-                "selector",
-                "namespaceSelector",
-                "operations",
-            ],
-            &[],
-        )?;
-        f.kinds = cx
-            .strings(rm, &rp, "kinds")?
+    if let Some(res) = filter.object(
+        "resources",
+        &[
+            "kinds",
+            "name",
+            "names",
+            "namespaces",
+            "annotations",
+            "selector",
+            "namespaceSelector",
+            "operations",
+        ],
+        &[],
+    )? {
+        f.kinds = res
+            .strings("kinds")?
             .iter()
             .map(|k| KindSelector::parse(k))
             .collect();
-        f.names = cx.strings(rm, &rp, "names")?;
-        if let Some(n) = cx.string(rm, &rp, "name")? {
+        f.names = res.strings("names")?;
+        if let Some(n) = res.string("name")? {
             f.names.push(n);
         }
-        f.namespaces = cx.strings(rm, &rp, "namespaces")?;
-        f.annotations = cx.string_map(rm, &rp, "annotations")?;
-        if let Some(s) = rm.get("selector").filter(|v| !v.is_null()) {
-            f.selector = Some(parse_selector(cx, &join(&rp, "selector"), s)?);
+        f.namespaces = res.strings("namespaces")?;
+        f.annotations = res.string_map("annotations")?;
+        if let Some(s) = res.get("selector") {
+            f.selector = Some(parse_selector(cx, &res.field("selector"), s)?);
         }
-        if let Some(s) = rm.get("namespaceSelector").filter(|v| !v.is_null()) {
-            f.namespace_selector = Some(parse_selector(cx, &join(&rp, "namespaceSelector"), s)?);
+        if let Some(s) = res.get("namespaceSelector") {
+            f.namespace_selector = Some(parse_selector(cx, &res.field("namespaceSelector"), s)?);
         }
-        for (i, op) in cx.strings(rm, &rp, "operations")?.iter().enumerate() {
-            f.operations.push(
-                op.parse()
-                    .map_err(|e: String| cx.invalid(&format!("{rp}.operations[{i}]"), e))?,
-            );
+        let operations = res.strings("operations")?;
+        for ((path, _), op) in res.items("operations")?.into_iter().zip(operations) {
+            f.operations
+                .push(op.parse().map_err(|e: String| cx.invalid(&path, e))?);
         }
     }
-    for (i, s) in cx.array(map, path, "subjects")?.iter().enumerate() {
-        let sp = format!("{path}.subjects[{i}]");
-        let sm = cx.fields(s, &sp, &["kind", "name", "namespace", "apiGroup"], &[])?;
+    for (sp, s) in filter.items("subjects")? {
+        let sm = cx.object(s, &sp, &["kind", "name", "namespace", "apiGroup"], &[])?;
         f.subjects.push(SubjectRef {
-            kind: cx.string(sm, &sp, "kind")?.unwrap_or_default(),
-            name: cx.string(sm, &sp, "name")?.unwrap_or_default(),
-            namespace: cx.string(sm, &sp, "namespace")?.unwrap_or_default(),
+            kind: sm.string("kind")?.unwrap_or_default(),
+            name: sm.string("name")?.unwrap_or_default(),
+            namespace: sm.string("namespace")?.unwrap_or_default(),
         });
     }
     Ok(f)
@@ -423,33 +352,31 @@ pub(crate) fn parse_selector(
     path: &str,
     raw: &Value,
 ) -> Result<LabelSelector, LoadError> {
-    let map = cx.fields(raw, path, &["matchLabels", "matchExpressions"], &[])?;
-    let mut sel = LabelSelector {
-        match_labels: cx.string_map(map, path, "matchLabels")?,
+    let sel = cx.object(raw, path, &["matchLabels", "matchExpressions"], &[])?;
+    let mut out = LabelSelector {
+        match_labels: sel.string_map("matchLabels")?,
         expressions: Vec::new(),
     };
-    for (i, e) in cx.array(map, path, "matchExpressions")?.iter().enumerate() {
-        let ep = format!("{path}.matchExpressions[{i}]");
-        let em = cx.fields(e, &ep, &["key", "operator", "values"], &[])?;
-        let key = cx
-            .string(em, &ep, "key")?
-            .ok_or_else(|| cx.invalid(&join(&ep, "key"), "missing"))?;
-        let op = match cx.string(em, &ep, "operator")?.as_deref() {
+    for (ep, e) in sel.items("matchExpressions")? {
+        let expr = cx.object(e, &ep, &["key", "operator", "values"], &[])?;
+        let key = expr
+            .string("key")?
+            .ok_or_else(|| expr.invalid("key", "missing"))?;
+        let op = match expr.string("operator")?.as_deref() {
             Some("In") => SelectorOp::In,
             Some("NotIn") => SelectorOp::NotIn,
             Some("Exists") => SelectorOp::Exists,
             Some("DoesNotExist") => SelectorOp::DoesNotExist,
             other => {
-                return Err(cx.invalid(
-                    &join(&ep, "operator"),
+                return Err(expr.invalid(
+                    "operator",
                     format!("{other:?}: expected In, NotIn, Exists or DoesNotExist"),
                 ));
             }
         };
-        sel.expressions
-            .push((key, op, cx.strings(em, &ep, "values")?));
+        out.expressions.push((key, op, expr.strings("values")?));
     }
-    Ok(sel)
+    Ok(out)
 }
 
 #[cfg(test)]

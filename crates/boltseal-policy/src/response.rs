@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::policy::{FailureAction, FailurePolicy};
+use crate::admission::FailurePolicy;
+use crate::patch::PatchOperation;
+use crate::policy::FailureAction;
 
 /// A rule's outcome (the policy-report result).
 #[non_exhaustive]
@@ -63,36 +65,6 @@ pub enum RuleType {
     Validation,
     /// A `verifyImages` rule.
     ImageVerify,
-}
-
-/// One JSON Patch (RFC 6902) operation. Only what the engine emits: `add` and `replace`.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PatchOperation {
-    /// `add` or `replace`.
-    pub op: &'static str,
-    /// JSON pointer.
-    pub path: String,
-    /// The new value.
-    pub value: Value,
-}
-
-impl PatchOperation {
-    /// A `replace` operation.
-    #[must_use]
-    pub fn replace(path: impl Into<String>, value: Value) -> Self {
-        PatchOperation {
-            op: "replace",
-            path: path.into(),
-            value,
-        }
-    }
-
-    /// The operation as JSON.
-    #[must_use]
-    pub fn to_json(&self) -> Value {
-        serde_json::json!({"op": self.op, "path": self.path, "value": self.value})
-    }
 }
 
 /// The resource a result is about: `Kind/namespace/name`.

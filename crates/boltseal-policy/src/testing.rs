@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::engine::{AdmissionInput, Engine, Phase, VariableSource};
+use crate::admission::{Operation, Phase};
+use crate::engine::{AdmissionInput, Engine, VariableSource};
 use crate::error::{LoadError, Origin};
-use crate::matching::Operation;
 use crate::policy::PolicySet;
 use crate::response::{EngineResponse, RuleStatus};
 use crate::verifier::Verifier;

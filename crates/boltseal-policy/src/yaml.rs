@@ -21,6 +21,12 @@ pub struct YamlError {
     message: String,
 }
 
+impl boltseal_core::Classify for YamlError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}
+
 impl YamlError {
     fn new(message: impl Into<String>) -> Self {
         YamlError {
