@@ -17,6 +17,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use common::{Code as _, Context as _, Failure};
+
 use boltseal::reference::Digest;
 use boltseal::verify::bundle::{Artifact, Identity, Policy, Verifier};
 use boltseal::verify::trust::{PublicKey, TrustedRoot};
@@ -74,20 +76,14 @@ struct Unsupported {
     rest: Vec<String>,
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
-    std::fs::read(path).map_err(|e| common::fail(format!("{}: {e}", path.display()), 2))
-}
-
-fn verify_bundle(args: &VerifyBundle) -> Result<(), ExitCode> {
+fn verify_bundle(args: &VerifyBundle) -> Result<ExitCode, Failure> {
     let trust = match (&args.trusted_root, args.staging) {
-        (Some(path), _) => TrustedRoot::from_json(&read(path)?)
-            .map_err(|e| common::fail(format!("{}: {e}", path.display()), 2))?,
-        (None, true) => {
-            return Err(common::fail(
-                "--staging needs --trusted-root: no staging trust root is embedded",
-                2,
-            ));
-        }
+        (Some(path), _) => TrustedRoot::from_json(&common::read(path)?)
+            .code(2)
+            .context(path.display())?,
+        (None, true) => Err(Failure::usage(
+            "--staging needs --trusted-root: no staging trust root is embedded",
+        ))?,
         (None, false) => TrustedRoot::public_good(),
     };
     let policy = match (
@@ -95,55 +91,48 @@ fn verify_bundle(args: &VerifyBundle) -> Result<(), ExitCode> {
         &args.certificate_identity,
         &args.certificate_oidc_issuer,
     ) {
-        (Some(path), None, None) => {
-            let key = PublicKey::from_pem(&read(path)?)
-                .map_err(|e| common::fail(format!("{}: {e}", path.display()), 2))?;
-            Policy::key(key)
-        }
+        (Some(path), None, None) => Policy::key(
+            PublicKey::from_pem(&common::read(path)?)
+                .code(2)
+                .context(path.display())?,
+        ),
         (None, Some(identity), Some(issuer)) => Policy::identity(Identity::exact(identity, issuer)),
-        _ => {
-            return Err(common::fail(
-                "give either --key or both --certificate-identity and --certificate-oidc-issuer",
-                2,
-            ));
-        }
+        _ => Err(Failure::usage(
+            "give either --key or both --certificate-identity and --certificate-oidc-issuer",
+        ))?,
     };
-    let bundle = read(&args.bundle)?;
+    let bundle = common::read(&args.bundle)?;
     let data;
-    let artifact = if let Some(hex) = args.file_or_digest.strip_prefix("sha256:") {
-        let digest = Digest::parse(&format!("sha256:{hex}"))
-            .map_err(|e| common::fail(format!("{}: {e}", args.file_or_digest), 2))?;
-        Artifact::Digest(digest)
-    } else {
-        data = read(Path::new(&args.file_or_digest))?;
-        Artifact::Bytes(&data)
-    };
-    match Verifier::new(&trust).verify_json(&bundle, &artifact, &policy) {
-        Ok(verified) => {
-            eprintln!("OK: {} bundle verified", verified.version);
-            Ok(())
+    let artifact = match args.file_or_digest.strip_prefix("sha256:") {
+        Some(hex) => Artifact::Digest(
+            Digest::parse(&format!("sha256:{hex}"))
+                .code(2)
+                .context(&args.file_or_digest)?,
+        ),
+        None => {
+            data = common::read(Path::new(&args.file_or_digest))?;
+            Artifact::Bytes(&data)
         }
-        Err(e) => Err(common::fail(e, 1)),
+    };
+    let verified = Verifier::new(&trust)
+        .verify_json(&bundle, &artifact, &policy)
+        .code(1)?;
+    eprintln!("OK: {} bundle verified", verified.version);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    match common::args::<Args>()?.command {
+        Command::VerifyBundle(verify) => verify_bundle(&verify),
+        Command::SignBundle(_) | Command::Sign(_) => Err(Failure::usage(
+            "signing is not supported: boltseal verifies offline and does not sign keylessly",
+        )),
+        Command::Verify(_) => Err(Failure::usage(
+            "detached-signature verification is not supported: use verify-bundle",
+        )),
     }
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    match args.command {
-        Command::VerifyBundle(verify) => match verify_bundle(&verify) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(code) => code,
-        },
-        Command::SignBundle(_) | Command::Sign(_) => common::fail(
-            "signing is not supported: boltseal verifies offline and does not sign keylessly",
-            2,
-        ),
-        Command::Verify(_) => common::fail(
-            "detached-signature verification is not supported: use verify-bundle",
-            2,
-        ),
-    }
+    run().unwrap_or_else(common::report)
 }
