@@ -60,6 +60,14 @@ impl Error {
     }
 }
 
+impl boltseal_core::Classify for Error {
+    /// Every error of reading or writing is [`boltseal_core::ErrorKind::InvalidInput`]: the
+    /// document is not JSON, not an SBOM, or of a version this crate does not handle.
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}
+
 /// One thing a writer or conversion could not carry over, or changed to make the output valid.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -3,6 +3,8 @@
 pub mod convert;
 pub mod cyclonedx;
 mod error;
+#[cfg(any(feature = "cyclonedx-bom", feature = "spdx-rs"))]
+pub mod interop;
 pub mod license;
 pub mod model;
 pub mod purl;
