@@ -3,12 +3,14 @@
 
 mod common;
 
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use boltseal::oci::ImageLocation;
-use boltseal::sign::{AttestOptions, SignatureFormat, attest_image};
+use boltseal::oci::{ImageLocation, RegistryOptions};
+use boltseal::sign::{AttestOptions, SignatureFormat, attest_image_at};
 use clap::Parser;
+use common::{Code, Context, Failure};
 
 /// Predicate files larger than this are refused.
 const MAX_PREDICATE_BYTES: u64 = 64 * 1024 * 1024;
@@ -25,68 +27,48 @@ struct Args {
     /// The predicate file (JSON).
     #[arg(long)]
     predicate: PathBuf,
+    /// Allow plain HTTP to registries that are not on a loopback address.
+    #[arg(long)]
+    allow_http_registry: bool,
     /// Attestation layout: legacy (.att tag) or bundle (OCI 1.1 referrer).
     #[arg(long, default_value = "legacy")]
     format: SignatureFormat,
     /// The subject name written into the statement (default: the repository named).
     #[arg(long)]
     identity: Option<String>,
-    /// Allow plain HTTP to registries that are not on a loopback address.
-    #[arg(long)]
-    allow_http_registry: bool,
     /// The image: HOST/REPO[:TAG|@DIGEST] or oci:DIR[:TAG|@DIGEST].
     image: ImageLocation,
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let content = match read_bounded(&args.predicate) {
-        Ok(c) => c,
-        Err(e) => return common::fail(format!("{}: {e}", args.predicate.display()), 2),
-    };
-    let options = match AttestOptions::from_file_content(&args.predicate_type, &content) {
-        Ok(o) => o.format(args.format),
-        Err(e) => return common::fail(format!("{}: {e}", args.predicate.display()), 2),
-    };
-    let key = match common::load_private_key(&args.key) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
-    common::runtime().block_on(async move {
-        let (store, reference) =
-            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-        let identity = args
-            .identity
-            .clone()
-            .unwrap_or_else(|| common::identity_for(&args.image));
-        match attest_image(&store, &reference, &identity, &key, &options).await {
-            Ok(signed) => {
-                eprintln!(
-                    "Pushing attestation ({}) for {} to {}",
-                    options.predicate_type, signed.digest, signed.location
-                );
-                println!("{}", signed.location);
-                ExitCode::SUCCESS
-            }
-            Err(e) => common::fail(format!("attest {}: {e}", args.image), 1),
-        }
-    })
+    run().unwrap_or_else(common::report)
 }
 
-fn read_bounded(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_PREDICATE_BYTES + 1)
-        .read_to_end(&mut out)?;
-    if out.len() as u64 > MAX_PREDICATE_BYTES {
-        return Err(std::io::Error::other("predicate file larger than 64 MiB"));
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    let predicate = args.predicate.display();
+    let mut content = Vec::new();
+    std::fs::File::open(&args.predicate)
+        .and_then(|f| f.take(MAX_PREDICATE_BYTES + 1).read_to_end(&mut content))
+        .code(2)
+        .context(&predicate)?;
+    if content.len() as u64 > MAX_PREDICATE_BYTES {
+        return Err(Failure::usage(format!("{predicate}: larger than 64 MiB")));
     }
-    Ok(out)
+    let mut options = AttestOptions::from_file_content(&args.predicate_type, &content)
+        .code(2)
+        .context(&predicate)?
+        .format(args.format);
+    if let Some(identity) = &args.identity {
+        options = options.identity(identity);
+    }
+    let key = common::private_key(&args.key)?;
+    let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
+    let signed = common::runtime()
+        .block_on(attest_image_at(&args.image, &registry, &key, &options))
+        .context(format_args!("attest {}", args.image))?;
+    let (kind, digest, location) = (&options.predicate_type, &signed.digest, &signed.location);
+    eprintln!("Pushing attestation ({kind}) for {digest} to {location}");
+    println!("{location}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use boltseal::keys::{KeyFormat, PrivateKey, read_password, write_key_pair};
 use clap::Parser;
+use common::{Code, Failure};
 
 #[derive(Parser, Debug)]
 #[command(name = "keygen", about = "Generate a cosign-compatible key pair")]
@@ -29,29 +30,22 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let password = match read_password(true) {
-        Ok(p) => p,
-        Err(e) => return common::fail(e, 2),
-    };
-    let key = match PrivateKey::generate() {
-        Ok(k) => k,
-        Err(e) => return common::fail(e, 1),
-    };
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    let password = read_password(true).code(2)?;
+    let key = PrivateKey::generate()?;
     let format = if args.legacy {
         KeyFormat::legacy()
     } else {
         KeyFormat::default()
     };
-    match write_key_pair(&args.output_key_prefix, &key, &password, format, args.force) {
-        Ok(paths) => {
-            eprintln!("Private key written to {}", paths.private.display());
-            eprintln!("Public key written to {}", paths.public.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => common::fail(e, 2),
-    }
+    // Refusing to overwrite is a usage error here (2), as cosign's prompt-less mode has it.
+    let paths =
+        write_key_pair(&args.output_key_prefix, &key, &password, format, args.force).code(2)?;
+    eprintln!("Private key written to {}", paths.private.display());
+    eprintln!("Public key written to {}", paths.public.display());
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,12 +3,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use boltseal::core::fs::{AtomicWrite, write_atomic};
 use boltseal::sign::sign_blob;
 use clap::Parser;
+use common::{Code, Context, Failure};
 
 #[derive(Parser, Debug)]
 #[command(name = "sign-blob", about = "Sign a file into a Sigstore bundle")]
@@ -24,36 +25,18 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let data = match std::fs::read(&args.file) {
-        Ok(d) => d,
-        Err(e) => return common::fail(format!("{}: {e}", args.file.display()), 2),
-    };
-    let key = match common::load_private_key(&args.key) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
-    let bundle = match sign_blob(&data, &key) {
-        Ok(b) => b,
-        Err(e) => return common::fail(e, 1),
-    };
-    // Write next to the target and rename, so an interrupted run never leaves half a bundle.
-    let dir = args
-        .bundle
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let tmp = dir.join(format!(".sign-blob.tmp-{}", std::process::id()));
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&bundle).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, &args.bundle));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return common::fail(format!("{}: {e}", args.bundle.display()), 2);
-    }
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    let data = common::read(&args.file)?;
+    let key = common::private_key(&args.key)?;
+    let bundle = sign_blob(&data, &key).code(1)?;
+    // Written next to the target and renamed, so an interrupted run never leaves half a bundle.
+    write_atomic(&args.bundle, &bundle, AtomicWrite::replace())
+        .code(2)
+        .context("sign-blob")?;
     eprintln!("Wrote bundle to file {}", args.bundle.display());
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }

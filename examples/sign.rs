@@ -10,9 +10,10 @@ mod common;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use boltseal::oci::ImageLocation;
-use boltseal::sign::{SignOptions, SignatureFormat, sign_image};
+use boltseal::oci::{ImageLocation, RegistryOptions};
+use boltseal::sign::{SignOptions, SignatureFormat, sign_image_at};
 use clap::Parser;
+use common::{Context, Failure};
 
 #[derive(Parser, Debug)]
 #[command(name = "sign", about = "Sign a container image with a key")]
@@ -20,6 +21,9 @@ struct Args {
     /// Private key file (cosign format, or unencrypted PKCS#8/SEC1 PEM).
     #[arg(long)]
     key: PathBuf,
+    /// Allow plain HTTP to registries that are not on a loopback address.
+    #[arg(long)]
+    allow_http_registry: bool,
     /// Signature layout: legacy (.sig tag) or bundle (OCI 1.1 referrer).
     #[arg(long, default_value = "legacy")]
     format: SignatureFormat,
@@ -29,50 +33,34 @@ struct Args {
     /// The docker-reference written into the payload (default: the repository and tag named).
     #[arg(long)]
     identity: Option<String>,
-    /// Allow plain HTTP to registries that are not on a loopback address.
-    #[arg(long)]
-    allow_http_registry: bool,
     /// The image: HOST/REPO[:TAG|@DIGEST] or oci:DIR[:TAG|@DIGEST].
     image: ImageLocation,
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let key = match common::load_private_key(&args.key) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
-    common::runtime().block_on(async move {
-        let (store, reference) =
-            match common::open_and_resolve(&args.image, args.allow_http_registry).await {
-                Ok(x) => x,
-                Err(code) => return code,
-            };
-        let identity = args
-            .identity
-            .clone()
-            .unwrap_or_else(|| common::identity_for(&args.image));
-        let mut sign_options = SignOptions::new().format(args.format);
-        for (k, v) in &args.annotations {
-            sign_options = sign_options.annotation(k, v);
-        }
-        match sign_image(&store, &reference, &identity, &key, &sign_options).await {
-            Ok(signed) => {
-                if signed.appended {
-                    eprintln!(
-                        "Pushing signature for {} to {}",
-                        signed.digest, signed.location
-                    );
-                } else {
-                    eprintln!("{} already carries this signature", signed.digest);
-                }
-                println!("{}", signed.location);
-                ExitCode::SUCCESS
-            }
-            Err(e) => common::fail(format!("sign {}: {e}", args.image), 1),
-        }
-    })
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    let key = common::private_key(&args.key)?;
+    let mut options = SignOptions::new().format(args.format);
+    for (k, v) in &args.annotations {
+        options = options.annotation(k, v);
+    }
+    if let Some(identity) = &args.identity {
+        options = options.identity(identity);
+    }
+    let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
+    let signed = common::runtime()
+        .block_on(sign_image_at(&args.image, &registry, &key, &options))
+        .context(format_args!("sign {}", args.image))?;
+    if signed.appended {
+        let (digest, location) = (&signed.digest, &signed.location);
+        eprintln!("Pushing signature for {digest} to {location}");
+    } else {
+        eprintln!("{} already carries this signature", signed.digest);
+    }
+    println!("{}", signed.location);
+    Ok(ExitCode::SUCCESS)
 }

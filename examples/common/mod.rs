@@ -184,41 +184,6 @@ pub fn store_exit(e: &boltseal::oci::Error) -> u8 {
     }
 }
 
-/// The signing identity (`docker-reference`) for an image location: the registry repository
-/// with the tag it was named by; for a layout `localhost/<directory name>[:tag]`.
-pub fn identity_for(location: &boltseal::oci::ImageLocation) -> String {
-    use boltseal::oci::{ImageLocation, ManifestRef};
-    match location {
-        ImageLocation::Registry(r) => match (r.digest(), r.tag()) {
-            (None, Some(t)) => format!("{}:{t}", r.repository_name()),
-            (None, None) => format!("{}:latest", r.repository_name()),
-            _ => r.repository_name(),
-        },
-        ImageLocation::Layout { path, reference } => {
-            let base: String = path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default()
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            let base = base.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-            let repo = format!("localhost/{}", if base.is_empty() { "image" } else { base });
-            match reference {
-                Some(ManifestRef::Tag(t)) => format!("{repo}:{t}"),
-                _ => repo,
-            }
-        }
-        _ => "localhost/image".to_owned(),
-    }
-}
-
 /// Opens the store an image location names and resolves it to its digest, once; errors name
 /// the image.
 pub async fn open(

@@ -1,5 +1,6 @@
 //! The error of signing operations.
 
+
 /// Why signing or attesting failed.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,13 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The runtime of a [`crate::blocking`] call could not be started.
+    #[error("cannot start an async runtime: {source}")]
+    Runtime {
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// The signing identity is not a valid image reference.
     #[error("signing identity {identity:?}: {reason}")]
     Identity {
@@ -32,4 +40,18 @@ pub enum Error {
         /// Why it is invalid.
         reason: String,
     },
+}
+
+impl boltseal_core::Classify for Error {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        use boltseal_core::ErrorKind;
+        match self {
+            Error::Store(e) => boltseal_core::Classify::kind(e),
+            Error::Sign(e) => boltseal_core::Classify::kind(e),
+            Error::Runtime { .. } => ErrorKind::Io,
+            // What the store holds is unusable: refused, as a store's bad content is.
+            Error::ExistingSignatures { .. } => ErrorKind::Refused,
+            Error::Predicate { .. } | Error::Identity { .. } => ErrorKind::InvalidInput,
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
+use boltseal_core::Timestamp;
 use boltseal_envelope::bundle::{Bundle, Content, VerificationMaterial};
 use boltseal_envelope::dsse;
 use boltseal_envelope::intoto::Statement;
@@ -64,8 +65,11 @@ pub struct SignOptions {
     /// `-a key=value` annotations: the payload's `optional` section (legacy) or the statement
     /// subject's annotations (bundle).
     pub annotations: BTreeMap<String, String>,
-    /// The `org.opencontainers.image.created` value of bundle referrers (RFC 3339); now when unset.
-    pub created: Option<String>,
+    /// The `org.opencontainers.image.created` value of bundle referrers; now when unset.
+    pub created: Option<Timestamp>,
+    /// The signing identity of [`crate::sign_image_at`] and [`crate::blocking::sign_image`]
+    /// (`docker-reference`); [`crate::signing_identity`] of the location when unset.
+    pub identity: Option<String>,
 }
 
 impl SignOptions {
@@ -89,10 +93,17 @@ impl SignOptions {
         self
     }
 
-    /// Sets the creation time written on bundle referrers.
+    /// Sets the creation time written on bundle referrers (instead of now).
     #[must_use]
-    pub fn created(mut self, rfc3339: &str) -> Self {
-        self.created = Some(rfc3339.to_owned());
+    pub fn created(mut self, at: Timestamp) -> Self {
+        self.created = Some(at);
+        self
+    }
+
+    /// Signs as `identity` (`registry/repository[:tag]`) when signing a location.
+    #[must_use]
+    pub fn identity(mut self, identity: &str) -> Self {
+        self.identity = Some(identity.to_owned());
         self
     }
 }
@@ -108,7 +119,10 @@ pub struct AttestOptions {
     /// The predicate.
     pub predicate: Value,
     /// The `org.opencontainers.image.created` value of bundle referrers; now when unset.
-    pub created: Option<String>,
+    pub created: Option<Timestamp>,
+    /// The statement's subject name when attesting a location ([`crate::attest_image_at`]);
+    /// [`crate::signing_identity`] of the location when unset.
+    pub identity: Option<String>,
 }
 
 impl AttestOptions {
@@ -120,6 +134,7 @@ impl AttestOptions {
             predicate_type: predicate_type.to_owned(),
             predicate,
             created: None,
+            identity: None,
         }
     }
 
@@ -144,17 +159,24 @@ impl AttestOptions {
         Ok(Self::new(&predicate_type, predicate))
     }
 
-    /// Chooses the layout.
+    /// Writes the attestation as a bundle referrer or an `.att` layer.
     #[must_use]
     pub fn format(mut self, format: SignatureFormat) -> Self {
         self.format = format;
         self
     }
 
-    /// Sets the creation time written on bundle referrers.
+    /// The `org.opencontainers.image.created` time of a bundle referrer (instead of now).
     #[must_use]
-    pub fn created(mut self, rfc3339: &str) -> Self {
-        self.created = Some(rfc3339.to_owned());
+    pub fn created(mut self, at: Timestamp) -> Self {
+        self.created = Some(at);
+        self
+    }
+
+    /// Names the subject `identity` (a repository) when attesting a location.
+    #[must_use]
+    pub fn identity(mut self, identity: &str) -> Self {
+        self.identity = Some(identity.to_owned());
         self
     }
 }
@@ -234,7 +256,7 @@ pub async fn sign_image<S: Store>(
                     *subject = subject.clone().annotation(k.clone(), v.clone());
                 }
             }
-            bundle_referrer(store, &image, statement, signer, options.created.as_deref()).await
+            bundle_referrer(store, &image, statement, signer, options.created).await
         }
     }
 }
@@ -281,7 +303,7 @@ pub async fn attest_image<S: Store>(
             })
         }
         SignatureFormat::Bundle => {
-            bundle_referrer(store, &image, statement, signer, options.created.as_deref()).await
+            bundle_referrer(store, &image, statement, signer, options.created).await
         }
     }
 }
@@ -381,7 +403,7 @@ async fn bundle_referrer<S: Store>(
     image: &Descriptor,
     statement: Statement,
     signer: &dyn Signer,
-    created: Option<&str>,
+    created: Option<Timestamp>,
 ) -> Result<Signed, Error> {
     let payload = statement.to_bytes();
     let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, payload.clone());
@@ -403,7 +425,7 @@ async fn bundle_referrer<S: Store>(
         image.digest,
         image.size,
     ));
-    let created = created.map_or_else(now_rfc3339, str::to_owned);
+    let created = created.map_or_else(now_rfc3339, Timestamp::to_rfc3339);
     manifest
         .annotations
         .insert("org.opencontainers.image.created".to_owned(), created);
@@ -427,47 +449,10 @@ async fn bundle_referrer<S: Store>(
     })
 }
 
-/// The current time as RFC 3339 UTC with seconds (`2026-11-27T07:09:56Z`).
+/// The current time as RFC 3339 UTC with whole seconds (`2026-11-27T07:09:56Z`): what
+/// `created` annotations hold when no time is given. The same as
+/// `boltseal_core::Timestamp::now().to_rfc3339_seconds()`.
 #[must_use]
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(secs)
-}
-
-/// Formats UNIX seconds as RFC 3339 UTC (proleptic Gregorian calendar).
-#[must_use]
-pub fn rfc3339(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_795_759_541), "2026-11-27T06:05:41Z");
-        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
-    }
+    Timestamp::now().to_rfc3339_seconds()
 }
