@@ -242,6 +242,29 @@ impl Error {
     }
 }
 
+/// [`Error::kind`] in boltseal's common vocabulary: a missing object is not found, a limit
+/// is a limit, content that does not match what it claims or cannot be read (a store's, not
+/// the caller's) is refused, credentials refused are refused, a registry or network failure
+/// is unavailable, a local file system failure is I/O, and only what the caller asked for
+/// ([`ErrorKind::Usage`]: plain HTTP not allowed, a bad location) is invalid input.
+impl boltseal_core::Classify for Error {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        use boltseal_core::ErrorKind as Kind;
+        match self {
+            Error::TooLarge { .. } | Error::LimitExceeded { .. } => Kind::LimitExceeded,
+            _ => match Error::kind(self) {
+                ErrorKind::NotFound => Kind::NotFound,
+                ErrorKind::Integrity | ErrorKind::Invalid | ErrorKind::Unauthorized => {
+                    Kind::Refused
+                }
+                ErrorKind::Transport => Kind::Unavailable,
+                ErrorKind::Io => Kind::Io,
+                ErrorKind::Usage => Kind::InvalidInput,
+            },
+        }
+    }
+}
+
 /// The most characters of untrusted text (a registry's error message, a challenge) that an
 /// error message carries.
 pub(crate) const MAX_UNTRUSTED_CHARS: usize = 300;

@@ -1,4 +1,4 @@
-//! Conversions to and from [`oci_spec::image`](::oci_spec::image)'s descriptors, manifests and indexes (feature
+//! Conversions to and from [`oci_spec::image`]'s descriptors, manifests and indexes (feature
 //! `oci-spec`), so a program that already holds oci-spec values (an `oci-client` user, say)
 //! can hand them to a [`Store`](crate::Store) and take boltseal's back.
 //!

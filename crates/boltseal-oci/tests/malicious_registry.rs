@@ -447,21 +447,34 @@ fn manifest_reply(body: &[u8], content_type: &str, digest: &Digest) -> Reply {
         .bytes(body.to_vec())
 }
 
-/// A registry that serves only one blob, framed by `body`.
-async fn blob_server(digest: Digest, body: impl Fn() -> Body + Send + Sync + 'static) -> Evil {
-    Evil::start("127.0.0.1", move |_| {
-        let path = blob_path(&digest);
+/// A registry answering `reply` to requests for `paths` and 404 to the rest, and an anonymous
+/// store on it.
+async fn serve_at(
+    paths: Vec<String>,
+    reply: impl Fn(&Req) -> Reply + Send + Sync + 'static,
+) -> (Evil, RegistryStore) {
+    let evil = Evil::start("127.0.0.1", move |_| {
         move |req: &Req| {
-            if req.path() == path {
-                Reply::new(200)
-                    .header("Content-Type", "application/octet-stream")
-                    .body(body())
+            if paths.iter().any(|p| p == req.path()) {
+                reply(req)
             } else {
                 Reply::not_found()
             }
         }
     })
-    .await
+    .await;
+    let s = store(evil.addr, Credential::Anonymous);
+    (evil, s)
+}
+
+/// A registry that serves only one blob, framed by `body`.
+async fn blob_server(digest: Digest, body: impl Fn() -> Body + Send + Sync + 'static) -> Evil {
+    let octets = move |_: &Req| {
+        Reply::new(200)
+            .header("Content-Type", "application/octet-stream")
+            .body(body())
+    };
+    serve_at(vec![blob_path(&digest)], octets).await.0
 }
 
 async fn read_blob(store: &RegistryStore, desc: &Descriptor) -> Result<Vec<u8>, Error> {
@@ -477,24 +490,17 @@ async fn oversized_manifest_announced_by_content_length_is_refused_unread() {
     guard(async {
         let img = image();
         let d = img.manifest_digest;
-        let mut evil = Evil::start("127.0.0.1", move |_| {
-            let by_digest = manifest_path(d.as_str());
-            move |req: &Req| {
-                if req.path() == by_digest || req.path() == manifest_path("big") {
-                    Reply::new(200)
-                        .header("Content-Type", media_type::OCI_MANIFEST)
-                        .header("Docker-Content-Digest", d.to_string())
-                        // One GiB announced: the client must not even start downloading it.
-                        .body(Body::Endless {
-                            content_length: Some(1024 * MIB),
-                        })
-                } else {
-                    Reply::not_found()
-                }
-            }
+        let paths = vec![manifest_path(d.as_str()), manifest_path("big")];
+        let (mut evil, s) = serve_at(paths, move |_: &Req| {
+            Reply::new(200)
+                .header("Content-Type", media_type::OCI_MANIFEST)
+                .header("Docker-Content-Digest", d.to_string())
+                // One GiB announced: the client must not even start downloading it.
+                .body(Body::Endless {
+                    content_length: Some(1024 * MIB),
+                })
         })
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
 
         let err = s.get_manifest(&ManifestRef::Digest(d)).await.unwrap_err();
         assert!(
@@ -523,22 +529,18 @@ async fn oversized_chunked_manifest_is_cut_off_at_the_limit() {
     guard(async {
         let img = image();
         let d = img.manifest_digest;
-        let mut evil = Evil::start("127.0.0.1", move |_| {
-            move |req: &Req| {
-                if req.path() == manifest_path(d.as_str()) || req.path() == manifest_path("v1") {
-                    // No length, no digest header: the body just keeps going.
-                    Reply::new(200)
-                        .header("Content-Type", media_type::OCI_MANIFEST)
-                        .body(Body::Endless {
-                            content_length: None,
-                        })
-                } else {
-                    Reply::not_found()
-                }
-            }
-        })
+        let (mut evil, s) = serve_at(
+            vec![manifest_path(d.as_str()), manifest_path("v1")],
+            move |_: &Req| {
+                // No length, no digest header: the body just keeps going.
+                Reply::new(200)
+                    .header("Content-Type", media_type::OCI_MANIFEST)
+                    .body(Body::Endless {
+                        content_length: None,
+                    })
+            },
+        )
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
 
         for reference in [ManifestRef::Digest(d), ManifestRef::Tag("v1".into())] {
             let err = s.get_manifest(&reference).await.unwrap_err();
@@ -574,17 +576,10 @@ async fn manifest_by_digest_must_hash_to_that_digest() {
         let other = other.to_raw().unwrap();
         let served = other.bytes().to_vec();
         let actual = *other.digest();
-        let evil = Evil::start("127.0.0.1", move |_| {
-            move |req: &Req| {
-                if req.path() == manifest_path(wanted.as_str()) {
-                    manifest_reply(&served, media_type::OCI_MANIFEST, &wanted)
-                } else {
-                    Reply::not_found()
-                }
-            }
+        let (_evil, s) = serve_at(vec![manifest_path(wanted.as_str())], move |_: &Req| {
+            manifest_reply(&served, media_type::OCI_MANIFEST, &wanted)
         })
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
 
         let err = s
             .get_manifest(&ManifestRef::Digest(wanted))
@@ -613,17 +608,10 @@ async fn manifest_by_tag_must_hash_to_the_announced_digest() {
         let body = img.manifest.clone();
         let real = img.manifest_digest;
         let announced = Digest::sha256_of(b"some other manifest");
-        let evil = Evil::start("127.0.0.1", move |_| {
-            move |req: &Req| {
-                if req.path() == manifest_path("v1") {
-                    manifest_reply(&body, media_type::OCI_MANIFEST, &announced)
-                } else {
-                    Reply::not_found()
-                }
-            }
+        let (_evil, s) = serve_at(vec![manifest_path("v1")], move |_: &Req| {
+            manifest_reply(&body, media_type::OCI_MANIFEST, &announced)
         })
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
 
         let err = s
             .get_manifest(&ManifestRef::Tag("v1".into()))
@@ -1190,18 +1178,11 @@ async fn manifest_media_type_must_agree_with_content_type() {
         let img = image();
         let body = img.manifest.clone();
         let d = img.manifest_digest;
-        let evil = Evil::start("127.0.0.1", move |_| {
-            move |req: &Req| {
-                if req.path() == manifest_path(d.as_str()) || req.path() == manifest_path("v1") {
+        let (_evil, s) = serve_at(vec![manifest_path(d.as_str()), manifest_path("v1")], move |_: &Req| {
                     // The body says image manifest; the header says index.
                     manifest_reply(&body, media_type::OCI_INDEX, &d)
-                } else {
-                    Reply::not_found()
-                }
-            }
         })
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
         for reference in [ManifestRef::Digest(d), ManifestRef::Tag("v1".into())] {
             let err = s.get_manifest(&reference).await.unwrap_err();
             assert!(
@@ -1235,19 +1216,12 @@ async fn junk_referrers_response_is_refused() {
             br#"{"schemaVersion":2,"manifests":[{"mediaType":"x","size":-1}]}"#,
         ];
         for body in junk {
-            let evil = Evil::start("127.0.0.1", move |_| {
-                move |req: &Req| {
-                    if req.path() == referrers_path(&subject) {
+            let (_evil, s) = serve_at(vec![referrers_path(&subject)], move |_: &Req| {
                         Reply::new(200)
                             .header("Content-Type", media_type::OCI_INDEX)
                             .bytes(body.to_vec())
-                    } else {
-                        Reply::not_found()
-                    }
-                }
             })
             .await;
-            let s = store(evil.addr, Credential::Anonymous);
             let err = s.referrers(&subject, None).await.unwrap_err();
             assert!(
                 matches!(err, Error::InvalidManifest { .. }),
@@ -1264,17 +1238,10 @@ async fn referrers_server_errors_are_errors_not_an_empty_list() {
     guard(async {
         let subject = image().manifest_digest;
         for status in [500u16, 503, 401, 403, 429] {
-            let evil = Evil::start("127.0.0.1", move |_| {
-                move |req: &Req| {
-                    if req.path() == referrers_path(&subject) {
-                        Reply::new(status).bytes(b"{}".to_vec())
-                    } else {
-                        Reply::not_found()
-                    }
-                }
+            let (_evil, s) = serve_at(vec![referrers_path(&subject)], move |_: &Req| {
+                Reply::new(status).bytes(b"{}".to_vec())
             })
             .await;
-            let s = store(evil.addr, Credential::Anonymous);
             let err = s.referrers(&subject, None).await.unwrap_err();
             assert!(
                 !matches!(err, Error::NotFound { .. }),
@@ -1294,19 +1261,12 @@ async fn oversized_referrers_response_is_refused() {
     guard(async {
         let subject = image().manifest_digest;
         for content_length in [Some(1024 * MIB), None] {
-            let mut evil = Evil::start("127.0.0.1", move |_| {
-                move |req: &Req| {
-                    if req.path() == referrers_path(&subject) {
-                        Reply::new(200)
-                            .header("Content-Type", media_type::OCI_INDEX)
-                            .body(Body::Endless { content_length })
-                    } else {
-                        Reply::not_found()
-                    }
-                }
+            let (mut evil, s) = serve_at(vec![referrers_path(&subject)], move |_: &Req| {
+                Reply::new(200)
+                    .header("Content-Type", media_type::OCI_INDEX)
+                    .body(Body::Endless { content_length })
             })
             .await;
-            let s = store(evil.addr, Credential::Anonymous);
             let err = s.referrers(&subject, None).await.unwrap_err();
             assert!(
                 matches!(err, Error::TooLarge { limit, .. } if limit == MAX_MANIFEST_BYTES),
@@ -1335,18 +1295,11 @@ async fn referrers_fall_back_to_the_tag_schema_on_404() {
         let tag = referrers_tag(&subject);
         assert_eq!(tag, format!("sha256-{}", subject.encoded()));
         let tag_path = manifest_path(&tag);
-        let evil = Evil::start("127.0.0.1", move |_| {
-            move |req: &Req| {
-                if req.path() == tag_path {
-                    manifest_reply(&index_bytes, media_type::OCI_INDEX, &index_digest)
-                } else {
-                    // Including /referrers/: a registry without the referrers API.
-                    Reply::not_found()
-                }
-            }
+        let (evil, s) = serve_at(vec![tag_path], move |_: &Req| {
+            // Including /referrers/: a registry without the referrers API.
+            manifest_reply(&index_bytes, media_type::OCI_INDEX, &index_digest)
         })
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
 
         let all = s.referrers(&subject, None).await.unwrap();
         assert_eq!(all, vec![sig.clone(), sbom.clone()]);
@@ -1375,17 +1328,10 @@ async fn referrers_tag_fallback_is_verified() {
         let body = index.bytes().to_vec();
         let tag_path = manifest_path(&referrers_tag(&subject));
         let lie = Digest::sha256_of(b"not this index");
-        let evil = Evil::start("127.0.0.1", move |_| {
-            move |req: &Req| {
-                if req.path() == tag_path {
-                    manifest_reply(&body, media_type::OCI_INDEX, &lie)
-                } else {
-                    Reply::not_found()
-                }
-            }
+        let (_evil, s) = serve_at(vec![tag_path], move |_: &Req| {
+            manifest_reply(&body, media_type::OCI_INDEX, &lie)
         })
         .await;
-        let s = store(evil.addr, Credential::Anonymous);
         let err = s.referrers(&subject, None).await.unwrap_err();
         assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
     })

@@ -111,5 +111,26 @@ impl Error {
     }
 }
 
+/// Kinds for callers that branch (and tools that map them to exit statuses): a store error
+/// keeps its own kind; a file that changed or a rewrite that did not check out is refused; a
+/// file over the size limit is a limit; I/O is I/O; everything else (not text, invalid YAML,
+/// not a file, bad edits) is invalid input.
+impl boltseal_core::Classify for Error {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        use boltseal_core::ErrorKind;
+        match self {
+            Error::Io { .. } => ErrorKind::Io,
+            Error::TooLarge { .. } => ErrorKind::LimitExceeded,
+            Error::File { source, .. } => boltseal_core::Classify::kind(&**source),
+            Error::Changed { .. } | Error::RewriteCheck { .. } => ErrorKind::Refused,
+            Error::Resolve { source, .. } => boltseal_core::Classify::kind(&**source),
+            Error::NotText { .. }
+            | Error::Yaml { .. }
+            | Error::NotAFile { .. }
+            | Error::BadEdit { .. } => ErrorKind::InvalidInput,
+        }
+    }
+}
+
 /// Results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

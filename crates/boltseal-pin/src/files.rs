@@ -1,8 +1,7 @@
 //! Files: which ones to scan, bounded reads, atomic writes.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::scan::FileKind;
@@ -89,57 +88,27 @@ pub fn read_text(path: &Path) -> Result<String> {
     })
 }
 
-/// Replaces the file at `path` with `new`, atomically: the text goes to a new temporary file
-/// in the same directory (same permissions), is flushed to disk, and is renamed over the
-/// original only if the original still holds `old`. A symbolic link is followed, so the
-/// link stays and its target is replaced.
+/// Replaces the file at `path` with `new`, atomically, through
+/// [`boltseal_core::fs::write_atomic`]: the text goes to a new temporary file in the same
+/// directory (same permissions), is flushed to disk, and is renamed over the original only if
+/// the original still holds `old`. A symbolic link is followed, so the link stays and its
+/// target is replaced.
 ///
 /// # Errors
-/// [`Error::Changed`] when the file no longer holds `old`; [`Error::Io`].
+/// [`Error::Changed`] when the file no longer holds `old` (or is gone); [`Error::Io`].
 pub fn write_atomic(path: &Path, old: &str, new: &str) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let target = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let permissions = std::fs::metadata(&target)
-        .map_err(|e| Error::io(&target, e))?
-        .permissions();
-    let tmp = dir.join(format!(
-        ".{name}.pin-{}-{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(new.as_bytes())
-            .map_err(|e| Error::io(&tmp, e))?;
-        f.set_permissions(permissions)
-            .map_err(|e| Error::io(&tmp, e))?;
-        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        drop(f);
-        if read_text(&target).ok().as_deref() != Some(old) {
-            return Err(Error::Changed {
-                path: path.to_owned(),
-            });
-        }
-        std::fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
-        // Make the rename durable; not every platform can open a directory.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    use boltseal_core::fs::{AtomicWrite, WriteError};
+    boltseal_core::fs::write_atomic(
+        path,
+        new.as_bytes(),
+        AtomicWrite::if_unchanged(old.as_bytes()),
+    )
+    .map_err(|e| match e {
+        WriteError::Io { path, source } => Error::io(path, source),
+        other => Error::Changed {
+            path: other.path().to_owned(),
+        },
+    })
 }
 
 #[cfg(test)]

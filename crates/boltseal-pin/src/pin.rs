@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use boltseal_oci::RegistryOptions;
-use boltseal_reference::Digest;
+use boltseal_reference::{Digest, Reference};
 
 use crate::error::{Error, Result};
 use crate::files::{collect_files, read_text, write_atomic};
+use crate::report::{Entry, FileReport, Report, State};
 use crate::resolve::{Resolver, tag_key};
 use crate::rewrite::{Edit, apply_edits, pinned_text};
-use crate::scan::{FileKind, Finding, ImageRef, Rule, Scan, Target};
+use crate::scan::{FileKind, ImageRef, Rule, Scan, Target};
 
 /// What [`pin_paths`] does.
 #[non_exhaustive]
@@ -51,122 +52,6 @@ impl Options {
     pub fn registry(mut self, options: RegistryOptions) -> Self {
         self.registry = options;
         self
-    }
-}
-
-/// The state of one reference.
-#[non_exhaustive]
-#[derive(Clone, Debug)]
-pub enum State {
-    /// No digest. `current` is what the tag resolves to now (`None` offline).
-    Unpinned {
-        /// The digest the tag names now.
-        current: Option<Digest>,
-    },
-    /// Pinned. `verified` when the tag still resolves to the pinned digest; `false` for a
-    /// digest without tag, a pin inside an unsupported reference, or offline.
-    Pinned {
-        /// The digest written.
-        digest: Digest,
-        /// Whether the tag was checked.
-        verified: bool,
-    },
-    /// Pinned, but the tag now resolves to another digest.
-    Stale {
-        /// The digest written.
-        pinned: Digest,
-        /// The digest the tag names now.
-        current: Digest,
-    },
-    /// An image position that cannot be pinned in place (see [`Target::Unsupported`]).
-    Unsupported {
-        /// Why.
-        reason: String,
-    },
-    /// Resolving the tag failed (a missing tag, an unreachable registry).
-    Failed {
-        /// The error.
-        error: Error,
-    },
-}
-
-impl State {
-    /// `unpinned`, `pinned`, `stale`, `unsupported` or `error`.
-    #[must_use]
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            State::Unpinned { .. } => "unpinned",
-            State::Pinned { .. } => "pinned",
-            State::Stale { .. } => "stale",
-            State::Unsupported { .. } => "unsupported",
-            State::Failed { .. } => "error",
-        }
-    }
-}
-
-/// A reference and its state.
-#[non_exhaustive]
-#[derive(Clone, Debug)]
-pub struct Entry {
-    /// The reference as found.
-    pub image: ImageRef,
-    /// Its state (before any rewrite).
-    pub state: State,
-}
-
-impl Entry {
-    /// A reference with its state.
-    #[must_use]
-    pub fn new(image: ImageRef, state: State) -> Self {
-        Entry { image, state }
-    }
-}
-
-/// Everything about one file.
-#[non_exhaustive]
-#[derive(Clone, Debug)]
-pub struct FileReport {
-    /// The file.
-    pub path: PathBuf,
-    /// How it was read.
-    pub kind: FileKind,
-    /// Its references.
-    pub entries: Vec<Entry>,
-    /// Its hygiene findings.
-    pub findings: Vec<Finding>,
-    /// Why it could not be read, scanned or written.
-    pub error: Option<Error>,
-    /// How many references were rewritten (the file was written when this is not zero).
-    pub rewritten: usize,
-}
-
-/// The result of [`pin_paths`].
-#[non_exhaustive]
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    /// One report per file, in walk order.
-    pub files: Vec<FileReport>,
-}
-
-impl Report {
-    /// Whether anything is left unpinned, stale or unsupported after this run (references
-    /// rewritten by `--write` count as fixed), or any hygiene finding exists.
-    #[must_use]
-    pub fn needs_attention(&self) -> bool {
-        self.files.iter().any(|f| {
-            let written = f.rewritten > 0;
-            let open_refs = f.entries.iter().any(|e| match e.state {
-                State::Unpinned { current: Some(_) } | State::Stale { .. } => !written,
-                State::Unpinned { current: None } | State::Unsupported { .. } => true,
-                _ => false,
-            });
-            // With every reference fixed, the unpinned-FROM findings are fixed too.
-            let open_findings = f
-                .findings
-                .iter()
-                .any(|x| x.rule != Rule::UnpinnedFrom || !written);
-            open_refs || open_findings
-        })
     }
 }
 
@@ -301,6 +186,43 @@ pub fn rewrite_checked(
         }
     }
     Ok(out)
+}
+
+/// Pins the image references of one text with the digests `resolve` gives, sync and without
+/// I/O: the everyday job of [`pin_paths`] for a text in memory, with the caller as the
+/// registry (a lock file, a cache, a test). `resolve` is asked once per distinct tag (see
+/// [`tag_key`]); `None` leaves that tag's references as they are. Unpinned references are
+/// pinned, stale ones updated, and the result is checked as [`rewrite_checked`] does.
+///
+/// # Errors
+/// [`Error::Yaml`] for a manifest that is not YAML; [`Error::RewriteCheck`] if the rewrite
+/// would change anything but the references.
+pub fn pin_text(
+    kind: FileKind,
+    text: &str,
+    mut resolve: impl FnMut(&Reference) -> Option<Digest>,
+) -> Result<String> {
+    let scanned = scan(kind, text)?;
+    let mut resolved = HashMap::new();
+    let mut asked = std::collections::HashSet::new();
+    for r in scanned.refs.iter().filter_map(ImageRef::reference) {
+        if let Some(key) = tag_key(r)
+            && asked.insert(key.clone())
+            && let Some(digest) = resolve(r)
+        {
+            resolved.insert(key, Ok(digest));
+        }
+    }
+    let entries: Vec<Entry> = scanned
+        .refs
+        .iter()
+        .map(|image| Entry::new(image.clone(), state_of(image, Some(&resolved))))
+        .collect();
+    let edits = edits_for(&entries);
+    if edits.is_empty() {
+        return Ok(text.to_owned());
+    }
+    rewrite_checked(Path::new("-"), kind, text, &scanned, &edits)
 }
 
 /// Drops `pip install -r FILE` findings when every named file, read next to the Dockerfile,
