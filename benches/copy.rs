@@ -4,8 +4,7 @@
 //! `cargo bench --bench copy`. The skopeo rows are skipped when skopeo is not installed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use boltseal_test_support as support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admission_support;
-mod support;
+use boltseal_test_support as support;
 
 use std::time::Duration;
 

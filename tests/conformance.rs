@@ -3,7 +3,7 @@
 //! `../shared/corpus` (upstream data, read at run time; CI has it, elsewhere it is skipped).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -78,38 +78,33 @@ fn cases(corpus: &Path) -> Vec<PathBuf> {
     cases
 }
 
-fn check_outcome(name: &str, output: &Output, wrong: &mut Vec<String>) {
-    let expect_pass = !name.ends_with("_fail");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.success() != expect_pass {
-        wrong.push(format!("{name}: {} {}", output.status, stderr.trim()));
-    }
-    if !output.status.success() {
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert!(
-            lines.len() == 1 && lines[0].starts_with("error: "),
-            "{name}: a failure is one error: line, got {stderr:?}"
-        );
-    }
-}
-
-/// The harness of the corpus README: each case's own trusted root, else the production
-/// snapshot in the corpus.
-#[test]
-fn every_bundle_verify_case() {
+/// Runs every case (each with its own trusted root, else `default_root`, else the embedded
+/// public-good root; the artifact by file or by digest) and asserts each outcome: `_fail`
+/// cases fail with one `error:` line, the others pass.
+fn run_all_cases(default_root: Option<&str>, by_digest: bool) {
     let Some(corpus) = support::shared_corpus() else {
         return;
     };
-    let production = corpus.join("sigstore/production/trusted_root.json");
+    let default_root = default_root.map(|r| corpus.join(r));
     let cases = cases(&corpus);
     assert_eq!(cases.len(), 70);
     let mut wrong = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let output = case_command(case, Some(&production), false)
+        let output = case_command(case, default_root.as_deref(), by_digest)
             .output()
             .unwrap();
-        check_outcome(&name, &output, &mut wrong);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() == name.ends_with("_fail") {
+            wrong.push(format!("{name}: {} {}", output.status, stderr.trim()));
+        }
+        if !output.status.success() {
+            let lines: Vec<&str> = stderr.lines().collect();
+            assert!(
+                lines.len() == 1 && lines[0].starts_with("error: "),
+                "{name}: a failure is one error: line, got {stderr:?}"
+            );
+        }
     }
     println!(
         "{} of {} conformance cases as expected",
@@ -123,46 +118,38 @@ fn every_bundle_verify_case() {
     );
 }
 
+const PRODUCTION_ROOT: &str = "sigstore/production/trusted_root.json";
+
+/// The harness of the corpus README: each case's own trusted root, else the production
+/// snapshot in the corpus.
+#[test]
+fn every_bundle_verify_case() {
+    run_all_cases(Some(PRODUCTION_ROOT), false);
+}
+
 /// Without `--trusted-root` the embedded public-good root must give the same answers.
 #[test]
 fn embedded_public_good_root() {
-    let Some(corpus) = support::shared_corpus() else {
-        return;
-    };
-    let mut wrong = Vec::new();
-    for case in &cases(&corpus) {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let output = case_command(case, None, false).output().unwrap();
-        check_outcome(&name, &output, &mut wrong);
-    }
-    assert!(
-        wrong.is_empty(),
-        "unexpected outcomes:\n{}",
-        wrong.join("\n")
-    );
+    run_all_cases(None, false);
 }
 
 /// The `sha256:<hex>` artifact form: message signatures over P-256 keys and DSSE subjects
 /// verify from the digest alone.
 #[test]
 fn artifact_by_digest() {
-    let Some(corpus) = support::shared_corpus() else {
-        return;
-    };
-    let production = corpus.join("sigstore/production/trusted_root.json");
-    let mut wrong = Vec::new();
-    for case in &cases(&corpus) {
-        let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let output = case_command(case, Some(&production), true)
-            .output()
-            .unwrap();
-        check_outcome(&name, &output, &mut wrong);
-    }
-    assert!(
-        wrong.is_empty(),
-        "unexpected outcomes:\n{}",
-        wrong.join("\n")
-    );
+    run_all_cases(Some(PRODUCTION_ROOT), true);
+}
+
+/// `verify-bundle` of the conformance example over `bundle` for `identity` (issuer
+/// `issuer`) with `root`, on `file`.
+fn verify_bundle(bundle: &Path, identity: &str, issuer: &str, root: &Path, file: &Path) -> Output {
+    support::Example::new("conformance")
+        .args(["verify-bundle", "--bundle"])
+        .args([bundle])
+        .args(["--certificate-identity", identity])
+        .args(["--certificate-oidc-issuer", issuer])
+        .args([Path::new("--trusted-root"), root, file])
+        .run()
 }
 
 #[test]
@@ -172,16 +159,13 @@ fn private_sigstore_fixtures() {
     };
     let dir = corpus.join("fixtures/private-sigstore");
     let run = |bundle: &str| {
-        Command::new(support::example("conformance"))
-            .args(["verify-bundle", "--bundle"])
-            .arg(dir.join(bundle))
-            .args(["--certificate-identity", "dev@example.com"])
-            .args(["--certificate-oidc-issuer", "https://issuer.example"])
-            .arg("--trusted-root")
-            .arg(dir.join("trust_config.json"))
-            .arg(dir.join("artifact.txt"))
-            .output()
-            .unwrap()
+        verify_bundle(
+            &dir.join(bundle),
+            "dev@example.com",
+            "https://issuer.example",
+            &dir.join("trust_config.json"),
+            &dir.join("artifact.txt"),
+        )
     };
     assert!(run("artifact.txt.sigstore.json").status.success());
     for bad in ["bad-set", "bad-checkpoint", "other-instance"] {
@@ -192,25 +176,22 @@ fn private_sigstore_fixtures() {
 
 #[test]
 fn usage_errors_and_unsupported_commands() {
-    let exe = support::example("conformance");
-    let out = Command::new(&exe)
-        .args([
-            "sign-bundle",
-            "--identity-token",
-            "x",
-            "--bundle",
-            "b.json",
-            "file",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: signing is not supported"));
-    let out = Command::new(&exe)
-        .args(["verify-bundle", "--bundle", "b.json", "file"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let args = [
+        "sign-bundle",
+        "--identity-token",
+        "x",
+        "--bundle",
+        "b.json",
+        "file",
+    ];
+    let out = support::run("conformance", &args);
+    let err = support::assert_error(&out, 2);
+    assert!(err.starts_with("error: signing is not supported"), "{err}");
+    let out = support::run(
+        "conformance",
+        &["verify-bundle", "--bundle", "b.json", "file"],
+    );
+    support::assert_error(&out, 2);
 }
 
 /// Fresh bundles from the shared private-Sigstore generator (a throwaway CA, CT log and Rekor
@@ -246,30 +227,19 @@ fn fresh_private_sigstore_bundles() {
         ])
         .output()
         .unwrap();
-    assert!(
-        generated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    support::assert_success(&generated);
     let verify = |identity: &str, root: &str, file: &Path| {
-        Command::new(support::example("conformance"))
-            .args(["verify-bundle", "--bundle"])
-            .arg(out.join("artifact.bin.sigstore.json"))
-            .args(["--certificate-identity", identity])
-            .args(["--certificate-oidc-issuer", "https://ci.example"])
-            .arg("--trusted-root")
-            .arg(out.join(root))
-            .arg(file)
-            .output()
-            .unwrap()
+        verify_bundle(
+            &out.join("artifact.bin.sigstore.json"),
+            identity,
+            "https://ci.example",
+            &out.join(root),
+            file,
+        )
     };
     for root in ["trusted_root.json", "trust_config.json"] {
         let ok = verify("ci@example.org", root, &artifact);
-        assert!(
-            ok.status.success(),
-            "{}",
-            String::from_utf8_lossy(&ok.stderr)
-        );
+        support::assert_success(&ok);
     }
     assert_eq!(
         verify("other@example.org", "trusted_root.json", &artifact)

@@ -2,7 +2,7 @@
 //! layouts and the same real registry.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! parse, keep their digests, and pass the store's checks. Skipped loudly without the corpus.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use boltseal::oci::{BlobReader, LayoutStore, Manifest, ManifestRef, RawManifest, Store};
 use boltseal::reference::{Digest, media_type};

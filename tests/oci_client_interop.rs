@@ -3,7 +3,7 @@
 //! References cross over through boltseal-reference's `oci-spec` conversions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use boltseal::oci::{ImageBuilder, Manifest, ManifestRef, RegistryOptions, RegistryStore, Store};
 use boltseal::reference::{Digest, Reference};

@@ -3,7 +3,7 @@
 //! tag reported with the file left untouched, a multi-platform tag pinned to its index.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

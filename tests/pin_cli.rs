@@ -2,7 +2,7 @@
 //! `--write`, `--json`, and the exit statuses of the contract in ARCHITECTURE.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -5,7 +5,9 @@
 //! JSON schema validator) that `scripts/test.sh` installs into `BOLTSEAL_PEERS_VENV`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+mod scan_support;
+use boltseal_test_support as support;
+use scan_support::peers::{CDX_CHECK, peers_venv};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -140,48 +142,14 @@ fn usage_and_input_errors_exit_2_with_one_error_line() {
     }
 }
 
-/// The reference validators' virtual environment, or `None` (skipped loudly outside CI).
-fn peers_venv() -> Option<PathBuf> {
-    let venv = std::env::var_os("BOLTSEAL_PEERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/boltseal-peers"));
-    if venv.join("bin/pyspdxtools").exists() {
-        return Some(venv);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the reference SBOM validators are required in CI (scripts/test.sh installs them)"
-    );
-    eprintln!("SKIPPED: reference SBOM validators not installed (scripts/test.sh installs them)");
-    None
-}
-
-/// Validates CycloneDX files with cyclonedx-python-lib's JSON validator, one process for all;
-/// returns the files it rejected with its messages.
-const CDX_CHECK: &str = r#"
-import json, sys
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonValidator
-bad = 0
-for path in sys.argv[1:]:
-    text = open(path, encoding="utf-8").read()
-    version = SchemaVersion.from_version(json.loads(text)["specVersion"])
-    errors = JsonValidator(version).validate_str(text, all_errors=True)
-    if errors:
-        bad += 1
-        for e in list(errors)[:5]:
-            print(f"{path}: {str(e)[:400]}")
-    else:
-        print(f"{path}: valid CycloneDX {version.to_version()}")
-sys.exit(1 if bad else 0)
-"#;
-
 #[test]
 fn converted_generator_output_passes_the_reference_validators() {
     let Some(corpus) = support::shared_corpus() else {
         return;
     };
-    let Some(venv) = peers_venv() else { return };
+    let Some(venv) = peers_venv(&["pyspdxtools"]) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     // Small documents into every format; the large ones (thousands of packages and files, where
     // pyspdxtools alone needs half a minute each) into SPDX and CycloneDX 1.6 from the other

@@ -6,29 +6,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod scan_support;
-mod support;
+use boltseal_test_support as support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use boltseal::sbom::Purl;
+use scan_support::peers::{CDX_CHECK, peers_venv};
 use scan_support::{Compression, Layer, host_dpkg_layer, write_layout};
-
-fn peers_venv() -> Option<PathBuf> {
-    let venv = std::env::var_os("BOLTSEAL_PEERS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/boltseal-peers"));
-    if venv.join("bin/syft").exists() && venv.join("bin/pyspdxtools").exists() {
-        return Some(venv);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "syft and the SBOM validators are required in CI (scripts/test.sh installs them)"
-    );
-    eprintln!("SKIPPED: syft / SBOM validators not installed (scripts/test.sh installs them)");
-    None
-}
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run");
@@ -39,6 +25,31 @@ fn run(cmd: &mut Command) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Runs the `sbom` example on `image` (`oci:LAYOUT[:TAG]`) and syft on the layout
+/// (`oci-dir:LAYOUT`); returns both SPDX documents' paths, next to the layout.
+fn ours_and_syft(venv: &Path, layout: &Path, image: &str) -> (PathBuf, PathBuf) {
+    let dir = layout.parent().unwrap();
+    let ours = dir.join("ours.spdx.json");
+    let r = sbom(&[image, "--file", ours.to_str().unwrap()]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let theirs = dir.join("syft.spdx.json");
+    syft_spdx(venv, &format!("oci-dir:{}", layout.display()), &theirs);
+    (ours, theirs)
+}
+
+/// The packages only boltseal found and those only syft found.
+fn differences(a: &BTreeSet<String>, b: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
+    (
+        a.difference(b).cloned().collect(),
+        b.difference(a).cloned().collect(),
+    )
 }
 
 /// Package URLs without qualifiers (the image root excluded).
@@ -132,7 +143,9 @@ fn npm_install(dir: &Path) -> bool {
 
 #[test]
 fn debian_python_npm_image_has_the_packages_syft_finds() {
-    let Some(venv) = peers_venv() else { return };
+    let Some(venv) = peers_venv(&["syft", "pyspdxtools"]) else {
+        return;
+    };
     let Some(dpkg) = host_dpkg_layer() else {
         assert!(std::env::var_os("CI").is_none(), "CI runs on Debian");
         eprintln!("SKIPPED: no dpkg database on this machine");
@@ -172,24 +185,9 @@ fn debian_python_npm_image_has_the_packages_syft_finds() {
         "v1",
     );
 
-    let ours = dir.path().join("ours.spdx.json");
-    let r = sbom(&[
-        &format!("oci:{}:v1", layout.display()),
-        "--file",
-        ours.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let theirs = dir.path().join("syft.spdx.json");
-    syft_spdx(&venv, &format!("oci-dir:{}", layout.display()), &theirs);
-
+    let (ours, theirs) = ours_and_syft(&venv, &layout, &format!("oci:{}:v1", layout.display()));
     let (a, b) = (purl_keys(&ours), purl_keys(&theirs));
-    let only_ours: Vec<_> = a.difference(&b).collect();
-    let only_syft: Vec<_> = b.difference(&a).collect();
+    let (only_ours, only_syft) = differences(&a, &b);
     assert!(
         only_ours.is_empty() && only_syft.is_empty(),
         "package sets differ\nonly boltseal: {only_ours:?}\nonly syft: {only_syft:?}"
@@ -224,28 +222,14 @@ fn debian_python_npm_image_has_the_packages_syft_finds() {
     );
 }
 
-const CDX_CHECK: &str = r#"
-import json, sys
-from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonValidator
-bad = 0
-for path in sys.argv[1:]:
-    text = open(path, encoding="utf-8").read()
-    version = SchemaVersion.from_version(json.loads(text)["specVersion"])
-    errors = JsonValidator(version).validate_str(text, all_errors=True)
-    if errors:
-        bad += 1
-        for e in list(errors)[:5]:
-            print(f"{path}: {str(e)[:400]}")
-sys.exit(1 if bad else 0)
-"#;
-
 /// A small image with Alpine's database from syft's fixtures, Python and npm metadata, in
 /// every output format, through pyspdxtools and cyclonedx-python-lib; and the same package
 /// set as syft on it.
 #[test]
 fn outputs_pass_the_reference_validators_and_match_syft_on_alpine_fixtures() {
-    let Some(venv) = peers_venv() else { return };
+    let Some(venv) = peers_venv(&["syft", "pyspdxtools"]) else {
+        return;
+    };
     let Some(corpus) = support::shared_corpus() else {
         return;
     };
@@ -329,7 +313,9 @@ fn outputs_pass_the_reference_validators_and_match_syft_on_alpine_fixtures() {
 /// places syft looks, in one RHEL-like image: the same packages as syft, with its purls.
 #[test]
 fn rpm_databases_in_every_format_match_syft() {
-    let Some(venv) = peers_venv() else { return };
+    let Some(venv) = peers_venv(&["syft", "pyspdxtools"]) else {
+        return;
+    };
     let Some(corpus) = support::shared_corpus() else {
         return;
     };
@@ -346,23 +332,9 @@ fn rpm_databases_in_every_format_match_syft() {
     .host_file(&data.join("cbl-mariner-2.0/rpmdb.sqlite"), "usr/share/rpm/rpmdb.sqlite");
     let layout = dir.path().join("img");
     write_layout(&layout, &[(l.finish(), Compression::Zstd)], "rpm");
-    let ours = dir.path().join("ours.spdx.json");
-    let r = sbom(&[
-        &format!("oci:{}", layout.display()),
-        "--file",
-        ours.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let theirs = dir.path().join("syft.spdx.json");
-    syft_spdx(&venv, &format!("oci-dir:{}", layout.display()), &theirs);
+    let (ours, theirs) = ours_and_syft(&venv, &layout, &format!("oci:{}", layout.display()));
     let (a, b) = (purl_keys(&ours), purl_keys(&theirs));
-    let only_ours: Vec<_> = a.difference(&b).collect();
-    let only_syft: Vec<_> = b.difference(&a).collect();
+    let (only_ours, only_syft) = differences(&a, &b);
     assert!(
         only_ours.is_empty() && only_syft.is_empty(),
         "package sets differ\nonly boltseal: {only_ours:?}\nonly syft: {only_syft:?}"
@@ -390,7 +362,9 @@ fn rpm_databases_in_every_format_match_syft() {
 /// installs): the modules of their build info and `stdlib`, as syft finds them.
 #[test]
 fn go_binaries_match_syft() {
-    let Some(venv) = peers_venv() else { return };
+    let Some(venv) = peers_venv(&["syft", "pyspdxtools"]) else {
+        return;
+    };
     if !support::require_tool("umoci") || !support::require_tool("docker-registry") {
         return;
     }
@@ -420,23 +394,9 @@ fn go_binaries_match_syft() {
         ],
         "go",
     );
-    let ours = dir.path().join("ours.spdx.json");
-    let r = sbom(&[
-        &format!("oci:{}", layout.display()),
-        "--file",
-        ours.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let theirs = dir.path().join("syft.spdx.json");
-    syft_spdx(&venv, &format!("oci-dir:{}", layout.display()), &theirs);
+    let (ours, theirs) = ours_and_syft(&venv, &layout, &format!("oci:{}", layout.display()));
     let (a, b) = (purl_keys(&ours), purl_keys(&theirs));
-    let only_ours: Vec<_> = a.difference(&b).collect();
-    let only_syft: Vec<_> = b.difference(&a).collect();
+    let (only_ours, only_syft) = differences(&a, &b);
     // Known difference: Debian builds these in GOPATH mode (build info without a `mod`
     // line); syft still reports a main module, guessing its path from the package path
     // (`…/cmd/umoci` → `github.com/opencontainers/umoci`) and its version from strings in

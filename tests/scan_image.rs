@@ -417,7 +417,7 @@ fn a_corrupted_layer_blob_is_a_digest_error() {
     assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
 }
 
-mod support;
+use boltseal_test_support as support;
 
 #[test]
 fn sbom_example_exit_status_contract() {

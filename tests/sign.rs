@@ -3,10 +3,12 @@
 //! sigstore-rs write (captured in `../shared/corpus/fixtures`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use support::stderr;
 
 use base64::Engine as _;
 use boltseal::envelope::bundle::{Bundle, Content, VerificationContent};
@@ -14,32 +16,16 @@ use boltseal::envelope::dsse;
 use boltseal::envelope::intoto::Statement;
 use boltseal::envelope::simple_signing::SimpleSigning;
 use boltseal::keys::{PrivateKey, PublicKey, read_public_key};
-use boltseal::oci::{
-    Descriptor, ImageBuilder, LayoutStore, Manifest, ManifestRef, RegistryOptions, RegistryStore,
-    Store,
-};
+use boltseal::oci::{Descriptor, ImageBuilder, LayoutStore, Manifest, ManifestRef, Store};
 use boltseal::reference::{Digest, Reference, media_type};
 use boltseal::sign::{
     ANNOTATION_PREDICATE_TYPE, ANNOTATION_SIGNATURE, AttestOptions, SignOptions, SignatureFormat,
     attest_image, sign_blob, sign_image, signature_tag,
 };
+use boltseal_test_support::images::{read_blob as blob, tag};
 use serde_json::json;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-fn tag(t: &str) -> ManifestRef {
-    ManifestRef::Tag(t.to_owned())
-}
-
-async fn blob<S: Store>(store: &S, d: &Descriptor) -> Vec<u8> {
-    store
-        .get_blob(d)
-        .await
-        .unwrap()
-        .read_to_vec(1 << 20)
-        .await
-        .unwrap()
-}
 
 /// Reads the `.sig` manifest and checks every layer's signature with `public`.
 async fn legacy_layers<S: Store>(store: &S, digest: &Digest) -> Vec<(SimpleSigning, Descriptor)> {
@@ -249,8 +235,7 @@ async fn sign_and_attest_in_a_layout() {
 async fn sign_and_attest_in_a_registry() {
     let registry = support::Registry::start();
     let text = registry.repo("signed/app:v1");
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
+    let store = boltseal_test_support::images::store(&text);
     sign_and_attest_suite(&store, &text).await;
 }
 
@@ -308,17 +293,11 @@ async fn signature_manifest_has_the_shape_skopeo_writes() {
 }
 
 fn run(bin: &str, args: &[&str], dir: &Path, password: Option<&str>) -> Output {
-    let mut cmd = Command::new(support::example(bin));
-    cmd.args(args).current_dir(dir);
-    match password {
-        Some(p) => cmd.env("COSIGN_PASSWORD", p),
-        None => cmd.env_remove("COSIGN_PASSWORD"),
-    };
-    cmd.output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_owned()
+    support::Example::new(bin)
+        .args(args)
+        .dir(dir)
+        .password(password)
+        .run()
 }
 
 #[tokio::test]
@@ -334,7 +313,7 @@ async fn keygen_sign_attest_sign_blob_examples() {
         d,
         Some("s3cret"),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     assert!(stderr(&out).contains("Private key written to release.key"));
     let private = std::fs::read_to_string(d.join("release.key")).unwrap();
     assert!(private.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
@@ -352,7 +331,7 @@ async fn keygen_sign_attest_sign_blob_examples() {
         d,
         Some(""),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     assert!(
         std::fs::read_to_string(d.join("old.key"))
             .unwrap()
@@ -360,16 +339,7 @@ async fn keygen_sign_attest_sign_blob_examples() {
     );
 
     // An image in the registry.
-    let text = registry.repo("cli/app:v1");
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
-    let desc = ImageBuilder::new()
-        .file("x", b"cli", 0o644)
-        .build()
-        .unwrap()
-        .write_to(&store, Some("v1"))
-        .await
-        .unwrap();
+    let (store, text, digest) = registry.push_image("cli/app", "cli").await;
 
     // sign: wrong password is one error line, exit 2; then legacy and bundle.
     let out = run("sign", &["--key", "release.key", &text], d, Some("nope"));
@@ -389,12 +359,12 @@ async fn keygen_sign_attest_sign_blob_examples() {
         d,
         Some("s3cret"),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        signature_tag(&desc.digest, "sig")
+        signature_tag(&digest, "sig")
     );
-    let layers = legacy_layers(&store, &desc.digest).await;
+    let layers = legacy_layers(&store, &digest).await;
     assert_eq!(layers[0].0.docker_reference, text);
     assert_eq!(layers[0].0.annotation("team"), Some("core"));
     let payload = blob(&store, &layers[0].1).await;
@@ -405,8 +375,8 @@ async fn keygen_sign_attest_sign_blob_examples() {
         d,
         Some("s3cret"),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(store.referrers(&desc.digest, None).await.unwrap().len(), 1);
+    support::assert_success(&out);
+    assert_eq!(store.referrers(&digest, None).await.unwrap().len(), 1);
     let out = run(
         "sign",
         &["--key", "release.key", "-a", "novalue", &text],
@@ -421,40 +391,25 @@ async fn keygen_sign_attest_sign_blob_examples() {
         br#"{"spdxVersion":"SPDX-2.3","name":"x"}"#,
     )
     .unwrap();
-    let out = run(
-        "attest",
-        &[
+    let attest = |predicate: &str| {
+        let args = [
             "--key",
             "release.key",
             "--type",
             "spdxjson",
             "--predicate",
-            "sbom.json",
-            &text,
-        ],
-        d,
-        Some("s3cret"),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+            predicate,
+        ];
+        run("attest", &[&args[..], &[&text]].concat(), d, Some("s3cret"))
+    };
+    let out = attest("sbom.json");
+    support::assert_success(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        signature_tag(&desc.digest, "att")
+        signature_tag(&digest, "att")
     );
     std::fs::write(d.join("bad.json"), b"{not json").unwrap();
-    let out = run(
-        "attest",
-        &[
-            "--key",
-            "release.key",
-            "--type",
-            "spdxjson",
-            "--predicate",
-            "bad.json",
-            &text,
-        ],
-        d,
-        Some("s3cret"),
-    );
+    let out = attest("bad.json");
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("bad.json"), "{}", stderr(&out));
 
@@ -472,7 +427,7 @@ async fn keygen_sign_attest_sign_blob_examples() {
         d,
         Some("s3cret"),
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     let bundle = Bundle::parse(&std::fs::read(d.join("artifact.sigstore.json")).unwrap()).unwrap();
     assert_eq!(
         bundle.media_type,

@@ -2,7 +2,7 @@
 //! registry (Debian's `docker-registry`, started on a free loopback port).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use boltseal::oci::{
     AnyStore, BlobReader, CopyOptions, Credential, Descriptor, Error, ErrorKind, ImageBuilder,

@@ -2,25 +2,19 @@
 //! against a real registry, with its outputs checked by the other examples as a user would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
+use boltseal_test_support as support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use support::{stderr, stdout};
+
+/// Runs an example with an empty signing password (the example's keys have none).
 fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(support::example(bin))
+    support::Example::new(bin)
         .args(args)
-        .env("COSIGN_PASSWORD", "")
-        .output()
-        .expect("run example")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_owned()
+        .password(Some(""))
+        .run()
 }
 
 /// The `[n/9]` line of `text`.
@@ -65,8 +59,7 @@ fn supply_chain_runs_on_the_embedded_default() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("demo");
     let out = run("supply_chain", &["--workdir", work.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let text = support::assert_success(&out);
     assert!(step(&text, 1).contains("built sample image"), "{text}");
     assert!(step(&text, 2).contains("2 package(s)"), "{text}");
     assert!(
@@ -95,7 +88,7 @@ fn supply_chain_runs_on_the_embedded_default() {
     let key = work.join("keys/cosign.pub");
     let mirror = format!("oci:{}:v1", work.join("mirror").display());
     let out = run("verify", &["--key", key.to_str().unwrap(), &mirror]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     let payloads: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         payloads[0]["critical"]["image"]["docker-manifest-digest"],
@@ -111,7 +104,7 @@ fn supply_chain_runs_on_the_embedded_default() {
             &mirror,
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     assert!(stdout(&out).contains("demo-greeter"), "{}", stdout(&out));
     // The unsigned variant does not verify.
     let unsigned = format!("oci:{}:unsigned", work.join("mirror").display());
@@ -120,7 +113,7 @@ fn supply_chain_runs_on_the_embedded_default() {
 
     // Reproducible: a second run builds the same digest.
     let again = run("supply_chain", &["--workdir", work.to_str().unwrap()]);
-    assert!(again.status.success(), "{}", stderr(&again));
+    support::assert_success(&again);
     assert_eq!(built, first_digest(step(&stdout(&again), 1)));
 
     // It refuses to clear a directory that is not its own.
@@ -143,8 +136,7 @@ fn supply_chain_publishes_verifies_and_admits_through_a_registry() {
         "supply_chain",
         &["--workdir", work.to_str().unwrap(), "--registry", &repo],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let text = support::assert_success(&out);
     let built = first_digest(step(&text, 1));
     assert!(step(&text, 6).contains(&format!("{repo}:v1")), "{text}");
     assert!(
@@ -161,9 +153,9 @@ fn supply_chain_publishes_verifies_and_admits_through_a_registry() {
     let key = work.join("keys/cosign.pub");
     let image = format!("{repo}:v1");
     let out = run("verify", &["--key", key.to_str().unwrap(), &image]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     let out = run("sbom", &["-q", "-o", "spdx-json", &image]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    support::assert_success(&out);
     let from_registry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let from_build: serde_json::Value =
         serde_json::from_slice(&std::fs::read(work.join("sbom.spdx.json")).unwrap()).unwrap();

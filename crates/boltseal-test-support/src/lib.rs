@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+// Test scaffolding: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod cost;
+#[cfg(feature = "images")]
+pub mod images;
+#[cfg(feature = "images")]
+pub mod private_sigstore;
+mod registry;
+
+pub use cli::{
+    Example, assert_error, assert_success, corpus, example, have, require_tool, run, run_in,
+    shared_corpus, stderr, stdout, workspace_root,
+};
+pub use cost::{Cost, peak_rss_of, run_measured};
+#[cfg(feature = "images")]
+pub use images::{
+    Layer, push_att, push_bundle_referrer, push_image, push_layers, push_signature_manifest,
+    put_blob, read_blob, sign, store, tag,
+};
+pub use registry::{CountingProxy, Registry, repository_of};
