@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::encrypted::{self, ScryptCost};
 use crate::error::{KeyError, SignError};
 use crate::public::{
-    ED25519, EC_PUBLIC_KEY, PUBLIC_KEY_LABEL, PublicKey, RSA, RSA_PUBLIC_KEY_LABEL, SECP256R1,
+    EC_PUBLIC_KEY, ED25519, PUBLIC_KEY_LABEL, PublicKey, RSA, RSA_PUBLIC_KEY_LABEL, SECP256R1,
     SECP384R1, key_type_name,
 };
 
@@ -337,7 +337,9 @@ fn public_of_pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
     match (oid, curve) {
         (EC_PUBLIC_KEY, Some(SECP256R1)) => {
             let secret = p256::SecretKey::from_pkcs8_der(der).map_err(invalid_private)?;
-            Ok(PublicKey::from_p256(*SigningKey::from(secret).verifying_key()))
+            Ok(PublicKey::from_p256(
+                *SigningKey::from(secret).verifying_key(),
+            ))
         }
         (EC_PUBLIC_KEY, Some(SECP384R1)) => {
             let secret = p384::SecretKey::from_pkcs8_der(der).map_err(invalid_private)?;
@@ -368,7 +370,9 @@ fn public_of_pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
 /// The public half of a SEC1 `ECPrivateKey` on P-256 or P-384.
 fn public_of_sec1(der: &[u8]) -> Result<PublicKey, KeyError> {
     if let Ok(secret) = p256::SecretKey::from_sec1_der(der) {
-        return Ok(PublicKey::from_p256(*SigningKey::from(secret).verifying_key()));
+        return Ok(PublicKey::from_p256(
+            *SigningKey::from(secret).verifying_key(),
+        ));
     }
     let secret = p384::SecretKey::from_sec1_der(der)
         .map_err(|e| invalid_private(format!("SEC1: {e} (P-256 and P-384 keys are read)")))?;

@@ -340,10 +340,11 @@ impl PublicKey {
 
     /// The public half of a PKCS #1 `RSAPrivateKey`.
     pub(crate) fn from_rsa_private_der(der: &[u8]) -> Result<Self, KeyError> {
-        let (key, public) = RsaKey::from_pkcs1_private(der).ok_or_else(|| KeyError::InvalidKey {
-            what: "private",
-            reason: "not an RSA private key of 2048 to 8192 bits".to_owned(),
-        })?;
+        let (key, public) =
+            RsaKey::from_pkcs1_private(der).ok_or_else(|| KeyError::InvalidKey {
+                what: "private",
+                reason: "not an RSA private key of 2048 to 8192 bits".to_owned(),
+            })?;
         Ok(PublicKey {
             inner: Inner::Rsa(key),
             spki: rsa_spki(&public)?,
@@ -459,7 +460,8 @@ impl PublicKey {
     ) -> Result<(), VerifyError> {
         match &self.inner {
             Inner::Ed25519(key) => {
-                let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError)?;
+                let sig =
+                    ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError)?;
                 key.verify(message, &sig).map_err(|_| VerifyError)
             }
             _ => {
@@ -555,8 +557,8 @@ impl PublicKey {
 
     #[cfg(feature = "aws-lc")]
     fn verify_prehash_aws_lc(&self, h: Algorithm, digest: &[u8], signature: &[u8]) -> bool {
-        use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
         use aws_lc_rs::digest as d;
+        use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
         let (hash, p256_alg, p384_alg): (
             &'static d::Algorithm,
             &'static dyn VerificationAlgorithm,

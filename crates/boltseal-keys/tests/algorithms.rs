@@ -7,7 +7,9 @@ use boltseal_keys::{Backend, HashAlgorithm, KeyAlgorithm, KeyError, PublicKey};
 use zeroize::Zeroizing;
 
 fn data(name: &str) -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -32,9 +34,24 @@ fn check(key: &PublicKey, message: &[u8], signature: &[u8], expected: bool) {
 fn openssl_keys_in_every_form_verify_openssl_signatures() {
     let payload = data("payload.txt");
     let cases: [(&str, &[&str], &str, KeyAlgorithm); 4] = [
-        ("p256", &["p256.pkcs8.pem", "p256.sec1.pem"], "p256.sha256.sig", KeyAlgorithm::EcdsaP256),
-        ("p384", &["p384.pkcs8.pem", "p384.sec1.pem"], "p384.sha384.sig", KeyAlgorithm::EcdsaP384),
-        ("ed25519", &["ed25519.pkcs8.pem"], "ed25519.sig", KeyAlgorithm::Ed25519),
+        (
+            "p256",
+            &["p256.pkcs8.pem", "p256.sec1.pem"],
+            "p256.sha256.sig",
+            KeyAlgorithm::EcdsaP256,
+        ),
+        (
+            "p384",
+            &["p384.pkcs8.pem", "p384.sec1.pem"],
+            "p384.sha384.sig",
+            KeyAlgorithm::EcdsaP384,
+        ),
+        (
+            "ed25519",
+            &["ed25519.pkcs8.pem"],
+            "ed25519.sig",
+            KeyAlgorithm::Ed25519,
+        ),
         (
             "rsa",
             &["rsa.pkcs8.pem", "rsa.pkcs1.pem", "rsa.pkcs1.pub.pem"],
@@ -72,26 +89,53 @@ fn explicit_hashes_and_digests() {
     let payload = data("payload.txt");
     let rsa = PublicKey::from_pem(&data("rsa.pub.pem")).unwrap();
     let sha512 = data("rsa.sha512.sig");
-    assert!(rsa.verify_hashed(HashAlgorithm::Sha512, &payload, &sha512).is_ok());
-    assert!(rsa.verify_hashed(HashAlgorithm::Sha256, &payload, &sha512).is_err());
-    assert!(rsa.verify(&payload, &sha512).is_err(), "RSA's default hash is SHA-256");
+    assert!(
+        rsa.verify_hashed(HashAlgorithm::Sha512, &payload, &sha512)
+            .is_ok()
+    );
+    assert!(
+        rsa.verify_hashed(HashAlgorithm::Sha256, &payload, &sha512)
+            .is_err()
+    );
+    assert!(
+        rsa.verify(&payload, &sha512).is_err(),
+        "RSA's default hash is SHA-256"
+    );
     let p384 = PublicKey::from_pem(&data("p384.pub.pem")).unwrap();
     let sig = data("p384.sha384.sig");
     let digest = <sha2::Sha384 as sha2::Digest>::digest(&payload).to_vec();
     for backend in Backend::available() {
         assert!(p384.verify_prehash_with(*backend, &digest, &sig).is_ok());
-        assert!(p384.verify_prehash_with(*backend, &digest[..32], &sig).is_err());
-        assert!(p384.verify_prehash_with(*backend, &digest[..20], &sig).is_err());
+        assert!(
+            p384.verify_prehash_with(*backend, &digest[..32], &sig)
+                .is_err()
+        );
+        assert!(
+            p384.verify_prehash_with(*backend, &digest[..20], &sig)
+                .is_err()
+        );
     }
-    assert!(p384.verify_hashed(HashAlgorithm::Sha384, &payload, &sig).is_ok());
-    assert!(p384.verify_hashed(HashAlgorithm::Sha512, &payload, &sig).is_err());
+    assert!(
+        p384.verify_hashed(HashAlgorithm::Sha384, &payload, &sig)
+            .is_ok()
+    );
+    assert!(
+        p384.verify_hashed(HashAlgorithm::Sha512, &payload, &sig)
+            .is_err()
+    );
     // Ed25519 signs messages, never digests.
     let ed = PublicKey::from_pem(&data("ed25519.pub.pem")).unwrap();
     let ed_sig = data("ed25519.sig");
-    assert!(ed.verify_hashed(HashAlgorithm::Sha256, &payload, &ed_sig).is_err());
+    assert!(
+        ed.verify_hashed(HashAlgorithm::Sha256, &payload, &ed_sig)
+            .is_err()
+    );
     assert_eq!(ed.ed25519_bytes().map(|b| b.len()), Some(32));
     assert_eq!(p384.ed25519_bytes(), None);
-    assert_eq!(KeyAlgorithm::EcdsaP384.default_hash(), Some(HashAlgorithm::Sha384));
+    assert_eq!(
+        KeyAlgorithm::EcdsaP384.default_hash(),
+        Some(HashAlgorithm::Sha384)
+    );
     assert!(KeyAlgorithm::EcdsaP384.is_ecdsa() && !KeyAlgorithm::Rsa.is_ecdsa());
 }
 
@@ -100,7 +144,10 @@ fn sigstore_rs_encrypted_keys_of_every_type_give_their_public_key() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/sigstore/sigstore-rs/tests/data/keys");
     if !dir.is_dir() {
-        assert!(std::env::var_os("CI").is_none(), "../shared/corpus is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "../shared/corpus is required in CI"
+        );
         eprintln!("SKIPPED: ../shared/corpus is not present");
         return;
     }
@@ -146,7 +193,10 @@ fn unsupported_and_malformed_keys_say_so() {
         Err(KeyError::InvalidKey { .. })
     ));
     assert!(matches!(
-        PublicKey::from_key_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", no_password),
+        PublicKey::from_key_pem(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            no_password
+        ),
         Err(KeyError::UnsupportedPemLabel { .. })
     ));
 }

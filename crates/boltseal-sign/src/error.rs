@@ -1,6 +1,5 @@
 //! The error of signing operations.
 
-
 /// Why signing or attesting failed.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]

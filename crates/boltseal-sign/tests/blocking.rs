@@ -75,8 +75,13 @@ fn a_missing_layout_is_a_store_error() {
         .parse()
         .unwrap();
     let key = PrivateKey::generate().unwrap();
-    let err = blocking::sign_image(&location, &RegistryOptions::new(), &key, &SignOptions::new())
-        .unwrap_err();
+    let err = blocking::sign_image(
+        &location,
+        &RegistryOptions::new(),
+        &key,
+        &SignOptions::new(),
+    )
+    .unwrap_err();
     let boltseal_sign::Error::Store(inner) = &err else {
         panic!("{err}");
     };
