@@ -10,41 +10,12 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use boltseal::policy::{
-    AdmissionInput, AttestationCheck, Engine, Operation, Phase, PolicySet, SignatureCheck,
-    Verifier, VerifyFuture, pattern, wildcard,
-};
-use boltseal::reference::{Digest, Reference};
-use boltseal::verify::verifier::AttestorSet;
+use boltseal::policy::stub::{DIGEST, StubVerifier};
+use boltseal::policy::{AdmissionInput, Engine, Operation, Phase, PolicySet, pattern, wildcard};
 use serde_json::{Value, json};
 
 fn main() {
     divan::main();
-}
-
-const DIGEST: &str = "sha256:859ab6768a6f26a79bc42b231664111317d095a4f04e4b6fe79ce37b3d199097";
-
-struct Fixed;
-
-impl Verifier for Fixed {
-    fn verify_signatures<'a>(
-        &'a self,
-        _: &'a Reference,
-        _: &'a AttestorSet,
-    ) -> VerifyFuture<'a, SignatureCheck> {
-        Box::pin(async { Ok(SignatureCheck::new(DIGEST.parse().unwrap(), Vec::new())) })
-    }
-    fn verify_attestations<'a>(
-        &'a self,
-        _: &'a Reference,
-        _: &'a AttestorSet,
-        _: &'a str,
-    ) -> VerifyFuture<'a, AttestationCheck> {
-        Box::pin(async { Ok(AttestationCheck::new(DIGEST.parse().unwrap(), Vec::new())) })
-    }
-    fn resolve<'a>(&'a self, _: &'a Reference) -> VerifyFuture<'a, Digest> {
-        Box::pin(async { Ok(DIGEST.parse().unwrap()) })
-    }
 }
 
 fn policies_dir() -> std::path::PathBuf {
@@ -117,7 +88,7 @@ fn load_example_policies() -> usize {
 fn warm_mutate_3_containers(bencher: divan::Bencher<'_, '_>) {
     let set =
         PolicySet::from_paths(&[policies_dir().join("verify-image-signatures.yaml")]).unwrap();
-    let engine = Engine::new(set, Arc::new(Fixed));
+    let engine = Engine::new(set, Arc::new(StubVerifier::new()));
     let rt = runtime();
     let input = AdmissionInput::new(Phase::Mutate, Operation::Create, pod(false));
     let first = rt.block_on(engine.evaluate(&input));
@@ -137,7 +108,7 @@ fn warm_validate_3_containers(bencher: divan::Bencher<'_, '_>) {
         policies_dir().join("require-digest.yaml"),
     ])
     .unwrap();
-    let engine = Engine::new(set, Arc::new(Fixed));
+    let engine = Engine::new(set, Arc::new(StubVerifier::new()));
     let rt = runtime();
     // Warm the cache through the mutate phase, then validate the pinned Pod.
     rt.block_on(engine.evaluate(&AdmissionInput::new(

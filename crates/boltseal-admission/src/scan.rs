@@ -130,6 +130,19 @@ impl Kinds {
     }
 }
 
+/// Closes the innermost container and charges what it takes once decoded.
+fn close(kinds: &mut Kinds, sizes: &[usize], decoded: &mut usize) {
+    if let Some(&n) = sizes.get(kinds.depth.wrapping_sub(1)) {
+        let bytes = if kinds.in_object() {
+            object_bytes(n)
+        } else {
+            array_bytes(n)
+        };
+        add(decoded, bytes);
+    }
+    kinds.pop();
+}
+
 fn add(decoded: &mut usize, n: usize) {
     *decoded = decoded.saturating_add(n);
 }
@@ -232,15 +245,7 @@ pub fn shape(json: &[u8]) -> JsonShape {
                 first = true;
             }
             b']' | b'}' => {
-                if let Some(&n) = sizes.get(kinds.depth.wrapping_sub(1)) {
-                    let bytes = if kinds.in_object() {
-                        object_bytes(n)
-                    } else {
-                        array_bytes(n)
-                    };
-                    add(&mut decoded, bytes);
-                }
-                kinds.pop();
+                close(&mut kinds, &sizes, &mut decoded);
                 expect = Expect::Other;
                 first = false;
             }
@@ -277,15 +282,7 @@ pub fn shape(json: &[u8]) -> JsonShape {
     }
     // Containers left open (the body is malformed and will be refused): count what they have.
     while kinds.depth > 0 {
-        if let Some(&n) = sizes.get(kinds.depth - 1) {
-            let bytes = if kinds.in_object() {
-                object_bytes(n)
-            } else {
-                array_bytes(n)
-            };
-            add(&mut decoded, bytes);
-        }
-        kinds.pop();
+        close(&mut kinds, &sizes, &mut decoded);
     }
     JsonShape {
         depth: max_depth,

@@ -70,6 +70,8 @@ pub mod patch;
 pub mod pattern;
 mod policy;
 mod response;
+#[doc(hidden)]
+pub mod stub;
 pub mod testing;
 mod verifier;
 pub mod wildcard;

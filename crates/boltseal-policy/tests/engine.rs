@@ -5,56 +5,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use boltseal_policy::{
-    AdmissionInput, AttestationCheck, Engine, Operation, Phase, PolicySet, RuleStatus,
-    SignatureCheck, Verifier, VerifyFuture,
-};
-use boltseal_reference::{Digest, Reference};
-use boltseal_verify::verifier::AttestorSet;
+use boltseal_policy::stub::{DIGEST, StubVerifier};
+use boltseal_policy::{AdmissionInput, Engine, Operation, Phase, PolicySet, RuleStatus};
 use serde_json::json;
 
-const DIGEST: &str = "sha256:859ab6768a6f26a79bc42b231664111317d095a4f04e4b6fe79ce37b3d199097";
-
-#[derive(Default)]
-struct Recorder {
-    calls: AtomicUsize,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
+/// A verifier answering at once, after giving the other verifications a chance to start.
+fn recorder() -> StubVerifier {
+    StubVerifier::new().with_latency(|| async {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    })
 }
 
-impl Verifier for Recorder {
-    fn verify_signatures<'a>(
-        &'a self,
-        _: &'a Reference,
-        _: &'a AttestorSet,
-    ) -> VerifyFuture<'a, SignatureCheck> {
-        Box::pin(async move {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-            // Give the other verifications a chance to start.
-            for _ in 0..10 {
-                tokio::task::yield_now().await;
-            }
-            self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            Ok(SignatureCheck::new(DIGEST.parse().unwrap(), Vec::new()))
-        })
-    }
-
-    fn verify_attestations<'a>(
-        &'a self,
-        _: &'a Reference,
-        _: &'a AttestorSet,
-        _: &'a str,
-    ) -> VerifyFuture<'a, AttestationCheck> {
-        Box::pin(async { Ok(AttestationCheck::new(DIGEST.parse().unwrap(), Vec::new())) })
-    }
-
-    fn resolve<'a>(&'a self, _: &'a Reference) -> VerifyFuture<'a, Digest> {
-        Box::pin(async { Ok(DIGEST.parse().unwrap()) })
-    }
+/// A verifier a registry's round trip away; images whose name contains `bad` are refused.
+fn distant() -> StubVerifier {
+    StubVerifier::new()
+        .with_latency(|| tokio::time::sleep(std::time::Duration::from_millis(25)))
+        .refusing("bad")
 }
 
 const POLICY: &str = r#"
@@ -81,7 +50,7 @@ spec:
 
 #[tokio::test(flavor = "current_thread")]
 async fn distinct_images_verified_concurrently_once_each_then_cached() {
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(recorder());
     let engine = Engine::new(
         PolicySet::from_yaml_str("p.yaml", POLICY).unwrap(),
         recorder.clone(),
@@ -101,8 +70,8 @@ async fn distinct_images_verified_concurrently_once_each_then_cached() {
     let r = engine.evaluate(&input).await;
     assert!(r.allowed());
     // Three distinct images, three calls, all in flight together.
-    assert_eq!(recorder.calls.load(Ordering::SeqCst), 3);
-    assert_eq!(recorder.max_in_flight.load(Ordering::SeqCst), 3);
+    assert_eq!(recorder.calls(), 3);
+    assert_eq!(recorder.max_in_flight(), 3);
     // Every container is pinned, the duplicated image at both places.
     let paths: Vec<&str> = r.patches().iter().map(|p| p.path.as_str()).collect();
     assert_eq!(
@@ -120,7 +89,7 @@ async fn distinct_images_verified_concurrently_once_each_then_cached() {
     );
     // Again: answered from the cache, no verifier call.
     let again = engine.evaluate(&input).await;
-    assert_eq!(recorder.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(recorder.calls(), 3);
     let (_, rule) = again.results().next().unwrap();
     assert_eq!(rule.status, RuleStatus::Pass);
     assert!(
@@ -138,7 +107,7 @@ async fn distinct_images_verified_concurrently_once_each_then_cached() {
         ))
         .await;
     assert!(v.allowed(), "{v:#?}");
-    assert_eq!(recorder.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(recorder.calls(), 3);
     // Without a cache every evaluation verifies.
     let uncached = Engine::new(
         PolicySet::from_yaml_str("p.yaml", POLICY).unwrap(),
@@ -146,7 +115,7 @@ async fn distinct_images_verified_concurrently_once_each_then_cached() {
     )
     .with_cache_ttl(std::time::Duration::ZERO);
     uncached.evaluate(&input).await;
-    assert_eq!(recorder.calls.load(Ordering::SeqCst), 6);
+    assert_eq!(recorder.calls(), 6);
 }
 
 fn validate_now(engine: &Engine, input: &AdmissionInput) -> boltseal_policy::EngineResponse {
@@ -178,7 +147,7 @@ spec:
 "#,
     )
     .unwrap();
-    let engine = Engine::new(policies, Arc::new(Recorder::default()));
+    let engine = Engine::new(policies, Arc::new(recorder()));
     let pod = |ns: &str, image: &str, check: &str| {
         json!({"apiVersion": "v1", "kind": "Pod",
                "metadata": {"name": "p", "namespace": ns, "labels": {"check": check}},
@@ -286,59 +255,9 @@ fn unanchored_identity_patterns_are_warned_about_at_load() {
     );
 }
 
-/// A verifier a registry's round trip away, counting calls per image; images whose name
-/// contains `bad` are refused.
-#[derive(Default)]
-struct Distant {
-    calls: std::sync::Mutex<std::collections::HashMap<String, usize>>,
-}
-
-impl Distant {
-    fn calls(&self, image: &str) -> usize {
-        self.calls.lock().unwrap().get(image).copied().unwrap_or(0)
-    }
-}
-
-impl Verifier for Distant {
-    fn verify_signatures<'a>(
-        &'a self,
-        image: &'a Reference,
-        _: &'a AttestorSet,
-    ) -> VerifyFuture<'a, SignatureCheck> {
-        Box::pin(async move {
-            *self
-                .calls
-                .lock()
-                .unwrap()
-                .entry(image.to_string())
-                .or_default() += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-            if image.to_string().contains("bad") {
-                return Err(boltseal_policy::VerifyFailure::Failed(
-                    "no valid signatures".to_owned(),
-                ));
-            }
-            Ok(SignatureCheck::new(DIGEST.parse().unwrap(), Vec::new()))
-        })
-    }
-
-    fn verify_attestations<'a>(
-        &'a self,
-        _: &'a Reference,
-        _: &'a AttestorSet,
-        _: &'a str,
-    ) -> VerifyFuture<'a, AttestationCheck> {
-        Box::pin(async { Ok(AttestationCheck::new(DIGEST.parse().unwrap(), Vec::new())) })
-    }
-
-    fn resolve<'a>(&'a self, _: &'a Reference) -> VerifyFuture<'a, Digest> {
-        Box::pin(async { Ok(DIGEST.parse().unwrap()) })
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rollout_herd_shares_one_verification_per_image_and_refusals_briefly() {
-    let distant = Arc::new(Distant::default());
+    let distant = Arc::new(distant());
     let engine = Arc::new(
         Engine::new(
             PolicySet::from_yaml_str("p.yaml", POLICY).unwrap(),
@@ -366,8 +285,8 @@ async fn a_rollout_herd_shares_one_verification_per_image_and_refusals_briefly()
     for r in bad {
         assert!(!r.await.unwrap(), "an unsigned Pod was admitted");
     }
-    assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
-    assert_eq!(distant.calls("ghcr.io/org/bad:1"), 1);
+    assert_eq!(distant.calls_for("ghcr.io/org/good:1"), 1);
+    assert_eq!(distant.calls_for("ghcr.io/org/bad:1"), 1);
     let stats = engine.verification_stats();
     assert_eq!(stats.verifications, 2, "{stats:?}");
     assert_eq!(
@@ -378,18 +297,18 @@ async fn a_rollout_herd_shares_one_verification_per_image_and_refusals_briefly()
 
     // The refusal is remembered briefly: a fixed signature is seen soon after.
     assert!(!review("ghcr.io/org/bad:1", 0).await.unwrap());
-    assert_eq!(distant.calls("ghcr.io/org/bad:1"), 1);
+    assert_eq!(distant.calls_for("ghcr.io/org/bad:1"), 1);
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert!(!review("ghcr.io/org/bad:1", 0).await.unwrap());
-    assert_eq!(distant.calls("ghcr.io/org/bad:1"), 2);
+    assert_eq!(distant.calls_for("ghcr.io/org/bad:1"), 2);
     // The success is remembered for the cache's lifetime.
     assert!(review("ghcr.io/org/good:1", 0).await.unwrap());
-    assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
+    assert_eq!(distant.calls_for("ghcr.io/org/good:1"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_entry_is_refreshed_once_under_load() {
-    let distant = Arc::new(Distant::default());
+    let distant = Arc::new(distant());
     let engine = Arc::new(
         Engine::new(
             PolicySet::from_yaml_str("p.yaml", POLICY).unwrap(),
@@ -419,8 +338,8 @@ async fn an_expired_entry_is_refreshed_once_under_load() {
         }
     };
     herd(50).await;
-    assert_eq!(distant.calls("ghcr.io/org/good:1"), 1);
+    assert_eq!(distant.calls_for("ghcr.io/org/good:1"), 1);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     herd(50).await;
-    assert_eq!(distant.calls("ghcr.io/org/good:1"), 2);
+    assert_eq!(distant.calls_for("ghcr.io/org/good:1"), 2);
 }

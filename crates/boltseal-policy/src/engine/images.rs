@@ -28,6 +28,18 @@ pub(super) struct ImageOutcome {
     patch: Option<PatchOperation>,
 }
 
+/// One image of one `verifyImages` entry to verify.
+#[derive(Clone, Copy)]
+struct ImageJob<'a, 's> {
+    /// The entry's index in the rule (part of the cache key).
+    index: usize,
+    entry: &'a crate::policy::ImageVerification,
+    info: &'a ImageInfo,
+    /// The image as Kyverno names it ([`ImageInfo::kyverno_string`]).
+    image: &'a str,
+    scope: Option<&'a Scope<'s>>,
+}
+
 impl RuleEval<'_> {
     pub(super) async fn verify_images(&self, scope: Option<&Scope<'_>>) -> Vec<RuleResponse> {
         let RuleBody::VerifyImages(entries) = &self.rule.body else {
@@ -126,7 +138,16 @@ impl RuleEval<'_> {
                 let mut digest = None;
                 let mut result = None;
                 if verifies {
-                    match self.verify(ei, entry, info, &image, scope).await {
+                    match self
+                        .verify(ImageJob {
+                            index: ei,
+                            entry,
+                            info,
+                            image: &image,
+                            scope,
+                        })
+                        .await
+                    {
                         Ok((d, message)) => {
                             digest = Some(d);
                             result = Some((RuleStatus::Pass, message));
@@ -177,7 +198,16 @@ impl RuleEval<'_> {
                     if !verifies {
                         return outcome(RuleStatus::Fail, format!("unverified image {image}"));
                     }
-                    return match self.verify(ei, entry, info, &image, scope).await {
+                    return match self
+                        .verify(ImageJob {
+                            index: ei,
+                            entry,
+                            info,
+                            image: &image,
+                            scope,
+                        })
+                        .await
+                    {
                         Ok(_) => outcome(RuleStatus::Pass, "image verified".to_owned()),
                         Err((RuleStatus::Error, m)) => outcome(RuleStatus::Error, m),
                         Err((_, m)) => {
@@ -194,13 +224,15 @@ impl RuleEval<'_> {
     /// lifetime, failures briefly) and run once at a time per image (`useCache`).
     async fn verify(
         &self,
-        ei: usize,
-        entry: &crate::policy::ImageVerification,
-        info: &ImageInfo,
-        image: &str,
-        scope: Option<&Scope<'_>>,
+        job: ImageJob<'_, '_>,
     ) -> Result<(Digest, String), (RuleStatus, String)> {
-        let run = self.verify_uncached(ei, entry, info, image, scope);
+        let ImageJob {
+            index: ei,
+            entry,
+            image,
+            ..
+        } = job;
+        let run = self.verify_uncached(job);
         let (outcome, source, registry_requests) =
             if !entry.use_cache || self.engine.cache.ttl.is_zero() {
                 let (outcome, requests) = boltseal_oci::count_requests(run).await;
@@ -227,12 +259,15 @@ impl RuleEval<'_> {
     /// [`RuleEval::verify`] without the cache.
     async fn verify_uncached(
         &self,
-        ei: usize,
-        entry: &crate::policy::ImageVerification,
-        info: &ImageInfo,
-        image: &str,
-        scope: Option<&Scope<'_>>,
+        job: ImageJob<'_, '_>,
     ) -> Result<(Digest, String), (RuleStatus, String)> {
+        let ImageJob {
+            index: ei,
+            entry,
+            info,
+            image,
+            scope,
+        } = job;
         let policy = &self.policy.name;
         let rule = &self.rule.name;
         let verifier = &*self.engine.verifier;
