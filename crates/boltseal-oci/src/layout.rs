@@ -593,12 +593,7 @@ impl Store for LayoutStore {
                 found.push(d);
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        found.retain(|d| seen.insert(d.digest));
-        if let Some(t) = artifact_type {
-            found.retain(|d| d.artifact_type.as_deref() == Some(t));
-        }
-        Ok(found)
+        Ok(crate::store::select_referrers(found, artifact_type))
     }
 
     async fn delete(&self, digest: &Digest) -> Result<()> {

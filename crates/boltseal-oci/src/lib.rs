@@ -1,37 +1,4 @@
-//! One artifact store API over OCI image layout directories and distribution registries.
-//!
-//! Every boltseal tool reads and writes images through the [`Store`] trait, so each runs the
-//! same on the embedded default, an OCI image layout directory ([`LayoutStore`], no server),
-//! and on a registry ([`RegistryStore`]). [`ImageLocation`] parses what users type
-//! (`oci:DIR:TAG`, `HOST/REPO:TAG`) and opens the right backend as an [`AnyStore`].
-//!
-//! A store is untrusted input. Manifests are capped at [`MAX_MANIFEST_BYTES`] and checked
-//! against their digest and media type; blobs are streamed through a [`BlobReader`] that refuses
-//! any byte beyond the descriptor's size and fails at the end unless size and digest match.
-//! Layout writes are atomic (temporary file, then rename), and symbolic links inside a layout
-//! are refused.
-//! A registry is bounded in time and volume too: each request for a small document has a
-//! deadline, a blob download must keep a minimum rate, a tag list is capped in tags, bytes and
-//! pages ([`RegistryOptions`]); a copy fetches each manifest once and at most
-//! [`CopyOptions::max_manifests`] of them, indexes nested at most [`CopyOptions::max_depth`]
-//! deep. A registry's error text reaches error messages as one short line.
-//!
-//! ```
-//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use boltseal_oci::{CopyOptions, ImageBuilder, LayoutStore, ManifestRef, Store, copy_image};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let a = LayoutStore::create(dir.path().join("a")).await?;
-//! let image = ImageBuilder::new().file("etc/motd", b"hello\n", 0o644).build()?;
-//! let desc = image.write_to(&a, Some("v1")).await?;
-//!
-//! let b = LayoutStore::create(dir.path().join("b")).await?;
-//! let report = copy_image(&a, &ManifestRef::Tag("v1".into()), &b, Some("v1"), &CopyOptions::new()).await?;
-//! assert_eq!(report.descriptor.unwrap().digest, desc.digest);
-//! assert_eq!(b.resolve(&ManifestRef::Tag("v1".into())).await?.digest, desc.digest);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! # }).unwrap();
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod auth;
 mod copy;

@@ -220,16 +220,13 @@ impl ImageManifest {
         }
     }
 
-    /// Serializes to compact JSON as a [`RawManifest`].
+    /// The manifest as compact JSON, a [`RawManifest`] of its media type (OCI's when it has
+    /// none).
     ///
     /// # Errors
     /// Only if serialization fails, which it does not for these types.
     pub fn to_raw(&self) -> Result<RawManifest> {
-        let media_type = self
-            .media_type
-            .clone()
-            .unwrap_or_else(|| media_type::OCI_MANIFEST.to_owned());
-        to_raw(self, media_type)
+        to_raw(self, self.media_type.as_deref(), media_type::OCI_MANIFEST)
     }
 }
 
@@ -271,16 +268,13 @@ impl ImageIndex {
         }
     }
 
-    /// Serializes to compact JSON as a [`RawManifest`].
+    /// The index as compact JSON, a [`RawManifest`] of its media type (OCI's when it has
+    /// none).
     ///
     /// # Errors
     /// Only if serialization fails, which it does not for these types.
     pub fn to_raw(&self) -> Result<RawManifest> {
-        let media_type = self
-            .media_type
-            .clone()
-            .unwrap_or_else(|| media_type::OCI_INDEX.to_owned());
-        to_raw(self, media_type)
+        to_raw(self, self.media_type.as_deref(), media_type::OCI_INDEX)
     }
 
     /// The descriptor of the manifest for `platform`, if any.
@@ -292,7 +286,8 @@ impl ImageIndex {
     }
 }
 
-fn to_raw<T: Serialize>(value: &T, media_type: String) -> Result<RawManifest> {
+fn to_raw<T: Serialize>(value: &T, media_type: Option<&str>, default: &str) -> Result<RawManifest> {
+    let media_type = media_type.unwrap_or(default).to_owned();
     let bytes = serde_json::to_vec(value).map_err(|e| Error::InvalidManifest {
         what: media_type.clone(),
         reason: e.to_string(),
@@ -499,22 +494,15 @@ impl RawManifest {
     /// # Errors
     /// [`Error::InvalidManifest`] when the JSON does not have the manifest's shape.
     pub fn parse(&self) -> Result<Manifest> {
-        let what = || self.digest.to_string();
-        if self.is_index() {
-            serde_json::from_slice(&self.bytes)
-                .map(Manifest::Index)
-                .map_err(|e| Error::InvalidManifest {
-                    what: what(),
-                    reason: e.to_string(),
-                })
+        let parsed = if self.is_index() {
+            serde_json::from_slice(&self.bytes).map(Manifest::Index)
         } else {
-            serde_json::from_slice(&self.bytes)
-                .map(Manifest::Image)
-                .map_err(|e| Error::InvalidManifest {
-                    what: what(),
-                    reason: e.to_string(),
-                })
-        }
+            serde_json::from_slice(&self.bytes).map(Manifest::Image)
+        };
+        parsed.map_err(|e| Error::InvalidManifest {
+            what: self.digest.to_string(),
+            reason: e.to_string(),
+        })
     }
 }
 

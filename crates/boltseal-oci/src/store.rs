@@ -65,6 +65,18 @@ pub fn referrers_tag(subject: &Digest) -> String {
     format!("{}-{}", subject.algorithm(), subject.encoded())
 }
 
+/// The referrers found, each listed once (first seen wins), of `artifact_type` when given.
+pub(crate) fn select_referrers(
+    mut found: Vec<crate::Descriptor>,
+    artifact_type: Option<&str>,
+) -> Vec<crate::Descriptor> {
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|d| {
+        seen.insert(d.digest) && artifact_type.is_none_or(|t| d.artifact_type.as_deref() == Some(t))
+    });
+    found
+}
+
 /// A streamed blob whose bytes are counted and hashed while they are read.
 ///
 /// Reading fails with [`Error::TooLarge`]-style I/O errors as soon as more bytes arrive than the

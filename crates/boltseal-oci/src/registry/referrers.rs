@@ -122,7 +122,7 @@ impl RegistryStore {
                 // Until the registry has said whether it serves the referrers API, the API and the
                 // tag schema are asked at the same time (one round trip either way); once known, only
                 // the one that applies (one request).
-                let mut found = match self.referrers_api.load(Ordering::Relaxed) {
+                let found = match self.referrers_api.load(Ordering::Relaxed) {
                     REFERRERS_ABSENT => self.referrers_from_tag(subject).await?,
                     REFERRERS_SUPPORTED => {
                         match self.referrers_from_api(subject, artifact_type).await? {
@@ -142,12 +142,7 @@ impl RegistryStore {
                         }
                     }
                 };
-                let mut seen = std::collections::HashSet::new();
-                found.retain(|d| seen.insert(d.digest));
-                if let Some(t) = artifact_type {
-                    found.retain(|d| d.artifact_type.as_deref() == Some(t));
-                }
-                Ok(found)
+                Ok(crate::store::select_referrers(found, artifact_type))
             },
         )
         .await
