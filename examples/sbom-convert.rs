@@ -9,11 +9,13 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use boltseal::sbom::{Format, WriteOptions, convert};
+use boltseal_core::fs::{AtomicWrite, write_atomic};
 use clap::Parser;
+use common::{Code, Context, Failure};
 
 /// Convert an SBOM between SPDX and CycloneDX JSON.
 #[derive(Parser)]
@@ -36,28 +38,26 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let format: Format = match args.format.parse() {
-        Ok(f) => f,
-        Err(e) => return common::fail(e, 2),
-    };
-    let mut bytes = Vec::new();
-    let read = if args.input == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    run().map_or_else(common::report, |()| ExitCode::SUCCESS)
+}
+
+fn run() -> Result<(), Failure> {
+    let args: Args = common::args()?;
+    let format: Format = args.format.parse().code(2)?;
+    let bytes = if args.input == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .code(2)
+            .context("-")?;
+        bytes
     } else {
-        std::fs::File::open(&args.input).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
+        common::read(Path::new(&args.input))?
     };
-    if let Err(e) = read {
-        return common::fail(format!("{}: {e}", args.input), 2);
-    }
     let opts = WriteOptions::new().pretty(args.pretty);
-    let converted = match convert::convert(&bytes, format, &opts) {
-        Ok(c) => c,
-        Err(e) => return common::fail(format!("{}: {e}", args.input), 2),
-    };
+    let converted = convert::convert(&bytes, format, &opts)
+        .code(2)
+        .context(&args.input)?;
     if !args.quiet {
         let mut err = std::io::stderr().lock();
         for note in &converted.report.notes {
@@ -66,12 +66,9 @@ fn main() -> ExitCode {
     }
     let mut out = converted.bytes;
     out.push(b'\n');
-    let written = match &args.file {
-        Some(path) => std::fs::write(path, &out),
-        None => std::io::stdout().lock().write_all(&out),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => common::fail(format!("cannot write the output: {e}"), 2),
+    match &args.file {
+        Some(path) => write_atomic(path, &out, AtomicWrite::replace()).code(2),
+        None => std::io::stdout().lock().write_all(&out).code(2),
     }
+    .context("cannot write the output")
 }

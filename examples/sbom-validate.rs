@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use boltseal::sbom::validate::Severity;
 use clap::Parser;
+use common::{Code, Context, Failure};
 
 /// Validate SBOM documents against their format's schema and semantic rules.
 #[derive(Parser)]
@@ -28,21 +29,18 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
     let mut out = std::io::stdout().lock();
     let mut invalid = false;
     for file in &args.files {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => return common::fail(format!("{}: {e}", file.display()), 2),
-        };
-        let v = match boltseal::sbom::validate(&bytes) {
-            Ok(v) => v,
-            Err(e) => return common::fail(format!("{}: {e}", file.display()), 2),
-        };
+        let bytes = common::read(file)?;
+        let v = boltseal::sbom::validate(&bytes)
+            .code(2)
+            .context(file.display())?;
         let mut errors = 0usize;
         for f in &v.findings {
             let word = match f.severity {
@@ -72,9 +70,9 @@ fn main() -> ExitCode {
             )
         };
     }
-    if invalid {
+    Ok(if invalid {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }

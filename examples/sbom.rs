@@ -20,7 +20,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use boltseal::oci::Platform;
 use boltseal::sbom::{Format, WriteOptions};
 use boltseal::scan::{Progress, ScanOptions, Source};
+use boltseal_core::fs::{AtomicWrite, write_atomic};
+use boltseal_core::{Classify, ErrorKind, Timestamp};
 use clap::Parser;
+use common::{Code, Context, Failure};
 
 /// Generate an SBOM of a container image or directory.
 #[derive(Parser)]
@@ -44,31 +47,6 @@ struct Args {
     /// No progress output.
     #[arg(short, long)]
     quiet: bool,
-}
-
-/// RFC 3339 UTC time of now (for the document's creation time).
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
 }
 
 fn progress_bar() -> boltseal::scan::ProgressFn {
@@ -104,83 +82,43 @@ fn progress_bar() -> boltseal::scan::ProgressFn {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let format: Format = match args.format.parse() {
-        Ok(f) => f,
-        Err(e) => return common::fail(e, 2),
-    };
-    let source: Source = match args.image.parse() {
-        Ok(s) => s,
-        Err(e) => return common::fail(e, 2),
-    };
+    run().map_or_else(common::report, |()| ExitCode::SUCCESS)
+}
+
+fn run() -> Result<(), Failure> {
+    let args: Args = common::args()?;
+    let format: Format = args.format.parse().code(2)?;
+    let source: Source = args.image.parse()?;
     let mut options = ScanOptions::new()
         .registry(boltseal::oci::RegistryOptions::new().allow_http(args.allow_http_registry));
     if let Some(p) = &args.platform {
-        match p.parse::<Platform>() {
-            Ok(p) => options = options.platform(p),
-            Err(e) => return common::fail(e, 2),
-        }
+        options = options.platform(p.parse::<Platform>().code(2)?);
     }
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     if show_progress {
         options = options.progress(progress_bar());
     }
-    let rt = common::runtime();
-    let result = rt.block_on(boltseal::scan::scan(&source, &options));
+    let result = common::runtime().block_on(boltseal::scan::scan(&source, &options));
     if show_progress {
         eprint!("\r\x1b[K");
     }
-    let scan = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let code = match &e {
-                boltseal::scan::Error::Store(s) => common::store_exit(s),
-                boltseal::scan::Error::Io { source, .. }
-                    if source.kind() == std::io::ErrorKind::NotFound =>
-                {
-                    1
-                }
-                boltseal::scan::Error::Io { .. } => 2,
-                boltseal::scan::Error::NotFound { .. } => 1,
-                boltseal::scan::Error::DigestMismatch { .. } => 1,
-                _ => 2,
-            };
-            return common::fail(e, code);
-        }
-    };
-    let opts = WriteOptions::new().created(now_rfc3339());
-    let mut out = match boltseal::scan::sbom::write(&scan, format, &opts) {
-        Ok(b) => b,
-        Err(e) => return common::fail(e, 2),
-    };
+    let scan = result.map_err(|e| {
+        let code = match &e {
+            boltseal::scan::Error::Store(s) => common::store_exit(s),
+            // A malformed or hostile layer (a limit) and local I/O are input errors.
+            _ => match e.kind() {
+                ErrorKind::InvalidInput | ErrorKind::LimitExceeded | ErrorKind::Io => 2,
+                _ => 1,
+            },
+        };
+        Failure::new(&e, code)
+    })?;
+    let opts = WriteOptions::new().created_at(Timestamp::now());
+    let mut out = boltseal::scan::sbom::write(&scan, format, &opts).code(2)?;
     out.push(b'\n');
-    let written = match &args.file {
-        Some(path) => write_atomically(path, &out),
-        None => std::io::stdout().lock().write_all(&out),
-    };
-    match written {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => common::fail(format!("cannot write the output: {e}"), 2),
+    match &args.file {
+        Some(path) => write_atomic(path, &out, AtomicWrite::replace()).code(2),
+        None => std::io::stdout().lock().write_all(&out).code(2),
     }
-}
-
-/// Writes to a temporary file next to `path`, then renames it into place.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    .context("cannot write the output")
 }

@@ -3,6 +3,8 @@
 //! oci-dir:` and boltseal's `oci:` read) or a `docker save` archive.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod peers;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -54,8 +54,15 @@ pub(crate) fn derived_uuid(parts: &[&str]) -> String {
     )
 }
 
-/// A name reduced to `[A-Za-z0-9.-]` (for SPDX ids and namespaces).
-pub(crate) fn slug(s: &str) -> String {
+/// A name reduced to `[A-Za-z0-9.-]` (for SPDX ids and namespaces): every other character
+/// becomes `-`, and an empty name is `unnamed`.
+///
+/// ```
+/// assert_eq!(boltseal_sbom::convert::slug("@scope/pkg 1.0"), "-scope-pkg-1.0");
+/// assert_eq!(boltseal_sbom::convert::slug(""), "unnamed");
+/// ```
+#[must_use]
+pub fn slug(s: &str) -> String {
     let out: String = s
         .chars()
         .map(|c| {

@@ -175,6 +175,19 @@ impl WriteOptions {
         self
     }
 
+    /// As [`created`](Self::created), from a [`boltseal_core::Timestamp`] (written in UTC, with
+    /// whole seconds).
+    ///
+    /// ```
+    /// use boltseal_core::Timestamp;
+    /// let opts = boltseal_sbom::WriteOptions::new().created_at(Timestamp::from_unix_seconds(86_400));
+    /// # let _ = opts;
+    /// ```
+    #[must_use]
+    pub fn created_at(self, created: boltseal_core::Timestamp) -> Self {
+        self.created(created.to_rfc3339_seconds())
+    }
+
     /// The prefix of an SPDX `documentNamespace` made up for a document that has none
     /// (followed by the document name and a UUID derived from its content).
     #[must_use]

@@ -77,6 +77,23 @@ pub enum Error {
     Sbom(#[from] boltseal_sbom::Error),
 }
 
+impl boltseal_core::Classify for Error {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        use boltseal_core::ErrorKind;
+        match self {
+            Error::InvalidSource { .. } | Error::Invalid { .. } | Error::Entry { .. } => {
+                ErrorKind::InvalidInput
+            }
+            Error::Store(e) => boltseal_core::Classify::kind(e),
+            Error::Io { source, .. } => boltseal_core::Classify::kind(source),
+            Error::Limit { .. } => ErrorKind::LimitExceeded,
+            Error::DigestMismatch { .. } => ErrorKind::Refused,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Sbom(e) => boltseal_core::Classify::kind(e),
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

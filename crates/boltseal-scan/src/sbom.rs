@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use boltseal_sbom::convert::slug;
 use boltseal_sbom::{
     Actor, ActorKind, Checksum, Format, HashAlgorithm, License, LicenseKind, LicenseValue,
     Property, Purl, Purpose, Relationship, RelationshipType, Sbom, WriteOptions,
@@ -41,34 +42,13 @@ impl Default for SbomOptions {
     }
 }
 
-fn slug(s: &str) -> String {
-    let out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if out.is_empty() {
-        "unnamed".into()
-    } else {
-        out
-    }
-}
-
 fn short_hash(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());
         h.update([0]);
     }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    boltseal_core::hex::encode(&h.finalize()[..8])
 }
 
 fn license(value: &str) -> License {

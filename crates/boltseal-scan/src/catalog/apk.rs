@@ -45,7 +45,7 @@ fn q1_to_hex(z: &str) -> Option<String> {
     use base64::Engine as _;
     let b64 = z.strip_prefix("Q1")?;
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-    (bytes.len() == 20).then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
+    (bytes.len() == 20).then(|| boltseal_core::hex::encode(&bytes))
 }
 
 /// Parses an apk installed database.

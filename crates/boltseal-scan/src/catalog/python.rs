@@ -121,7 +121,7 @@ pub fn parse_record(text: &str) -> Vec<(String, Option<String>)> {
                 .decode(b.trim_end_matches('='))
                 .ok()
                 .filter(|d| d.len() == 32)
-                .map(|d| d.iter().map(|x| format!("{x:02x}")).collect::<String>())
+                .map(boltseal_core::hex::encode)
         });
         out.push((path, digest));
     }

@@ -83,17 +83,6 @@ pub(crate) fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Lowercase hexadecimal.
-pub(crate) fn hex(b: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for &c in b {
-        s.push(char::from(DIGITS[usize::from(c >> 4)]));
-        s.push(char::from(DIGITS[usize::from(c & 15)]));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +97,5 @@ mod tests {
         assert_eq!(find(b"abcabd", b"abd", 0), Some(3));
         assert_eq!(find(b"abc", b"", 0), None);
         assert_eq!(cstr(b"ab\0cd"), b"ab");
-        assert_eq!(hex(&[0, 0xff, 0x1a]), "00ff1a");
     }
 }

@@ -2,7 +2,9 @@
 //! type, offset, count; all big-endian) and the data store they point into.
 
 use super::{RpmError, RpmFile, RpmPackage};
-use crate::formats::bytes::{Endian, cstr, hex, slice, u16_at, u32_at, u64_at};
+use boltseal_core::hex::encode as hex;
+
+use crate::formats::bytes::{Endian, cstr, slice, u16_at, u32_at, u64_at};
 
 /// Largest header blob accepted (rpm itself refuses headers above 256 MiB; real ones are
 /// well under a few MiB).
@@ -403,16 +405,7 @@ fn ctime(t: i64) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let weekday = DAYS[days.rem_euclid(7) as usize];
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = boltseal_core::time::civil_from_days(days);
     format!(
         "{weekday} {} {day:>2} {:02}:{:02}:{:02} {year}",
         MONTHS[(month - 1) as usize],
