@@ -68,6 +68,32 @@ fn key_is(step: Option<&Step>, name: &str) -> bool {
     matches!(step, Some(Step::Key(k)) if k == name)
 }
 
+/// Whether `path` names a field of a container: `…containers[i].<field>` (or init or
+/// ephemeral containers).
+fn container_field(path: &[Step]) -> bool {
+    let n = path.len();
+    n >= 3
+        && matches!(path.get(n - 2), Some(Step::Index(_)))
+        && CONTAINER_LISTS.iter().any(|c| key_is(path.get(n - 3), c))
+}
+
+/// When the innermost collection is a map waiting for a key, the event is that key: records
+/// `key()` as the map's current key and says so.
+fn key_expected(stack: &mut [Frame], key: impl FnOnce() -> Step) -> bool {
+    if let Some(Frame::Map {
+        key: current,
+        expect_key,
+        ..
+    }) = stack.last_mut()
+        && *expect_key
+    {
+        *current = Some(key());
+        *expect_key = false;
+        return true;
+    }
+    false
+}
+
 /// Byte offsets of character indexes (the parser counts characters).
 struct CharIndex {
     /// Empty for ASCII text, where the two coincide.
@@ -175,22 +201,12 @@ pub fn scan(text: &str) -> Result<Scan> {
                 }
             }
             Event::Scalar(value, style, anchor, _tag) => {
-                if let Some(Frame::Map {
-                    key, expect_key, ..
-                }) = stack.last_mut()
-                    && *expect_key
-                {
-                    *key = Some(Step::Key(value.into_owned()));
-                    *expect_key = false;
+                if key_expected(&mut stack, || Step::Key(value.to_string())) {
                     continue;
                 }
                 let path = path_of(&stack);
                 let n = path.len();
-                if n >= 3
-                    && key_is(path.get(n - 1), "image")
-                    && matches!(path.get(n - 2), Some(Step::Index(_)))
-                    && CONTAINER_LISTS.iter().any(|c| key_is(path.get(n - 3), c))
-                {
+                if key_is(path.last(), "image") && container_field(&path) {
                     let (span, target) = locate(text, start, &value, style, anchor);
                     let written = text.get(span.clone()).unwrap_or_default().to_owned();
                     let written = if written.is_empty() {
@@ -221,33 +237,18 @@ pub fn scan(text: &str) -> Result<Scan> {
                     }
                 } else if key_is(path.last(), "<<") {
                     // A merge key inside a container could bring an image we cannot see.
-                    let in_container = n >= 3
-                        && matches!(path.get(n - 2), Some(Step::Index(_)))
-                        && CONTAINER_LISTS.iter().any(|c| key_is(path.get(n - 3), c));
-                    if in_container {
-                        let mut p = path[..n - 1].to_vec();
-                        p.push(Step::Key("image".to_owned()));
-                        candidates.push(merge_candidate(p, start));
+                    if container_field(&path) {
+                        candidates.push(merge_candidate(&path, start));
                     }
                 }
                 value_done(&mut stack);
             }
             Event::Alias(_) => {
-                if let Some(Frame::Map {
-                    key, expect_key, ..
-                }) = stack.last_mut()
-                    && *expect_key
-                {
-                    *key = Some(Step::Complex);
-                    *expect_key = false;
+                if key_expected(&mut stack, || Step::Complex) {
                     continue;
                 }
                 let path = path_of(&stack);
-                let n = path.len();
-                let container_field = n >= 3
-                    && matches!(path.get(n - 2), Some(Step::Index(_)))
-                    && CONTAINER_LISTS.iter().any(|c| key_is(path.get(n - 3), c));
-                if container_field && key_is(path.last(), "image") {
+                if container_field(&path) && key_is(path.last(), "image") {
                     candidates.push(Candidate {
                         path: path.clone(),
                         span: start..start,
@@ -259,10 +260,8 @@ pub fn scan(text: &str) -> Result<Scan> {
                             reason: "the image is a YAML alias".to_owned(),
                         },
                     });
-                } else if container_field && key_is(path.last(), "<<") {
-                    let mut p = path[..n - 1].to_vec();
-                    p.push(Step::Key("image".to_owned()));
-                    candidates.push(merge_candidate(p, start));
+                } else if container_field(&path) && key_is(path.last(), "<<") {
+                    candidates.push(merge_candidate(&path, start));
                 }
                 value_done(&mut stack);
             }
@@ -279,7 +278,10 @@ pub fn scan(text: &str) -> Result<Scan> {
     })
 }
 
-fn merge_candidate(path: Vec<Step>, at: usize) -> Candidate {
+/// The container whose field `merge` (a `<<` key) is, as an unsupported image position.
+fn merge_candidate(merge: &[Step], at: usize) -> Candidate {
+    let mut path = merge[..merge.len().saturating_sub(1)].to_vec();
+    path.push(Step::Key("image".to_owned()));
     Candidate {
         path,
         span: at..at,
