@@ -1,25 +1,4 @@
-//! Scans container images and directories for installed packages and builds SBOMs from them.
-//!
-//! One pass per layer: each layer blob is streamed once (gzip, zstd or plain tar, verified
-//! against its digest while read), layers in parallel on blocking threads, keeping only the
-//! index entry of every path plus the contents the catalogers need (package databases and
-//! metadata files, chosen by path during the walk). The layers are then squashed in order
-//! (whiteouts and opaque directories hide lower layers) into a [`FileIndex`], the catalogers
-//! run over it, and [`sbom`] turns the result into a boltseal-sbom [`boltseal_sbom::Sbom`]
-//! (SPDX 2.3, CycloneDX 1.5/1.6) shaped like syft's.
-//!
-//! ```no_run
-//! use boltseal_scan::{scan, ScanOptions, Source};
-//!
-//! # async fn demo() -> Result<(), boltseal_scan::Error> {
-//! let source: Source = "oci:target/boltseal-demo/build:v1".parse()?;
-//! let result = scan(&source, &ScanOptions::new()).await?;
-//! for p in &result.catalog.packages {
-//!     println!("{} {} {:?}", p.name, p.version, p.purl);
-//! }
-//! let json = boltseal_scan::sbom::write(&result, "spdx-json".parse().unwrap(), &Default::default())?;
-//! # let _ = json; Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub mod catalog;
 mod error;

@@ -298,7 +298,7 @@ pub enum HashAlgorithm {
     Blake3,
     /// Adler-32 (SPDX only)
     Adler32,
-    /// A spelling neither format defines, kept as read.
+    /// An algorithm neither format names, kept as spelled.
     Unknown(String),
 }
 

@@ -22,9 +22,10 @@
 //! Findings name the element concerned: a JSON pointer for schema rules, the SPDX id or
 //! `bom-ref` for semantic rules.
 //!
-//! The schema rules are data: each schema definition is a static [`Shape`](schema::Shape) in
-//! `cyclonedx.rs`, `cyclonedx_services.rs` or `spdx.rs`, and one interpreter
-//! ([`Walker`](schema::Walker)) checks a document against them.
+//! The schema rules are data: each schema definition is a static `Shape` (required properties,
+//! the properties allowed from which version, the rule each value follows) in the tables of
+//! `validate/cyclonedx.rs`, `validate/cyclonedx_services.rs` and `validate/spdx.rs`, and one
+//! interpreter (`validate/schema.rs`) checks a document against them.
 
 mod cyclonedx;
 mod cyclonedx_services;
