@@ -21,8 +21,7 @@
 
 #[path = "../tests/admission_support/mod.rs"]
 mod admission_support;
-#[path = "../tests/support/mod.rs"]
-mod support;
+use boltseal_test_support as support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,11 +29,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use admission_support::{Server, TestCa, create_review, pod, push_image, sign, signature_policy};
-use boltseal::admission::review::decode_response;
 use boltseal::admission::{Phase, PolicyReviewer, ServerOptions, Webhook};
 use boltseal::keys::PrivateKey;
 use boltseal::oci::RegistryOptions;
-use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier, VerificationStats};
+use boltseal::policy::{Engine, PolicySet, RegistryVerifier, VerificationStats};
 use boltseal::sign::SignatureFormat;
 
 async fn review(client: &reqwest::Client, server: &Server, body: Vec<u8>) -> (bool, usize) {
@@ -42,15 +40,7 @@ async fn review(client: &reqwest::Client, server: &Server, body: Vec<u8>) -> (bo
 }
 
 async fn review_at(client: &reqwest::Client, url: &str, body: Vec<u8>) -> (bool, usize) {
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+    let r = admission_support::review(client, url, body).await;
     let patches = r.patch_operations().map_or(0, |p| p.len());
     (r.allowed, patches)
 }
@@ -119,7 +109,7 @@ async fn herd(
     images: &[String],
     unsigned: Option<&str>,
 ) -> Herd {
-    let verifier = RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
+    let verifier = RegistryVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
     let set = PolicySet::from_yaml_str("policy.yaml", policy).unwrap();
     let engine = Arc::new(Engine::new(set, Arc::new(verifier)));
     let reviewer = PolicyReviewer::new(Arc::clone(&engine));
@@ -326,7 +316,7 @@ fn main() {
         // The server's own work per warm review, without transport: decode, evaluate, encode.
         let engine = Engine::new(
             PolicySet::from_yaml_str("policy.yaml", &policy).unwrap(),
-            Arc::new(RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(300))),
+            Arc::new(RegistryVerifier::new(RegistryOptions::new(), Duration::from_secs(300))),
         );
         let direct = Webhook::new(PolicyReviewer::new(Arc::new(engine)));
         let first = direct.answer(Phase::Mutate, Some("timeout=10s"), &body).await.unwrap();

@@ -22,22 +22,23 @@ use std::sync::Arc;
 use boltseal::envelope::intoto::ResourceDescriptor;
 use boltseal::envelope::predicate::{SLSA_PROVENANCE_V1, SPDX};
 use boltseal::envelope::slsa::{Provenance, Timestamp};
-use boltseal::evidence::{verify_image, verify_image_attestations};
+use boltseal::evidence::verify;
 use boltseal::keys::{KeyFormat, PrivateKey, write_key_pair};
 use boltseal::oci::{
     AnyStore, CopyOptions, ImageBuilder, ImageLocation, LayoutStore, ManifestRef, RegistryOptions,
     Store, copy_image,
 };
 use boltseal::policy::{
-    AdmissionInput, DEFAULT_CACHE_TTL, Engine, LayoutImageVerifier, Operation, Phase, PolicySet,
-    RegistryImageVerifier, Verifier,
+    AdmissionInput, DEFAULT_CACHE_TTL, Engine, ImageVerifier, LayoutVerifier, Operation, Phase,
+    PolicySet, RegistryVerifier,
 };
 use boltseal::reference::Digest;
 use boltseal::sbom::{Format, SpdxVersion, WriteOptions};
 use boltseal::scan::{ScanOptions, Source, scan};
 use boltseal::sign::{AttestOptions, SignOptions, attest_image, now_rfc3339, sign_image};
-use boltseal::verify::image::KeyPolicy;
+use boltseal::verify::{Claim, KeyPolicy};
 use clap::Parser;
+use common::{Code as _, Context as _, Failure};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -97,53 +98,35 @@ License: MIT\n",
 ];
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    common::runtime().block_on(run(args))
+    common::args::<Args>()
+        .and_then(|args| common::runtime().block_on(run(args)))
+        .map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
-fn step(n: usize, total: usize, text: &str) {
-    println!("[{n}/{total}] {text}");
+fn step(n: usize, text: &str) {
+    println!("[{n}/9] {text}");
 }
 
-async fn run(args: Args) -> ExitCode {
-    const STEPS: usize = 9;
+async fn run(args: Args) -> Result<(), Failure> {
     let started = now_rfc3339();
     // 1. Build the sample image, and an unsigned variant for the admission check.
     let build_dir = args.workdir.join("build");
-    if let Err(e) = reset_dir(&build_dir) {
-        return common::fail(format!("{}: {e}", build_dir.display()), 2);
-    }
-    let build = match LayoutStore::create(&build_dir).await {
-        Ok(s) => s,
-        Err(e) => return common::fail(e, 1),
-    };
-    let image = match sample_image(FILES.iter().copied()) {
-        Ok(i) => i,
-        Err(e) => return common::fail(e, 1),
-    };
-    let built = match image.write_to(&build, Some(TAG)).await {
-        Ok(d) => d,
-        Err(e) => return common::fail(e, 1),
-    };
-    let unsigned = FILES.iter().copied().chain([(
-        "app/UNREVIEWED",
-        &b"Built outside the pipeline: never signed.\n"[..],
-        0o644,
-    )]);
-    let unsigned = match sample_image(unsigned) {
-        Ok(i) => i,
-        Err(e) => return common::fail(e, 1),
-    };
-    let unsigned_built = match unsigned.write_to(&build, Some(UNSIGNED_TAG)).await {
-        Ok(d) => d,
-        Err(e) => return common::fail(e, 1),
-    };
+    reset_dir(&build_dir).code(2).context(build_dir.display())?;
+    let build = LayoutStore::create(&build_dir).await.code(1)?;
+    let image = sample_image(FILES.iter().copied()).code(1)?;
+    let built = image.write_to(&build, Some(TAG)).await.code(1)?;
+    let note = &b"Built outside the pipeline: never signed.\n"[..];
+    let unsigned = FILES
+        .iter()
+        .copied()
+        .chain([("app/UNREVIEWED", note, 0o644)]);
+    let unsigned_built = sample_image(unsigned)
+        .code(1)?
+        .write_to(&build, Some(UNSIGNED_TAG))
+        .await
+        .code(1)?;
     step(
         1,
-        STEPS,
         &format!(
             "built sample image oci:{}:{TAG} {} (1 layer, {} compressed, diff_id {}) and an unsigned variant :{UNSIGNED_TAG} {}",
             build_dir.display(),
@@ -155,39 +138,25 @@ async fn run(args: Args) -> ExitCode {
     );
 
     // 2. Its SBOM: the packages the image holds, as SPDX 2.3.
-    let source = match ImageLocation::parse(&format!("oci:{}:{TAG}", build_dir.display())) {
-        Ok(l) => Source::Store(l),
-        Err(e) => return common::fail(e, 2),
-    };
-    let scanned = match scan(&source, &ScanOptions::new()).await {
-        Ok(s) => s,
-        Err(e) => return common::fail(format!("sbom: {e}"), 1),
-    };
-    let spdx = match boltseal::scan::sbom::write(
-        &scanned,
-        Format::Spdx(SpdxVersion::V2_3),
-        &WriteOptions::new().created(now_rfc3339()),
-    ) {
-        Ok(b) => b,
-        Err(e) => return common::fail(format!("sbom: {e}"), 1),
-    };
+    let source = ImageLocation::parse(&format!("oci:{}:{TAG}", build_dir.display())).code(2)?;
+    let scanned = scan(&Source::Store(source), &ScanOptions::new())
+        .await
+        .code(1)
+        .context("sbom")?;
+    let options = WriteOptions::new().created(now_rfc3339());
+    let spdx = boltseal::scan::sbom::write(&scanned, Format::Spdx(SpdxVersion::V2_3), &options)
+        .code(1)
+        .context("sbom")?;
     let sbom_path = args.workdir.join("sbom.spdx.json");
-    if let Err(e) = std::fs::write(&sbom_path, &spdx) {
-        return common::fail(format!("{}: {e}", sbom_path.display()), 2);
-    }
-    let sbom: serde_json::Value = match serde_json::from_slice(&spdx) {
-        Ok(v) => v,
-        Err(e) => return common::fail(format!("sbom: {e}"), 1),
-    };
-    let packages: Vec<String> = scanned
-        .catalog
-        .packages
-        .iter()
+    std::fs::write(&sbom_path, &spdx)
+        .code(2)
+        .context(sbom_path.display())?;
+    let sbom: serde_json::Value = serde_json::from_slice(&spdx).code(1).context("sbom")?;
+    let packages: Vec<String> = (scanned.catalog.packages.iter())
         .map(|p| format!("{} {} ({})", p.name, p.version, p.kind.as_str()))
         .collect();
     step(
         2,
-        STEPS,
         &format!(
             "generated its SBOM {} (SPDX 2.3, {} package(s): {})",
             sbom_path.display(),
@@ -198,29 +167,23 @@ async fn run(args: Args) -> ExitCode {
 
     // 3. A key pair (cosign's format), kept with the demo.
     let keys_dir = args.workdir.join("keys");
-    if let Err(e) = std::fs::create_dir_all(&keys_dir) {
-        return common::fail(format!("{}: {e}", keys_dir.display()), 2);
-    }
+    std::fs::create_dir_all(&keys_dir)
+        .code(2)
+        .context(keys_dir.display())?;
     let password = std::env::var_os(boltseal::keys::PASSWORD_ENV)
         .map(|p| p.into_encoded_bytes())
         .unwrap_or_default();
-    let key = match PrivateKey::generate() {
-        Ok(k) => k,
-        Err(e) => return common::fail(e, 1),
-    };
-    let key_paths = match write_key_pair(
+    let key = PrivateKey::generate().code(1)?;
+    let key_paths = write_key_pair(
         &keys_dir.join("cosign"),
         &key,
         &password,
         KeyFormat::default(),
         true,
-    ) {
-        Ok(p) => p,
-        Err(e) => return common::fail(e, 2),
-    };
+    )
+    .code(2)?;
     step(
         3,
-        STEPS,
         &format!(
             "generated an ECDSA P-256 key pair: {} (encrypted, 0600) and {}",
             key_paths.private.display(),
@@ -230,21 +193,13 @@ async fn run(args: Args) -> ExitCode {
 
     // 4. Sign the image (the digest, resolved once).
     let reference = ManifestRef::Digest(built.digest);
-    let signed = match sign_image(
-        &build,
-        &reference,
-        IDENTITY,
-        &key,
-        &SignOptions::new().annotation("pipeline", "supply_chain"),
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(e) => return common::fail(format!("sign: {e}"), 1),
-    };
+    let options = SignOptions::new().annotation("pipeline", "supply_chain");
+    let signed = sign_image(&build, &reference, IDENTITY, &key, &options)
+        .await
+        .code(1)
+        .context("sign")?;
     step(
         4,
-        STEPS,
         &format!(
             "signed {} as {IDENTITY} -> {}",
             signed.digest, signed.location
@@ -252,28 +207,20 @@ async fn run(args: Args) -> ExitCode {
     );
 
     // 5. Attest how it was built (SLSA v1 provenance) and what it contains (the SBOM).
-    let provenance = match provenance(&started, &image.diff_id) {
-        Ok(p) => p,
-        Err(e) => return common::fail(format!("provenance: {e}"), 1),
-    };
+    let provenance = provenance(&started, &image.diff_id)
+        .code(1)
+        .context("provenance")?;
     let mut locations = Vec::new();
     for (predicate_type, predicate) in [(SLSA_PROVENANCE_V1, provenance), (SPDX, sbom)] {
-        match attest_image(
-            &build,
-            &reference,
-            IDENTITY,
-            &key,
-            &AttestOptions::new(predicate_type, predicate),
-        )
-        .await
-        {
-            Ok(s) => locations.push(s.location.to_string()),
-            Err(e) => return common::fail(format!("attest {predicate_type}: {e}"), 1),
-        }
+        let options = AttestOptions::new(predicate_type, predicate);
+        let attested = attest_image(&build, &reference, IDENTITY, &key, &options)
+            .await
+            .code(1)
+            .context(format!("attest {predicate_type}"))?;
+        locations.push(attested.location.to_string());
     }
     step(
         5,
-        STEPS,
         &format!(
             "attested SLSA v1 provenance and the SPDX SBOM -> {}",
             locations.join(", ")
@@ -287,9 +234,7 @@ async fn run(args: Args) -> ExitCode {
         Some(repo) => (repo.clone(), None),
         None => {
             let mirror = args.workdir.join("mirror");
-            if let Err(e) = reset_dir(&mirror) {
-                return common::fail(format!("{}: {e}", mirror.display()), 2);
-            }
+            reset_dir(&mirror).code(2).context(mirror.display())?;
             (LAYOUT_REPOSITORY.to_owned(), Some(mirror))
         }
     };
@@ -297,58 +242,43 @@ async fn run(args: Args) -> ExitCode {
         Some(dir) => format!("oci:{}:{tag}", dir.display()),
         None => format!("{repository}:{tag}"),
     };
-    let location = match ImageLocation::parse(&destination(TAG)) {
-        Ok(l) => l,
-        Err(e) => return common::fail(e, 2),
-    };
-    let published: AnyStore = match location.create(&options).await {
-        Ok(s) => s,
-        Err(e) => {
-            let code = common::store_exit(&e);
-            return common::fail(e, code);
+    let location = ImageLocation::parse(&destination(TAG)).code(2)?;
+    let published: AnyStore =
+        (location.create(&options).await).map_err(|e| Failure::new(&e, common::store_exit(&e)))?;
+    let mut report = None;
+    for (digest, tag, signatures) in [
+        (built.digest, TAG, true),
+        (unsigned_built.digest, UNSIGNED_TAG, false),
+    ] {
+        let options = CopyOptions::new().with_signatures(signatures);
+        let copied = copy_image(
+            &build,
+            &ManifestRef::Digest(digest),
+            &published,
+            Some(tag),
+            &options,
+        )
+        .await
+        .code(1)
+        .context(format!("publish to {}", destination(tag)))?;
+        if signatures {
+            report = Some(copied);
         }
-    };
-    let report = match copy_image(
-        &build,
-        &reference,
-        &published,
-        Some(TAG),
-        &CopyOptions::new().with_signatures(true),
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(e) => return common::fail(format!("publish to {}: {e}", destination(TAG)), 1),
-    };
-    if let Err(e) = copy_image(
-        &build,
-        &ManifestRef::Digest(unsigned_built.digest),
-        &published,
-        Some(UNSIGNED_TAG),
-        &CopyOptions::new(),
-    )
-    .await
-    {
-        return common::fail(format!("publish to {}: {e}", destination(UNSIGNED_TAG)), 1);
     }
-    let served = match published.resolve(&ManifestRef::Tag(TAG.to_owned())).await {
-        Ok(d) => d,
-        Err(e) => return common::fail(e, 1),
-    };
+    let report = report.expect("the signed image was copied");
+    let served = published
+        .resolve(&ManifestRef::Tag(TAG.to_owned()))
+        .await
+        .code(1)?;
     if served.digest != built.digest {
-        return common::fail(
-            format!(
-                "{} serves {}, but {} was built",
-                destination(TAG),
-                served.digest,
-                built.digest
-            ),
-            1,
-        );
+        let (at, digest) = (destination(TAG), built.digest);
+        Err(Failure::refused(format!(
+            "{at} serves {}, but {digest} was built",
+            served.digest
+        )))?;
     }
     step(
         6,
-        STEPS,
         &format!(
             "published to {} with {} signature/attestation artifact(s): {} manifest(s), {} blob(s) copied ({}), {} already there; it serves {} (digest unchanged)",
             destination(TAG),
@@ -365,115 +295,82 @@ async fn run(args: Args) -> ExitCode {
     //    then each attestation of the expected type about that digest.
     let public = key.public_key();
     let by_tag = ManifestRef::Tag(TAG.to_owned());
-    let policy = KeyPolicy::new(public).annotation("pipeline", "supply_chain");
-    let signatures = match verify_image(&published, &by_tag, &policy).await {
-        Ok(v) => v,
-        Err(e) => return common::fail(format!("verify {}: {e}", destination(TAG)), 1),
-    };
-    let mut attested = Vec::new();
-    for predicate_type in [SLSA_PROVENANCE_V1, SPDX] {
-        match verify_image_attestations(
-            &published,
-            &by_tag,
-            &KeyPolicy::new(public),
-            Some(predicate_type),
-        )
+    let policy = KeyPolicy::new(public.clone()).annotation("pipeline", "supply_chain");
+    let signatures = verify(&published, &by_tag, &policy.into(), &Claim::Signature)
         .await
-        {
-            Ok(v) if v.digest == built.digest && !v.verified.is_empty() => {
-                attested.push(predicate_type);
-            }
-            Ok(v) => {
-                return common::fail(
-                    format!("verify {predicate_type}: nothing verified for {}", v.digest),
-                    1,
-                );
-            }
-            Err(e) => return common::fail(format!("verify {predicate_type}: {e}"), 1),
+        .code(1)
+        .context(format!("verify {}", destination(TAG)))?;
+    let authority = KeyPolicy::new(public.clone()).into();
+    for predicate_type in [SLSA_PROVENANCE_V1, SPDX] {
+        let claim = Claim::attestation(predicate_type);
+        let v = verify(&published, &by_tag, &authority, &claim)
+            .await
+            .code(1)
+            .context(format!("verify {predicate_type}"))?;
+        if v.digest != built.digest || v.verified.is_empty() {
+            let digest = v.digest;
+            Err(Failure::refused(format!(
+                "verify {predicate_type}: nothing verified for {digest}"
+            )))?;
         }
     }
     step(
         7,
-        STEPS,
         &format!(
-            "verified {}: {} signature(s) by {}, attestations {}",
+            "verified {}: {} signature(s) by {}, attestations {SLSA_PROVENANCE_V1} and {SPDX}",
             signatures.digest,
             signatures.verified.len(),
             key_paths.public.display(),
-            attested.join(" and ")
         ),
     );
 
     // 8-9. Admission: a Kyverno ClusterPolicy that requires the signature and pins digests,
     //      evaluated like the admission webhook does (mutate, then validate the patched Pod).
-    let pem = public.to_pem();
-    let policies = match PolicySet::from_yaml_str(
-        "verify-image-signatures.yaml",
-        &admission_policy(&repository, &pem),
-    ) {
-        Ok(p) => p,
-        Err(e) => return common::fail(e, 1),
-    };
-    let verifier: Arc<dyn Verifier> = match &mirror {
-        Some(dir) => match LayoutStore::open(dir).await {
-            Ok(layout) => Arc::new(LayoutImageVerifier::new().with_repository(&repository, layout)),
-            Err(e) => return common::fail(e, 1),
-        },
-        None => Arc::new(RegistryImageVerifier::new(
-            options.clone(),
-            DEFAULT_CACHE_TTL,
-        )),
+    let policy = admission_policy(&repository, &public.to_pem());
+    let policies = PolicySet::from_yaml_str("verify-image-signatures.yaml", &policy).code(1)?;
+    let verifier: Arc<dyn ImageVerifier> = match &mirror {
+        Some(dir) => {
+            let layout = LayoutStore::open(dir).await.code(1)?;
+            Arc::new(LayoutVerifier::new().with_repository(&repository, layout))
+        }
+        None => Arc::new(RegistryVerifier::new(options, DEFAULT_CACHE_TTL)),
     };
     let engine = Engine::new(policies, verifier);
-    let signed_pod = sample_pod("signed", &format!("{repository}:{TAG}"));
-    let admitted = engine
-        .apply(
-            &AdmissionInput::new(Phase::Mutate, Operation::Create, signed_pod)
-                .with_namespace("demo"),
-        )
-        .await;
+    let admit = |name: &str, tag: &str| {
+        let pod = sample_pod(name, &format!("{repository}:{tag}"));
+        let input = AdmissionInput::new(Phase::Mutate, Operation::Create, pod);
+        let engine = &engine;
+        async move { engine.apply(&input.with_namespace("demo")).await }
+    };
+    let admitted = admit("signed", TAG).await;
     let pinned = format!("{repository}:{TAG}@{}", built.digest);
-    let patched_image = admitted
-        .patched
-        .as_ref()
+    let patched_image = (admitted.patched.as_ref())
         .and_then(|p| p.pointer("/spec/containers/0/image"))
         .and_then(|v| v.as_str());
     if !admitted.allowed() || patched_image != Some(pinned.as_str()) {
-        let why = admitted
-            .blocked_message()
+        let why = (admitted.blocked_message())
             .unwrap_or_else(|| format!("the image was not pinned to {pinned}"));
-        return common::fail(
-            format!("admission refused the signed Pod: {}", why.trim()),
-            1,
-        );
+        Err(Failure::refused(format!(
+            "admission refused the signed Pod: {}",
+            why.trim()
+        )))?;
     }
     step(
         8,
-        STEPS,
         &format!("admitted Pod demo/signed: signature verified, image pinned to {pinned}"),
     );
-    let unsigned_pod = sample_pod("unsigned", &format!("{repository}:{UNSIGNED_TAG}"));
-    let refused = engine
-        .apply(
-            &AdmissionInput::new(Phase::Mutate, Operation::Create, unsigned_pod)
-                .with_namespace("demo"),
-        )
-        .await;
-    let Some(message) = refused.blocked_message() else {
-        return common::fail("admission allowed a Pod whose image is not signed", 1);
-    };
-    let reason = message
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .unwrap_or_default()
-        .to_owned();
+    let refused = admit("unsigned", UNSIGNED_TAG).await;
+    let message = (refused.blocked_message())
+        .ok_or_else(|| Failure::refused("admission allowed a Pod whose image is not signed"))?;
+    let reason = message.lines().map(str::trim).rfind(|l| !l.is_empty());
     step(
         9,
-        STEPS,
-        &format!("refused Pod demo/unsigned ({repository}:{UNSIGNED_TAG}): {reason}"),
+        &format!(
+            "refused Pod demo/unsigned ({repository}:{UNSIGNED_TAG}): {}",
+            reason.unwrap_or_default()
+        ),
     );
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// The sample image: `files` plus a dpkg database and a Python distribution for the SBOM.

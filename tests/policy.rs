@@ -6,8 +6,9 @@
 //! N-of-M attestors; the verification cache; and the `policy-apply` example.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod private_sigstore;
-mod support;
+use boltseal_test_support as support;
+use boltseal_test_support::private_sigstore;
+use support::tag;
 
 use std::path::Path;
 use std::process::Command;
@@ -16,9 +17,9 @@ use std::time::Duration;
 
 use boltseal::envelope::slsa::Provenance;
 use boltseal::keys::PrivateKey;
-use boltseal::oci::{ImageBuilder, ManifestRef, RegistryOptions, RegistryStore, Store};
+use boltseal::oci::{ImageBuilder, RegistryOptions, RegistryStore, Store};
 use boltseal::policy::{
-    AdmissionInput, Engine, EngineResponse, Operation, Phase, PolicySet, RegistryImageVerifier,
+    AdmissionInput, Engine, EngineResponse, Operation, Phase, PolicySet, RegistryVerifier,
     RuleStatus,
 };
 use boltseal::reference::{Digest, Reference};
@@ -29,10 +30,6 @@ use serde_json::{Value, json};
 
 const EXAMPLE_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnFX+0SsVivk7OjCHnPZx6GjfKXbo\n\
                            qzMFak4IQg4ujWpEiF6FRhST1rnPzeajHUhvuv58bFsO0AP2H1kuqEVvPg==";
-
-fn tag(t: &str) -> ManifestRef {
-    ManifestRef::Tag(t.to_owned())
-}
 
 /// Pushes a one-file image as `repo:t`; returns its store, reference text and digest.
 async fn push(
@@ -110,31 +107,24 @@ fn engine(yaml: &str) -> Engine {
     let policies = PolicySet::from_yaml_str("test.yaml", yaml).unwrap();
     Engine::new(
         policies,
-        Arc::new(RegistryImageVerifier::new(
+        Arc::new(RegistryVerifier::new(
             RegistryOptions::new(),
             Duration::from_secs(60),
         )),
     )
 }
 
+async fn evaluate(engine: &Engine, phase: Phase, object: &Value) -> EngineResponse {
+    let input = AdmissionInput::new(phase, Operation::Create, object.clone());
+    engine.evaluate(&input).await
+}
+
 async fn mutate(engine: &Engine, object: &Value) -> EngineResponse {
-    engine
-        .evaluate(&AdmissionInput::new(
-            Phase::Mutate,
-            Operation::Create,
-            object.clone(),
-        ))
-        .await
+    evaluate(engine, Phase::Mutate, object).await
 }
 
 async fn validate(engine: &Engine, object: &Value) -> EngineResponse {
-    engine
-        .evaluate(&AdmissionInput::new(
-            Phase::Validate,
-            Operation::Create,
-            object.clone(),
-        ))
-        .await
+    evaluate(engine, Phase::Validate, object).await
 }
 
 fn only_rule(r: &EngineResponse) -> (&str, RuleStatus, &str) {
@@ -142,6 +132,13 @@ fn only_rule(r: &EngineResponse) -> (&str, RuleStatus, &str) {
     assert_eq!(results.len(), 1, "{results:#?}");
     let (p, rule) = results[0];
     (p.policy.as_str(), rule.status, rule.message.as_str())
+}
+
+/// The response's only rule has `status` and a message containing `text`.
+fn expect_rule(r: &EngineResponse, status: RuleStatus, text: &str) {
+    let (_, actual, message) = only_rule(r);
+    assert_eq!(actual, status, "{message}");
+    assert!(message.contains(text), "{message}");
 }
 
 struct World {
@@ -482,12 +479,10 @@ async fn slsa_provenance_conditions() {
         assert_eq!(r.patches().len(), 1);
     }
     let r = mutate(&engine, &pod("p", &[&rogue], &[])).await;
-    let (_, status, message) = only_rule(&r);
-    assert_eq!(status, RuleStatus::Fail, "{message}");
-    assert!(
-        message
-            .contains("image attestations verification failed, verifiedCount: 0, requiredCount: 1"),
-        "{message}"
+    expect_rule(
+        &r,
+        RuleStatus::Fail,
+        "image attestations verification failed, verifiedCount: 0, requiredCount: 1",
     );
     assert!(!r.allowed());
     // Signed but no provenance at all.
@@ -518,15 +513,16 @@ async fn policy_apply_example_follows_its_contract() {
     )
     .unwrap();
     let bin = support::example("policy-apply");
-    let out = Command::new(&bin)
-        .args([
-            "--policy".as_ref(),
-            policy.as_os_str(),
-            "--resource".as_ref(),
-            good.as_os_str(),
-        ])
-        .output()
-        .unwrap();
+    let apply = |resource: &std::path::Path| {
+        Command::new(&bin)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--resource")
+            .arg(resource)
+            .output()
+            .unwrap()
+    };
+    let out = apply(&good);
     assert!(
         out.status.success(),
         "{}",
@@ -546,30 +542,14 @@ async fn policy_apply_example_follows_its_contract() {
         lines[0]["patches"],
         json!([{"op": "replace", "path": "/spec/containers/0/image", "value": format!("{}@{}", w.bundle.0, w.bundle.1)}])
     );
-    let out = Command::new(&bin)
-        .args([
-            "--policy".as_ref(),
-            policy.as_os_str(),
-            "--resource".as_ref(),
-            bad.as_os_str(),
-        ])
-        .output()
-        .unwrap();
+    let out = apply(&bad);
     assert_eq!(out.status.code(), Some(1));
     let line: Value =
         serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["result"], "fail");
     // A broken policy is an input error.
     std::fs::write(&policy, "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: x}\nspec: {rules: [{name: r, match: {any: [{resources: {kinds: [Pod]}}]}, mutate: {}}]}\n").unwrap();
-    let out = Command::new(&bin)
-        .args([
-            "--policy".as_ref(),
-            policy.as_os_str(),
-            "--resource".as_ref(),
-            bad.as_os_str(),
-        ])
-        .output()
-        .unwrap();
+    let out = apply(&bad);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
@@ -577,46 +557,6 @@ async fn policy_apply_example_follows_its_contract() {
             && stderr.contains("spec.rules[0].mutate: `mutate` is not supported"),
         "{stderr}"
     );
-}
-
-async fn put_blob(store: &RegistryStore, desc: &boltseal::oci::Descriptor, bytes: &[u8]) {
-    let r = boltseal::oci::BlobReader::new(
-        "blob",
-        desc,
-        Box::pin(std::io::Cursor::new(bytes.to_vec())),
-    );
-    store.put_blob(desc, r).await.unwrap();
-}
-
-/// Pushes a Sigstore bundle as an OCI referrer of `image` (cosign v3's layout).
-async fn push_bundle_referrer(
-    store: &RegistryStore,
-    image: &str,
-    bundle: &[u8],
-    predicate_type: &str,
-) {
-    use boltseal::oci::{Descriptor, ImageManifest};
-    use boltseal::reference::media_type;
-    let image = store.resolve(&tag(image)).await.unwrap();
-    let empty = Descriptor::of_bytes(media_type::OCI_EMPTY, b"{}");
-    put_blob(store, &empty, b"{}").await;
-    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
-    put_blob(store, &layer, bundle).await;
-    let mut manifest = ImageManifest::new(empty, vec![layer]);
-    manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
-    manifest.subject = Some(boltseal::oci::Descriptor::new(
-        image.media_type.clone(),
-        image.digest,
-        image.size,
-    ));
-    manifest.annotations.insert(
-        "dev.sigstore.bundle.predicateType".to_owned(),
-        predicate_type.to_owned(),
-    );
-    store
-        .put_manifest(&manifest.to_raw().unwrap(), None)
-        .await
-        .unwrap();
 }
 
 /// Keyless signatures and attestations from a private Sigstore instance (its
@@ -636,9 +576,8 @@ async fn keyless_signatures_and_attestations() {
     let (store, text, digest) = push(&registry, "keyless/app", "v1", "keyless").await;
     let repo = registry.repo("keyless/app");
     let signature = Statement::for_image(&digest, predicate::COSIGN_SIGN_V1, json!({})).to_bytes();
-    push_bundle_referrer(
+    support::push_bundle_referrer(
         &store,
-        "v1",
         &sigstore.dsse_bundle(&leaf, &signature),
         predicate::COSIGN_SIGN_V1,
     )
@@ -650,9 +589,8 @@ async fn keyless_signatures_and_attestations() {
     )
     .with_subject_name(&repo)
     .to_bytes();
-    push_bundle_referrer(
+    support::push_bundle_referrer(
         &store,
-        "v1",
         &sigstore.dsse_bundle(&leaf, &slsa),
         "https://slsa.dev/provenance/v1",
     )
@@ -699,20 +637,14 @@ async fn keyless_signatures_and_attestations() {
         &object,
     )
     .await;
-    let (_, status, message) = only_rule(&r);
-    assert_eq!(status, RuleStatus::Fail, "{message}");
-    assert!(
-        message.contains(".attestors[0].entries[0].keyless: "),
-        "{message}"
-    );
+    expect_rule(&r, RuleStatus::Fail, ".attestors[0].entries[0].keyless: ");
     assert!(!r.allowed());
 
     let r = mutate(&engine(&policy(ID, "https://other.example/*")), &object).await;
-    let (_, status, message) = only_rule(&r);
-    assert_eq!(status, RuleStatus::Fail, "{message}");
-    assert!(
-        message.contains("image attestations verification failed"),
-        "{message}"
+    expect_rule(
+        &r,
+        RuleStatus::Fail,
+        "image attestations verification failed",
     );
 }
 

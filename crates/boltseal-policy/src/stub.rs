@@ -1,4 +1,4 @@
-//! A stand-in [`Verifier`] for tests and benchmarks: every image verifies to one fixed digest
+//! A stand-in [`ImageVerifier`] for tests and benchmarks: every image verifies to one fixed digest
 //! (unless its name contains a refused word), after an optional latency, and every call is
 //! counted (in total, per image, and how many overlapped). Not part of the stable API.
 
@@ -8,10 +8,9 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use boltseal_evidence::{ImageVerifier, VerifyFuture};
 use boltseal_reference::{Digest, Reference};
-use boltseal_verify::verifier::AttestorSet;
-
-use crate::verifier::{AttestationCheck, SignatureCheck, Verifier, VerifyFailure, VerifyFuture};
+use boltseal_verify::{Authority, Claim, Verification, VerifyError};
 
 /// The digest every image resolves and verifies to.
 pub const DIGEST: &str = "sha256:859ab6768a6f26a79bc42b231664111317d095a4f04e4b6fe79ce37b3d199097";
@@ -90,13 +89,17 @@ fn digest() -> Digest {
     DIGEST.parse().unwrap_or_else(|_| unreachable!())
 }
 
-impl Verifier for StubVerifier {
-    fn verify_signatures<'a>(
+impl ImageVerifier for StubVerifier {
+    fn verify<'a>(
         &'a self,
         image: &'a Reference,
-        _: &'a AttestorSet,
-    ) -> VerifyFuture<'a, SignatureCheck> {
+        _: &'a Authority,
+        claim: &'a Claim,
+    ) -> VerifyFuture<'a, Verification> {
         Box::pin(async move {
+            if *claim != Claim::Signature {
+                return Ok(Verification::new(digest(), Vec::new()));
+            }
             self.calls.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut m) = self.per_image.lock() {
                 *m.entry(image.to_string()).or_default() += 1;
@@ -110,19 +113,10 @@ impl Verifier for StubVerifier {
             if let Some(word) = &self.refused
                 && image.to_string().contains(word.as_str())
             {
-                return Err(VerifyFailure::Failed("no valid signatures".to_owned()));
+                return Err(VerifyError::refused("no valid signatures"));
             }
-            Ok(SignatureCheck::new(digest(), Vec::new()))
+            Ok(Verification::new(digest(), Vec::new()))
         })
-    }
-
-    fn verify_attestations<'a>(
-        &'a self,
-        _: &'a Reference,
-        _: &'a AttestorSet,
-        _: &'a str,
-    ) -> VerifyFuture<'a, AttestationCheck> {
-        Box::pin(async { Ok(AttestationCheck::new(digest(), Vec::new())) })
     }
 
     fn resolve<'a>(&'a self, _: &'a Reference) -> VerifyFuture<'a, Digest> {

@@ -14,7 +14,7 @@ use crate::engine::{AdmissionInput, Engine, VariableSource};
 use crate::error::{LoadError, Origin};
 use crate::policy::PolicySet;
 use crate::response::{EngineResponse, RuleStatus};
-use crate::verifier::Verifier;
+use boltseal_evidence::ImageVerifier;
 
 /// The file name `kyverno test` looks for.
 pub const TEST_FILE_NAME: &str = "kyverno-test.yaml";
@@ -238,7 +238,7 @@ fn parse_values(doc: &Value) -> Values {
 /// mismatches are reported in the [`TestReport`], not as errors.
 pub async fn run_test_file(
     file: &Path,
-    verifier: Arc<dyn Verifier>,
+    verifier: Arc<dyn ImageVerifier>,
 ) -> Result<TestReport, LoadError> {
     let text = crate::files::read_bounded(file)?;
     let source = file.display().to_string();

@@ -8,15 +8,14 @@
 //!   sigstore-rs signed, and refuses one whose image is unsigned.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../../support/mod.rs"]
-mod support;
+use boltseal_test_support as support;
 
 use base64::Engine as _;
 use boltseal::envelope::simple_signing::SimpleSigning;
 use boltseal::evidence::verify_image;
 use boltseal::keys::{KeyFormat, PrivateKey, PublicKey};
-use boltseal::oci::{ImageBuilder, Manifest, ManifestRef, RegistryOptions, RegistryStore, Store};
-use boltseal::reference::{Reference, media_type};
+use boltseal::oci::{Manifest, ManifestRef, RegistryOptions, Store};
+use boltseal::reference::media_type;
 use boltseal::sign::{ANNOTATION_SIGNATURE, SignOptions, sign_image, signature_tag};
 use boltseal::verify::image::KeyPolicy;
 use sigstore::cosign::Constraint;
@@ -38,20 +37,6 @@ fn client() -> sigstore::cosign::Client {
         })
         .build()
         .unwrap()
-}
-
-async fn push_image(registry: &support::Registry, repo: &str) -> (RegistryStore, String) {
-    let text = registry.repo(&format!("{repo}:v1"));
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
-    ImageBuilder::new()
-        .file("etc/motd", repo.as_bytes(), 0o644)
-        .build()
-        .unwrap()
-        .write_to(&store, Some("v1"))
-        .await
-        .unwrap();
-    (store, text)
 }
 
 async fn sigstore_layers(image: &str) -> Vec<SignatureLayer> {
@@ -83,7 +68,7 @@ fn constraints(public_pem: &str, annotations: &[(&str, &str)]) -> VerificationCo
 #[tokio::test]
 async fn sigstore_rs_verifies_boltseal_legacy_signatures() {
     let registry = support::Registry::start();
-    let (store, image) = push_image(&registry, "interop/signed").await;
+    let (store, image, _) = registry.push_image("interop/signed", "signed").await;
     let key = PrivateKey::generate().unwrap();
     let other = PrivateKey::generate().unwrap();
     sign_image(
@@ -134,7 +119,8 @@ async fn sigstore_rs_signs_with_boltseal_keys_and_boltseal_reads_it() {
         .into_iter()
         .enumerate()
     {
-        let (store, image) = push_image(&registry, &format!("interop/by-sigstore-rs-{n}")).await;
+        let repo = format!("interop/by-sigstore-rs-{n}");
+        let (store, image, _) = registry.push_image(&repo, &repo).await;
         let key = PrivateKey::generate().unwrap();
         let pem = key.to_encrypted_pem(b"hunter2", format).unwrap();
 
@@ -203,13 +189,13 @@ async fn sigstore_rs_signs_with_boltseal_keys_and_boltseal_reads_it() {
 #[tokio::test]
 async fn policy_engine_admits_images_sigstore_rs_signed() {
     use boltseal::policy::{
-        AdmissionInput, Engine, Operation, Phase, PolicySet, RegistryImageVerifier,
+        AdmissionInput, Engine, Operation, Phase, PolicySet, RegistryVerifier,
     };
     use std::sync::Arc;
 
     let registry = support::Registry::start();
-    let (signed_store, signed) = push_image(&registry, "interop/admitted").await;
-    let (_, unsigned) = push_image(&registry, "interop/refused").await;
+    let (signed_store, signed, _) = registry.push_image("interop/admitted", "admitted").await;
+    let (_, unsigned, _) = registry.push_image("interop/refused", "refused").await;
     let key = PrivateKey::generate().unwrap();
     let pem = key.to_encrypted_pem(b"pw", KeyFormat::default()).unwrap();
 
@@ -262,7 +248,7 @@ spec:
     );
     let engine = Engine::new(
         PolicySet::from_yaml_str("policy.yaml", &policy).unwrap(),
-        Arc::new(RegistryImageVerifier::new(
+        Arc::new(RegistryVerifier::new(
             RegistryOptions::new(),
             std::time::Duration::from_secs(60),
         )),

@@ -14,7 +14,8 @@ use crate::image::{FoundImage, ImageInfo};
 use crate::patch::PatchOperation;
 use crate::policy::{AttestorEntry, AttestorKind, AttestorSetSpec, RuleBody};
 use crate::response::{RuleResponse, RuleStatus, RuleType};
-use crate::verifier::{Verifier, VerifyFailure};
+use boltseal_evidence::ImageVerifier;
+use boltseal_verify::{Authority, Claim};
 use crate::wildcard;
 
 use super::rule::RuleEval;
@@ -175,7 +176,7 @@ impl RuleEval<'_> {
                         Err(e) => {
                             return outcome(
                                 RuleStatus::Error,
-                                format!("failed to update digest for {image}: {e}"),
+                                format!("failed to update digest for {image}: {}", e.reason()),
                             );
                         }
                     }
@@ -287,16 +288,16 @@ impl RuleEval<'_> {
                     resolved = info.reference().with_digest(d);
                     &resolved
                 }
-                Err(VerifyFailure::Unavailable(e)) => {
+                Err(e) if e.is_unavailable() => {
                     return Err((
                         RuleStatus::Error,
-                        format!("failed to verify image {image}: {e}"),
+                        format!("failed to verify image {image}: {}", e.reason()),
                     ));
                 }
                 Err(e) => {
                     return Err((
                         RuleStatus::Fail,
-                        format!("failed to verify image {image}: {e}"),
+                        format!("failed to verify image {image}: {}", e.reason()),
                     ));
                 }
             }
@@ -331,12 +332,11 @@ impl RuleEval<'_> {
                         errors.push(format!(".attestations[{ai}].attestors.entries[{j}]: nested attestors are not supported for attestations"));
                         continue;
                     };
-                    match verifier
-                        .verify_attestations(reference, &attestors, &att.predicate_type)
-                        .await
-                    {
+                    let authority = Authority::Attestors(attestors);
+                    let claim = Claim::attestation(att.predicate_type.clone());
+                    match verifier.verify(reference, &authority, &claim).await {
                         Ok(found) => {
-                            if found.statements.is_empty() {
+                            if found.verified.is_empty() {
                                 errors.push(format!(
                                     "attestions not found for predicate type {}",
                                     att.predicate_type
@@ -345,7 +345,7 @@ impl RuleEval<'_> {
                             }
                             digest = Some(found.digest);
                             let mut ok = true;
-                            for statement in &found.statements {
+                            for statement in found.payloads() {
                                 match self.check_statement(statement, att, scope) {
                                     Ok(true) => {}
                                     Ok(false) => {
@@ -360,10 +360,10 @@ impl RuleEval<'_> {
                                 verified += 1;
                             }
                         }
-                        Err(VerifyFailure::Unavailable(e)) => {
+                        Err(e) if e.is_unavailable() => {
                             return Err((
                                 RuleStatus::Error,
-                                format!("failed to verify image {image}: {e}"),
+                                format!("failed to verify image {image}: {}", e.reason()),
                             ));
                         }
                         Err(e) => errors.push(e.reason().to_owned()),
@@ -492,7 +492,7 @@ fn single_set(entry: &AttestorEntry) -> Option<AttestorSet> {
 
 /// One attestor set: entries in order until `count` of them verify.
 fn verify_set<'a>(
-    verifier: &'a dyn Verifier,
+    verifier: &'a dyn ImageVerifier,
     reference: &'a boltseal_reference::Reference,
     set: &'a AttestorSetSpec,
     label: &'a str,
@@ -514,12 +514,15 @@ fn verify_set<'a>(
                 }
                 _ => match single_set(entry) {
                     Some(s) => verifier
-                        .verify_signatures(reference, &s)
+                        .verify(reference, &Authority::Attestors(s), &Claim::Signature)
                         .await
                         .map(|c| c.digest)
-                        .map_err(|e| match e {
-                            VerifyFailure::Unavailable(r) => Failure::Error(r),
-                            other => Failure::Fail(other.reason().to_owned()),
+                        .map_err(|e| {
+                            if e.is_unavailable() {
+                                Failure::Error(e.reason().to_owned())
+                            } else {
+                                Failure::Fail(e.reason().to_owned())
+                            }
                         }),
                     None => Err(Failure::Fail("unsupported attestor".to_owned())),
                 },

@@ -15,7 +15,7 @@ use crate::matching::Subject;
 use crate::patch::PatchOperation;
 use crate::policy::{PolicyKind, PolicySet, RuleBody};
 use crate::response::{EngineResponse, PolicyResponse, ResourceId, RuleStatus, RuleType};
-use crate::verifier::Verifier;
+use boltseal_evidence::ImageVerifier;
 
 use self::images::references_match;
 use self::rule::RuleEval;
@@ -117,7 +117,7 @@ impl VariableSource for NoVariables {
     }
 }
 
-/// Evaluates requests against a [`PolicySet`], verifying images through a [`Verifier`].
+/// Evaluates requests against a [`PolicySet`], verifying images through an [`ImageVerifier`].
 /// Cheap to share (`Arc<Engine>`); safe for concurrent requests.
 ///
 /// ```
@@ -151,7 +151,7 @@ impl VariableSource for NoVariables {
 /// ```
 pub struct Engine {
     policies: PolicySet,
-    verifier: Arc<dyn Verifier>,
+    verifier: Arc<dyn ImageVerifier>,
     cache: VerificationCache,
 }
 
@@ -171,7 +171,7 @@ impl Engine {
     /// An engine over `policies`, verifying through `verifier`, caching successful
     /// verifications for [`DEFAULT_CACHE_TTL`].
     #[must_use]
-    pub fn new(policies: PolicySet, verifier: Arc<dyn Verifier>) -> Self {
+    pub fn new(policies: PolicySet, verifier: Arc<dyn ImageVerifier>) -> Self {
         Engine {
             policies,
             verifier,

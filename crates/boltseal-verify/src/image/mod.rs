@@ -130,7 +130,29 @@ pub struct Verification {
     pub rejected: Vec<String>,
 }
 
+impl Verified {
+    /// A verified signature or attestation (for implementations of verifiers elsewhere).
+    #[must_use]
+    pub fn new(layout: Layout, signer: Signer, payload: Value, statement: Option<Statement>) -> Self {
+        Verified {
+            layout,
+            signer,
+            payload,
+            statement,
+        }
+    }
+}
+
 impl Verification {
+    /// A verification of `digest` in which `verified` vouched (by attestor 0).
+    #[must_use]
+    pub fn new(digest: Digest, verified: Vec<Verified>) -> Self {
+        Verification {
+            verified,
+            ..Self::empty(digest)
+        }
+    }
+
     fn empty(digest: Digest) -> Self {
         Verification {
             digest,
