@@ -86,10 +86,10 @@ impl SignOptions {
         self
     }
 
-    /// Adds an annotation.
+    /// Adds an annotation (a later value for the same key replaces the earlier one).
     #[must_use]
-    pub fn annotation(mut self, key: &str, value: &str) -> Self {
-        self.annotations.insert(key.to_owned(), value.to_owned());
+    pub fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.annotations.insert(key.into(), value.into());
         self
     }
 
@@ -413,11 +413,43 @@ async fn bundle_referrer<S: Store>(
         VerificationMaterial::public_key(signer.public_key().hint()),
         Content::DsseEnvelope(envelope),
     );
-    let bytes = bundle.to_bytes();
+    let manifest = attach_bundle(
+        store,
+        image,
+        &bundle.to_bytes(),
+        &statement.predicate_type,
+        created,
+    )
+    .await?;
+    Ok(Signed {
+        digest: image.digest,
+        location: manifest.digest.to_string(),
+        manifest,
+        payload,
+        signature,
+        appended: true,
+    })
+}
+
+/// Pushes `bundle` (the JSON of a Sigstore bundle v0.3 holding a DSSE envelope) as an OCI 1.1
+/// referrer of `image`, the way cosign 3 stores it: an empty config, the bundle as the one
+/// layer, `artifactType` and the `dev.sigstore.bundle.*` annotations, `created` (now when
+/// `None`) in `org.opencontainers.image.created`. Returns the referrer manifest's descriptor.
+/// The bundle is stored as given, not checked.
+///
+/// # Errors
+/// Store errors.
+pub async fn attach_bundle<S: Store>(
+    store: &S,
+    image: &Descriptor,
+    bundle: &[u8],
+    predicate_type: &str,
+    created: Option<Timestamp>,
+) -> Result<Descriptor, Error> {
     let empty = Descriptor::of_bytes(media_type::OCI_EMPTY, b"{}");
     put_bytes(store, &empty, b"{}").await?;
-    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, &bytes);
-    put_bytes(store, &layer, &bytes).await?;
+    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
+    put_bytes(store, &layer, bundle).await?;
     let mut manifest = ImageManifest::new(empty, vec![layer]);
     manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
     manifest.subject = Some(Descriptor::new(
@@ -426,27 +458,18 @@ async fn bundle_referrer<S: Store>(
         image.size,
     ));
     let created = created.map_or_else(now_rfc3339, Timestamp::to_rfc3339);
-    manifest
-        .annotations
-        .insert("org.opencontainers.image.created".to_owned(), created);
-    manifest.annotations.insert(
-        ANNOTATION_BUNDLE_CONTENT.to_owned(),
-        "dsse-envelope".to_owned(),
-    );
-    manifest.annotations.insert(
-        ANNOTATION_BUNDLE_PREDICATE_TYPE.to_owned(),
-        statement.predicate_type.clone(),
-    );
+    for (key, value) in [
+        ("org.opencontainers.image.created", created.as_str()),
+        (ANNOTATION_BUNDLE_CONTENT, "dsse-envelope"),
+        (ANNOTATION_BUNDLE_PREDICATE_TYPE, predicate_type),
+    ] {
+        manifest
+            .annotations
+            .insert(key.to_owned(), value.to_owned());
+    }
     let raw = manifest.to_raw()?;
     store.put_manifest(&raw, None).await?;
-    Ok(Signed {
-        digest: image.digest,
-        location: raw.digest().to_string(),
-        manifest: raw.descriptor(),
-        payload,
-        signature,
-        appended: true,
-    })
+    Ok(raw.descriptor())
 }
 
 /// The current time as RFC 3339 UTC with whole seconds (`2026-11-27T07:09:56Z`): what

@@ -2,7 +2,7 @@
 //! signing identity derived from it.
 
 use boltseal_keys::Signer;
-use boltseal_oci::{ImageLocation, ManifestRef, RegistryOptions};
+use boltseal_oci::{AnyStore, ImageLocation, ManifestRef, RegistryOptions};
 
 use crate::error::Error;
 use crate::image::{AttestOptions, SignOptions, Signed, attest_image, sign_image};
@@ -73,14 +73,9 @@ pub async fn sign_image_at(
     signer: &dyn Signer,
     options: &SignOptions,
 ) -> Result<Signed, Error> {
-    let store = location.open(registry).await?;
-    let image = location.resolve(&store).await?;
-    let identity = options
-        .identity
-        .clone()
-        .unwrap_or_else(|| signing_identity(location));
-    let reference = ManifestRef::Digest(image.digest);
-    sign_image(&store, &reference, &identity, signer, options).await
+    let (store, image) = open(location, registry).await?;
+    let identity = identity_or(options.identity.as_deref(), location);
+    sign_image(&store, &image, &identity, signer, options).await
 }
 
 /// Attests the image `location` names, as [`sign_image_at`] signs it (the subject is named by
@@ -94,12 +89,21 @@ pub async fn attest_image_at(
     signer: &dyn Signer,
     options: &AttestOptions,
 ) -> Result<Signed, Error> {
+    let (store, image) = open(location, registry).await?;
+    let identity = identity_or(options.identity.as_deref(), location);
+    attest_image(&store, &image, &identity, signer, options).await
+}
+
+/// The store `location` names and its image, resolved once (by digest from then on).
+async fn open(
+    location: &ImageLocation,
+    registry: &RegistryOptions,
+) -> Result<(AnyStore, ManifestRef), Error> {
     let store = location.open(registry).await?;
     let image = location.resolve(&store).await?;
-    let identity = options
-        .identity
-        .clone()
-        .unwrap_or_else(|| signing_identity(location));
-    let reference = ManifestRef::Digest(image.digest);
-    attest_image(&store, &reference, &identity, signer, options).await
+    Ok((store, ManifestRef::Digest(image.digest)))
+}
+
+fn identity_or(given: Option<&str>, location: &ImageLocation) -> String {
+    given.map_or_else(|| signing_identity(location), str::to_owned)
 }
