@@ -7,18 +7,7 @@ use std::path::{Path, PathBuf};
 
 use boltseal_sbom::{CycloneDxVersion, Format, WriteOptions};
 
-fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "../shared/corpus is required in CI"
-    );
-    eprintln!("SKIPPED: ../shared/corpus is not present (only CI has it)");
-    None
-}
+use boltseal_test_support::shared_corpus as corpus;
 
 fn read(path: &Path) -> Vec<u8> {
     let bytes = std::fs::read(path).unwrap();

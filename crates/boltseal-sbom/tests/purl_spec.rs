@@ -8,17 +8,7 @@ use boltseal_sbom::Purl;
 use serde_json::Value;
 
 fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/sbom/purl-spec/tests");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "../shared/corpus is required in CI"
-    );
-    eprintln!("SKIPPED: ../shared/corpus/sbom/purl-spec is not present (only CI has it)");
-    None
+    boltseal_test_support::corpus("sbom/purl-spec/tests")
 }
 
 fn build(input: &Value) -> Result<Purl, String> {

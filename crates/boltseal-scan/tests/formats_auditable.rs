@@ -7,7 +7,7 @@ mod formats_common;
 use std::io::Write;
 
 use boltseal_scan::formats::auditable::{AuditableError, read_auditable};
-use formats_common::{TestSection, elf64, macho64, pe64};
+use formats_common::{elf64, macho64, pe64, sec};
 
 const JSON: &str = r#"{"packages":[
  {"name":"demo","version":"0.1.0","source":"local","dependencies":[1,2],"root":true},
@@ -41,33 +41,14 @@ fn check(pkgs: &[boltseal_scan::formats::auditable::AuditablePackage]) {
 #[test]
 fn constructed_elf() {
     let dep = zlib(JSON.as_bytes());
-    let elf = elf64(&[
-        TestSection {
-            name: ".text",
-            addr: 0x1000,
-            data: &[0xc3; 16],
-        },
-        TestSection {
-            name: ".dep-v0",
-            addr: 0,
-            data: &dep,
-        },
-    ]);
+    let elf = elf64(&[sec(".text", 0x1000, &[0xc3; 16]), sec(".dep-v0", 0, &dep)]);
     check(&read_auditable(&elf).unwrap().unwrap());
 
-    let elf = elf64(&[TestSection {
-        name: ".text",
-        addr: 0x1000,
-        data: &[0xc3; 16],
-    }]);
+    let elf = elf64(&[sec(".text", 0x1000, &[0xc3; 16])]);
     assert!(read_auditable(&elf).unwrap().is_none());
     assert!(read_auditable(b"plain text").unwrap().is_none());
 
-    let elf = elf64(&[TestSection {
-        name: ".dep-v0",
-        addr: 0,
-        data: b"\x78\x9cgarbage",
-    }]);
+    let elf = elf64(&[sec(".dep-v0", 0, b"\x78\x9cgarbage")]);
     let e = read_auditable(&elf).unwrap_err();
     assert!(matches!(e, AuditableError::Zlib(_)), "{e}");
 }
@@ -75,11 +56,7 @@ fn constructed_elf() {
 #[test]
 fn bomb_is_refused() {
     let dep = zlib(&vec![b' '; 20 << 20]);
-    let elf = elf64(&[TestSection {
-        name: ".dep-v0",
-        addr: 0,
-        data: &dep,
-    }]);
+    let elf = elf64(&[sec(".dep-v0", 0, &dep)]);
     assert!(matches!(
         read_auditable(&elf),
         Err(AuditableError::TooLarge)
@@ -113,23 +90,11 @@ fn objcopy_added_section_in_a_real_executable() {
 #[test]
 fn mach_o_and_pe_sections() {
     let dep = zlib(JSON.as_bytes());
-    let macho = macho64(&[TestSection {
-        name: ".dep-v0",
-        addr: 0x1_0000_4000,
-        data: &dep,
-    }]);
+    let macho = macho64(&[sec(".dep-v0", 0x1_0000_4000, &dep)]);
     check(&read_auditable(&macho).unwrap().unwrap());
     let pe = pe64(&[
-        TestSection {
-            name: ".text",
-            addr: 0x1000,
-            data: &[0xc3; 16],
-        },
-        TestSection {
-            name: ".dep-v0",
-            addr: 0x2000,
-            data: &dep,
-        },
+        sec(".text", 0x1000, &[0xc3; 16]),
+        sec(".dep-v0", 0x2000, &dep),
     ]);
     check(&read_auditable(&pe).unwrap().unwrap());
 }

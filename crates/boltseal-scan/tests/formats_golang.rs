@@ -6,7 +6,7 @@ mod formats_common;
 
 use boltseal_scan::formats::golang::{BuildInfo, GoBuildInfoError, GoModule, read_build_info};
 use boltseal_scan::formats::object::BinaryFormat;
-use formats_common::{TestSection, elf64, macho64, pe64};
+use formats_common::{elf64, macho64, pe64, sec};
 
 const MODINFO: &str = "path\texample.com/app/cmd/app\nmod\texample.com/app\t(devel)\t\n\
 dep\tgithub.com/a/b\tv1.2.3\th1:abc=\n\
@@ -58,16 +58,8 @@ fn inline_strings_format() {
     uvarint(m.len(), &mut blob);
     blob.extend_from_slice(&m);
     let elf = elf64(&[
-        TestSection {
-            name: ".text",
-            addr: 0x40_0000,
-            data: &[0x90; 64],
-        },
-        TestSection {
-            name: ".go.buildinfo",
-            addr: 0x50_0000,
-            data: &blob,
-        },
+        sec(".text", 0x40_0000, &[0x90; 64]),
+        sec(".go.buildinfo", 0x50_0000, &blob),
     ]);
     let info = read_build_info(&elf).unwrap().unwrap();
     check(&info);
@@ -96,16 +88,8 @@ fn pointer_format_of_old_toolchains() {
     blob.extend_from_slice(&base.to_le_bytes());
     blob.extend_from_slice(&(base + 16).to_le_bytes());
     let elf = elf64(&[
-        TestSection {
-            name: ".go.buildinfo",
-            addr: 0x50_0000,
-            data: &blob,
-        },
-        TestSection {
-            name: ".data",
-            addr: base,
-            data: &data,
-        },
+        sec(".go.buildinfo", 0x50_0000, &blob),
+        sec(".data", base, &data),
     ]);
     check(&read_build_info(&elf).unwrap().unwrap());
 
@@ -113,11 +97,7 @@ fn pointer_format_of_old_toolchains() {
     let mut bad = b"\xff Go buildinf:\x08\x00".to_vec();
     bad.extend_from_slice(&0xdead_0000u64.to_le_bytes());
     bad.extend_from_slice(&0xdead_0000u64.to_le_bytes());
-    let elf = elf64(&[TestSection {
-        name: ".go.buildinfo",
-        addr: 0x50_0000,
-        data: &bad,
-    }]);
+    let elf = elf64(&[sec(".go.buildinfo", 0x50_0000, &bad)]);
     assert_eq!(
         read_build_info(&elf),
         Err(GoBuildInfoError::BadPointer(0xdead_0000))
@@ -127,11 +107,7 @@ fn pointer_format_of_old_toolchains() {
 #[test]
 fn not_go() {
     assert_eq!(read_build_info(b"#!/bin/sh\necho hi\n"), Ok(None));
-    let elf = elf64(&[TestSection {
-        name: ".text",
-        addr: 0x1000,
-        data: &[0xc3],
-    }]);
+    let elf = elf64(&[sec(".text", 0x1000, &[0xc3])]);
     assert_eq!(read_build_info(&elf), Ok(None));
     // This test's own executable is a Rust ELF without Go build info.
     let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
@@ -221,16 +197,8 @@ fn inline_blob() -> Vec<u8> {
 fn mach_o_and_pe() {
     let blob = inline_blob();
     let macho = macho64(&[
-        TestSection {
-            name: "__text",
-            addr: 0x1_0000_1000,
-            data: &[0; 32],
-        },
-        TestSection {
-            name: "__go_buildinfo",
-            addr: 0x1_0000_2000,
-            data: &blob,
-        },
+        sec("__text", 0x1_0000_1000, &[0; 32]),
+        sec("__go_buildinfo", 0x1_0000_2000, &blob),
     ]);
     let info = read_build_info(&macho).unwrap().unwrap();
     check(&info);
@@ -240,16 +208,8 @@ fn mach_o_and_pe() {
     let mut data = vec![0u8; 48];
     data.extend_from_slice(&blob);
     let pe = pe64(&[
-        TestSection {
-            name: ".text",
-            addr: 0x1000,
-            data: &[0xc3; 16],
-        },
-        TestSection {
-            name: ".data",
-            addr: 0x2000,
-            data: &data,
-        },
+        sec(".text", 0x1000, &[0xc3; 16]),
+        sec(".data", 0x2000, &data),
     ]);
     let info = read_build_info(&pe).unwrap().unwrap();
     check(&info);
@@ -273,17 +233,6 @@ fn mach_o_and_pe() {
     let mut data = b"\xff Go buildinf:\x08\x00".to_vec();
     data.extend_from_slice(&base.to_le_bytes());
     data.extend_from_slice(&(base + 16).to_le_bytes());
-    let pe = pe64(&[
-        TestSection {
-            name: ".data",
-            addr: 0x2000,
-            data: &data,
-        },
-        TestSection {
-            name: ".rdata",
-            addr: 0x3000,
-            data: &strings,
-        },
-    ]);
+    let pe = pe64(&[sec(".data", 0x2000, &data), sec(".rdata", 0x3000, &strings)]);
     check(&read_build_info(&pe).unwrap().unwrap());
 }

@@ -9,20 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The upstream corpus directory (`../shared/corpus` next to the repository), when present:
-/// skips loudly outside CI and panics under `CI=true` when it is missing.
-pub fn shared_corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        if std::env::var_os("CI").is_some() {
-            panic!("../shared/corpus is required in CI");
-        }
-        eprintln!("SKIPPED: ../shared/corpus is not present (only CI has it)");
-        None
-    }
-}
+pub use boltseal_test_support::shared_corpus;
 
 /// A file of the corpus, read whole.
 pub fn corpus_file(rel: &str) -> Option<Vec<u8>> {
@@ -36,6 +23,11 @@ pub struct TestSection<'a> {
     pub name: &'a str,
     pub addr: u64,
     pub data: &'a [u8],
+}
+
+/// A section named `name` at address `addr` holding `data`.
+pub fn sec<'a>(name: &'a str, addr: u64, data: &'a [u8]) -> TestSection<'a> {
+    TestSection { name, addr, data }
 }
 
 /// A minimal little-endian ELF64 executable holding `sections`, each also mapped by a
