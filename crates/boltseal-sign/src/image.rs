@@ -56,6 +56,34 @@ impl std::str::FromStr for SignatureFormat {
     }
 }
 
+/// The builder methods [`SignOptions`] and [`AttestOptions`] share (`identity`'s documentation
+/// differs).
+macro_rules! shared_builders {
+    ($identity_doc:literal) => {
+        /// Chooses the layout: `.sig`/`.att` tag or bundle referrer.
+        #[must_use]
+        pub fn format(mut self, format: SignatureFormat) -> Self {
+            self.format = format;
+            self
+        }
+
+        /// Sets the `org.opencontainers.image.created` time of bundle referrers (instead of
+        /// now).
+        #[must_use]
+        pub fn created(mut self, at: Timestamp) -> Self {
+            self.created = Some(at);
+            self
+        }
+
+        #[doc = $identity_doc]
+        #[must_use]
+        pub fn identity(mut self, identity: &str) -> Self {
+            self.identity = Some(identity.to_owned());
+            self
+        }
+    };
+}
+
 /// Options for [`sign_image`].
 #[non_exhaustive]
 #[derive(Clone, Debug, Default)]
@@ -79,13 +107,6 @@ impl SignOptions {
         Self::default()
     }
 
-    /// Chooses the layout.
-    #[must_use]
-    pub fn format(mut self, format: SignatureFormat) -> Self {
-        self.format = format;
-        self
-    }
-
     /// Adds an annotation (a later value for the same key replaces the earlier one).
     #[must_use]
     pub fn annotation(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -93,19 +114,7 @@ impl SignOptions {
         self
     }
 
-    /// Sets the creation time written on bundle referrers (instead of now).
-    #[must_use]
-    pub fn created(mut self, at: Timestamp) -> Self {
-        self.created = Some(at);
-        self
-    }
-
-    /// Signs as `identity` (`registry/repository[:tag]`) when signing a location.
-    #[must_use]
-    pub fn identity(mut self, identity: &str) -> Self {
-        self.identity = Some(identity.to_owned());
-        self
-    }
+    shared_builders!("Signs as `identity` (`registry/repository[:tag]`) when signing a location.");
 }
 
 /// Options for [`attest_image`].
@@ -159,26 +168,7 @@ impl AttestOptions {
         Ok(Self::new(&predicate_type, predicate))
     }
 
-    /// Writes the attestation as a bundle referrer or an `.att` layer.
-    #[must_use]
-    pub fn format(mut self, format: SignatureFormat) -> Self {
-        self.format = format;
-        self
-    }
-
-    /// The `org.opencontainers.image.created` time of a bundle referrer (instead of now).
-    #[must_use]
-    pub fn created(mut self, at: Timestamp) -> Self {
-        self.created = Some(at);
-        self
-    }
-
-    /// Names the subject `identity` (a repository) when attesting a location.
-    #[must_use]
-    pub fn identity(mut self, identity: &str) -> Self {
-        self.identity = Some(identity.to_owned());
-        self
-    }
+    shared_builders!("Names the subject `identity` (a repository) when attesting a location.");
 }
 
 /// What a signing or attesting operation wrote.
