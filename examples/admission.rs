@@ -22,8 +22,9 @@ use std::time::Duration;
 
 use boltseal::admission::{PolicyReviewer, ReloadingNamespaceLabels, Webhook, namespaces, tls};
 use boltseal::oci::RegistryOptions;
-use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier};
+use boltseal::policy::{Engine, PolicySet, RegistryVerifier};
 use clap::Parser;
+use common::{Code, Context, Failure};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,49 +58,42 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let policies = match PolicySet::from_paths(&args.policy) {
-        Ok(p) => p,
-        Err(e) => return common::fail(e, 2),
-    };
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    // Unreadable and invalid inputs alike are input errors (2).
+    let policies = PolicySet::from_paths(&args.policy).code(2)?;
     if policies.policies().is_empty() {
-        return common::fail("no policies found in the --policy paths", 2);
+        return Err(Failure::usage("no policies found in the --policy paths"));
     }
     let namespaces = match &args.namespace_labels {
         None => None,
-        Some(path) => match ReloadingNamespaceLabels::open(path) {
-            Ok(source) => Some(Arc::new(source.with_report(reload_report(path)))),
-            Err(e) => return common::fail(e, 2),
-        },
+        Some(path) => {
+            let source = ReloadingNamespaceLabels::open(path).code(2)?;
+            Some(Arc::new(source.with_report(reload_report(path))))
+        }
     };
     for warning in policies.warnings() {
         eprintln!("warning: {}", warning.replace('\n', " "));
     }
-    let config = match tls::server_config(&args.tls_cert, &args.tls_key) {
-        Ok(c) => c,
-        Err(e) => return common::fail(e, 2),
-    };
+    let config = tls::server_config(&args.tls_cert, &args.tls_key).code(2)?;
     let count = policies.policies().len();
     let ttl = Duration::from_secs(args.cache_ttl);
     let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
-    let engine = Engine::new(
-        policies,
-        Arc::new(RegistryImageVerifier::new(registry, ttl)),
-    )
-    .with_cache_ttl(ttl);
+    let verifier = Arc::new(RegistryVerifier::new(registry, ttl));
+    let engine = Engine::new(policies, verifier).with_cache_ttl(ttl);
     let mut reviewer = PolicyReviewer::new(Arc::new(engine));
     if let Some(source) = namespaces {
         reviewer = reviewer.with_namespace_labels(source);
     }
     let webhook = Webhook::new(reviewer);
     common::runtime().block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(args.addr).await {
-            Ok(l) => l,
-            Err(e) => return common::fail(format!("{}: {e}", args.addr), 2),
-        };
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .code(2)
+            .context(args.addr)?;
         let local = listener.local_addr().unwrap_or(args.addr);
         eprintln!("listening on https://{local} ({count} policies)");
         // From here on, what the server reports (one line per review with its uid, phase,
@@ -112,10 +106,9 @@ fn main() -> ExitCode {
             .with_target(false)
             .with_writer(std::io::stderr)
             .try_init();
-        match webhook.serve(listener, Arc::new(config), shutdown()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => common::fail(e, 1),
-        }
+        let serving = webhook.serve(listener, Arc::new(config), shutdown()).await;
+        serving.code(1)?;
+        Ok(ExitCode::SUCCESS)
     })
 }
 

@@ -13,18 +13,14 @@
 //! `failurePolicy: Fail`, 2 for usage errors and unreadable or invalid policies/resources.
 
 mod common;
+mod policy_flags;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
-use boltseal::oci::RegistryOptions;
-use boltseal::policy::{
-    AdmissionInput, Engine, Offline, Operation, Phase, PolicySet, RegistryImageVerifier, Verifier,
-    load_resources,
-};
+use boltseal::policy::{AdmissionInput, Engine, Operation, Phase, PolicySet, load_resources};
 use clap::Parser;
+use common::{Code, Failure};
 use serde_json::json;
 
 #[derive(Parser, Debug)]
@@ -36,39 +32,23 @@ struct Args {
     /// Resource files or directories (repeatable).
     #[arg(long = "resource", required = true)]
     resources: Vec<PathBuf>,
-    /// Allow plain-HTTP registries that are not on loopback.
-    #[arg(long)]
-    allow_http_registry: bool,
-    /// Never contact a registry (image verifications become errors).
-    #[arg(long)]
-    offline: bool,
+    #[command(flatten)]
+    verify: policy_flags::VerifierFlags,
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let policies = match PolicySet::from_paths(&args.policies) {
-        Ok(p) => p,
-        Err(e) => return common::fail(e, 2),
-    };
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    // Unreadable and invalid inputs alike are input errors (2).
+    let policies = PolicySet::from_paths(&args.policies).code(2)?;
     for w in policies.warnings() {
         eprintln!("warning: {w}");
     }
-    let resources = match load_resources(&args.resources) {
-        Ok(r) => r,
-        Err(e) => return common::fail(e, 2),
-    };
-    let verifier: Arc<dyn Verifier> = if args.offline {
-        Arc::new(Offline)
-    } else {
-        Arc::new(RegistryImageVerifier::new(
-            RegistryOptions::new().allow_http(args.allow_http_registry),
-            Duration::from_secs(300),
-        ))
-    };
-    let engine = Engine::new(policies, verifier);
+    let resources = load_resources(&args.resources).code(2)?;
+    let engine = Engine::new(policies, args.verify.verifier());
     let rt = common::runtime();
     let mut blocked = false;
     for (_, resource) in resources {
@@ -89,9 +69,9 @@ fn main() -> ExitCode {
             println!("{line}");
         }
     }
-    if blocked {
+    Ok(if blocked {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }

@@ -9,16 +9,15 @@
 //! errors).
 
 mod common;
+mod policy_flags;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
-use boltseal::oci::RegistryOptions;
 use boltseal::policy::testing::{discover, run_test_file};
-use boltseal::policy::{Offline, RegistryImageVerifier, Verifier};
 use clap::Parser;
+use common::{Code, Failure};
 
 #[derive(Parser, Debug)]
 #[command(name = "policy-test", about = "Run kyverno-test.yaml files")]
@@ -26,47 +25,33 @@ struct Args {
     /// Directories (searched recursively) or kyverno-test.yaml files.
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
-    /// Allow plain-HTTP registries that are not on loopback.
-    #[arg(long)]
-    allow_http_registry: bool,
-    /// Never contact a registry.
-    #[arg(long)]
-    offline: bool,
+    #[command(flatten)]
+    verify: policy_flags::VerifierFlags,
     /// Print only the mismatches and the summary.
     #[arg(long)]
     fail_only: bool,
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    let verifier: Arc<dyn Verifier> = if args.offline {
-        Arc::new(Offline)
-    } else {
-        Arc::new(RegistryImageVerifier::new(
-            RegistryOptions::new().allow_http(args.allow_http_registry),
-            Duration::from_secs(300),
-        ))
-    };
+    run().unwrap_or_else(common::report)
+}
+
+fn run() -> Result<ExitCode, Failure> {
+    let args: Args = common::args()?;
+    let verifier = args.verify.verifier();
     let mut files = Vec::new();
     for dir in &args.dirs {
-        match discover(dir) {
-            Ok(f) => files.extend(f),
-            Err(e) => return common::fail(e, 2),
-        }
+        files.extend(discover(dir).code(2)?);
     }
     if files.is_empty() {
-        return common::fail("no kyverno-test.yaml found", 2);
+        return Err(Failure::usage("no kyverno-test.yaml found"));
     }
     let rt = common::runtime();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
-        let report = match rt.block_on(run_test_file(file, Arc::clone(&verifier))) {
-            Ok(r) => r,
-            Err(e) => return common::fail(e, 2),
-        };
+        let report = rt
+            .block_on(run_test_file(file, Arc::clone(&verifier)))
+            .code(2)?;
         for c in &report.cases {
             if c.ok {
                 passed += 1;
@@ -90,9 +75,9 @@ fn main() -> ExitCode {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed > 0 {
+    Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }

@@ -8,16 +8,15 @@
 
 #[path = "admission_support/mod.rs"]
 mod admission_support;
-mod support;
+use boltseal_test_support as support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use admission_support::{
-    TestCa, create_review, in_namespaces, pod, pod_in, push_image, sign, signature_policy,
+    ExampleProcess, TestCa, create_review, in_namespaces, pod, pod_in, push_image, review, sign,
+    signature_policy,
 };
-use boltseal::admission::review::decode_response;
 use boltseal::keys::PrivateKey;
 use boltseal::sign::SignatureFormat;
 
@@ -89,40 +88,19 @@ async fn the_example_serves_with_the_readme_certificate_and_stops_on_sigterm() {
     )
     .unwrap();
 
-    let mut child = Command::new(support::example("admission"))
-        .arg("--policy")
-        .arg(&policies)
-        .arg("--tls-cert")
-        .arg(dir.path().join("tls.crt"))
-        .arg("--tls-key")
-        .arg(dir.path().join("tls.key"))
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "no listening line"
-        );
-        if line.starts_with("listening on ") {
-            break;
-        }
-        assert!(line.starts_with("warning: "), "{line}");
-    }
-    assert!(line.trim_end().ends_with("(1 policies)"), "{line}");
-    let addr: std::net::SocketAddr = line
-        .trim_start_matches("listening on https://")
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let mut webhook = ExampleProcess::spawn(
+        &support::example("admission"),
+        &["--policy".as_ref(), policies.as_os_str()],
+        &dir.path().join("tls.crt"),
+        &dir.path().join("tls.key"),
+    );
+    let (line, warnings) = webhook.startup.split_last().unwrap();
+    assert!(
+        warnings.iter().all(|l| l.starts_with("warning: ")),
+        "{warnings:?}"
+    );
+    assert!(line.ends_with("(1 policies)"), "{line}");
+    let addr = webhook.addr;
 
     // The client knows the webhook only under the Service's name, as the API server does.
     let ca = std::fs::read(dir.path().join("ca.crt")).unwrap();
@@ -139,15 +117,8 @@ async fn the_example_serves_with_the_readme_certificate_and_stops_on_sigterm() {
         ("u-signed", &signed, true),
         ("u-unsigned", &unsigned, false),
     ] {
-        let resp = client
-            .post(format!("{base}/mutate?timeout=10s"))
-            .header("content-type", "application/json")
-            .body(create_review(uid, pod("web", &[image], &[])))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+        let url = format!("{base}/mutate?timeout=10s");
+        let r = review(&client, &url, create_review(uid, pod("web", &[image], &[]))).await;
         assert_eq!(r.uid, uid);
         assert_eq!(r.allowed, allowed, "{r:?}");
         if allowed {
@@ -160,62 +131,7 @@ async fn the_example_serves_with_the_readme_certificate_and_stops_on_sigterm() {
         }
     }
 
-    let killed = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
-}
-
-/// Starts the example with these extra arguments; returns the child, the address it listens
-/// on, and its remaining stderr lines (read by a thread).
-fn start_example(
-    args: &[&std::ffi::OsStr],
-) -> (
-    std::process::Child,
-    std::net::SocketAddr,
-    std::sync::mpsc::Receiver<String>,
-) {
-    let mut child = Command::new(support::example("admission"))
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "no listening line"
-        );
-        if line.starts_with("listening on ") {
-            break;
-        }
-    }
-    let addr = line
-        .trim_start_matches("listening on https://")
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for l in stderr.lines() {
-            let Ok(l) = l else { break };
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    (child, addr, rx)
+    assert_eq!(webhook.terminate(), Some(0), "graceful shutdown exits 0");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,33 +158,22 @@ async fn namespace_labels_file_decides_namespace_selectors_and_is_reloaded() {
     .unwrap();
     let labels = dir.path().join("namespaces.yaml");
     std::fs::write(&labels, "prod: {env: production}\n").unwrap();
-    let (mut child, addr, lines) = start_example(&[
+    let args = [
         "--policy".as_ref(),
         policy.as_os_str(),
-        "--tls-cert".as_ref(),
-        ca.cert.as_os_str(),
-        "--tls-key".as_ref(),
-        ca.key.as_os_str(),
         "--namespace-labels".as_ref(),
         labels.as_os_str(),
-    ]);
+    ];
+    let mut webhook =
+        ExampleProcess::spawn(&support::example("admission"), &args, &ca.cert, &ca.key);
+    let lines = &webhook.lines;
     let client = ca.client();
-    let url = format!("https://localhost:{}/mutate", addr.port());
+    let url = webhook.url("/mutate");
     let admitted = |namespace: &'static str| {
         let (client, url, unsigned) = (client.clone(), url.clone(), unsigned.clone());
         async move {
-            let resp = client
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(create_review(
-                    namespace,
-                    pod_in(namespace, "web", &[&unsigned]),
-                ))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 200);
-            let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+            let body = create_review(namespace, pod_in(namespace, "web", &[&unsigned]));
+            let r = review(&client, &url, body).await;
             if !r.allowed {
                 let message = r.status.unwrap().message;
                 assert!(message.contains("production-images:"), "{message}");
@@ -337,13 +242,7 @@ async fn namespace_labels_file_decides_namespace_selectors_and_is_reloaded() {
     assert!(warning.contains("namespaces.yaml"), "{warning}");
     assert!(admitted("prod").await);
 
-    let killed = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(webhook.terminate(), Some(0));
 }
 
 #[test]

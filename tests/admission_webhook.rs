@@ -9,13 +9,13 @@
 
 #[path = "admission_support/mod.rs"]
 mod admission_support;
-mod support;
+use boltseal_test_support as support;
 
 use std::sync::Arc;
 
 use admission_support::{
-    Server, TestCa, apply_patch, create_review, deployment, in_namespaces, padded_review, pod,
-    pod_in, push_image, reviewer, sign, signature_policy,
+    HangingRegistry, Server, TestCa, apply_patch, create_review, deployment, in_namespaces,
+    padded_review, pod, pod_in, push_image, review, reviewer, send, sign, signature_policy,
 };
 use boltseal::admission::review::{AdmissionResponse, decode_response};
 use boltseal::admission::{NamespaceLabels, ServerOptions, VERIFY_IMAGES_ANNOTATION};
@@ -29,15 +29,7 @@ async fn post(
     path: &str,
     body: Vec<u8>,
 ) -> AdmissionResponse {
-    let resp = client
-        .post(server.url(path))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200, "{path}");
-    decode_response(&resp.bytes().await.unwrap()).unwrap()
+    review(client, &server.url(path), body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,13 +72,7 @@ async fn health_malformed_reviews_and_uid_echo() {
             "request.uid: empty",
         ),
     ] {
-        let resp = client
-            .post(server.url("/validate"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let resp = send(&client, &server.url("/validate"), body).await;
         assert_eq!(resp.status(), 400);
         let text = resp.text().await.unwrap();
         assert!(text.contains(reason), "{text}");
@@ -402,16 +388,8 @@ async fn audit_admits_with_a_warning() {
 /// with a warning under `Ignore`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_and_dropping_registries_follow_the_failure_policy() {
-    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let hang_addr = hang.local_addr().unwrap();
-    // Accept and hold every connection without answering.
-    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let keep = std::sync::Arc::clone(&held);
-    std::thread::spawn(move || {
-        for stream in hang.incoming().flatten() {
-            keep.lock().unwrap().push(stream);
-        }
-    });
+    // Accepts and holds every connection without answering.
+    let hang_addr = HangingRegistry::start().addr;
     // A registry that closes every connection at once.
     let drop_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let drop_addr = drop_listener.local_addr().unwrap();
@@ -429,15 +407,13 @@ async fn hanging_and_dropping_registries_follow_the_failure_policy() {
         let server = Server::start(&ca, &policy).await;
 
         let image = format!("{hang_addr}/app:v1");
-        let resp = client
-            .post(server.url("/mutate?timeout=2s"))
-            .header("content-type", "application/json")
-            .body(create_review("u-hang", pod("hang", &[&image], &[])))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+        let r = post(
+            &client,
+            &server,
+            "/mutate?timeout=2s",
+            create_review("u-hang", pod("hang", &[&image], &[])),
+        )
+        .await;
         assert_eq!(r.uid, "u-hang");
         assert_eq!(r.allowed, allowed, "{failure_policy}: {r:?}");
         let said = match &r.status {
@@ -479,7 +455,6 @@ async fn hanging_and_dropping_registries_follow_the_failure_policy() {
         }
         server.stop().await;
     }
-    drop(held);
 }
 
 /// `namespaceSelector` sees the labels the namespace-labels source gives each namespace, plus
@@ -560,15 +535,7 @@ async fn namespace_selectors_see_the_namespace_labels() {
 /// naming it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_policy_meets_the_deadline_with_its_own_failure_policy() {
-    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let hang_addr = hang.local_addr().unwrap();
-    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let keep = std::sync::Arc::clone(&held);
-    std::thread::spawn(move || {
-        for stream in hang.incoming().flatten() {
-            keep.lock().unwrap().push(stream);
-        }
-    });
+    let hang_addr = HangingRegistry::start().addr;
     let registry = support::Registry::start();
     let ca = TestCa::new();
     let key = PrivateKey::generate().unwrap();
@@ -590,15 +557,13 @@ async fn each_policy_meets_the_deadline_with_its_own_failure_policy() {
         .join("---\n");
         let server = Server::start(&ca, &policies).await;
         let object = pod("two", &[&hanging, &signed], &[]);
-        let resp = client
-            .post(server.url("/mutate?timeout=2s"))
-            .header("content-type", "application/json")
-            .body(create_review("u-two", object.clone()))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let r = decode_response(&resp.bytes().await.unwrap()).unwrap();
+        let r = post(
+            &client,
+            &server,
+            "/mutate?timeout=2s",
+            create_review("u-two", object.clone()),
+        )
+        .await;
         assert_eq!(r.uid, "u-two");
         if hang_policy == "Ignore" {
             assert!(r.allowed, "{r:?}");
@@ -666,7 +631,6 @@ async fn each_policy_meets_the_deadline_with_its_own_failure_policy() {
         }
         server.stop().await;
     }
-    drop(held);
 }
 
 #[test]
@@ -800,13 +764,7 @@ async fn send_review(
     body: Vec<u8>,
 ) -> (u16, Vec<u8>, std::time::Duration) {
     let started = std::time::Instant::now();
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let resp = send(client, &url, body).await;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.unwrap().to_vec();
     (status, body, started.elapsed())

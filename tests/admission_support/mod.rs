@@ -14,13 +14,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use boltseal::admission::review::{AdmissionRequest, GroupVersionKind, Operation};
+use boltseal::admission::review::{
+    AdmissionRequest, AdmissionResponse, GroupVersionKind, Operation, decode_response,
+};
 use boltseal::admission::{PolicyReviewer, ServerOptions, Webhook, tls};
 use boltseal::keys::PrivateKey;
-use boltseal::oci::{ImageBuilder, ManifestRef, RegistryOptions, RegistryStore};
-use boltseal::policy::{Engine, PolicySet, RegistryImageVerifier};
-use boltseal::reference::{Digest, Reference};
-use boltseal::sign::{SignOptions, SignatureFormat, sign_image};
+use boltseal::oci::RegistryOptions;
+use boltseal::policy::{Engine, PolicySet, RegistryVerifier, patch};
+use boltseal::reference::Digest;
 use serde_json::{Value, json};
 
 /// A CA made for one test and a serving certificate for `localhost` / `127.0.0.1` it signed,
@@ -142,7 +143,7 @@ impl Drop for Server {
 /// A reviewer with the real engine (registry verifier) over these policies.
 pub fn reviewer(policies: &str) -> PolicyReviewer {
     let set = PolicySet::from_yaml_str("policies.yaml", policies).unwrap();
-    let verifier = RegistryImageVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
+    let verifier = RegistryVerifier::new(RegistryOptions::new(), Duration::from_secs(300));
     PolicyReviewer::new(Arc::new(Engine::new(set, Arc::new(verifier))))
 }
 
@@ -167,33 +168,12 @@ pub fn pod_in(namespace: &str, name: &str, images: &[&str]) -> Value {
 
 /// Pushes a one-file image as `<registry>/<repo>:v1` and returns its reference text and digest.
 pub async fn push_image(registry: &str, repo: &str, content: &str) -> (String, Digest) {
-    let text = format!("{registry}/{repo}:v1");
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
-    let desc = ImageBuilder::new()
-        .file("etc/motd", content.as_bytes(), 0o644)
-        .build()
-        .unwrap()
-        .write_to(&store, Some("v1"))
-        .await
-        .unwrap();
-    (text, desc.digest)
+    let (_, text, digest) = boltseal_test_support::push_image(registry, repo, content).await;
+    (text, digest)
 }
 
 /// Signs `<text>` (a `:v1` tag) with `key` in the given layout.
-pub async fn sign(text: &str, key: &PrivateKey, format: SignatureFormat) {
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
-    sign_image(
-        &store,
-        &ManifestRef::Tag("v1".to_owned()),
-        text,
-        key,
-        &SignOptions::new().format(format),
-    )
-    .await
-    .unwrap();
-}
+pub use boltseal_test_support::sign;
 
 /// A ClusterPolicy with one verifyImages rule over `references`, trusting `key`.
 pub fn signature_policy(
@@ -291,57 +271,53 @@ pub fn create_review(uid: &str, object: Value) -> Vec<u8> {
     .to_review_json()
 }
 
-/// Applies a JSON Patch (the `add` / `replace` / `remove` operations a webhook returns) the
-/// way the API server does, for checking what the stored object would be.
+/// Applies a JSON Patch (the operations a webhook returns) with boltseal's RFC 6902 module, as
+/// the API server would, for checking what the stored object would be.
 pub fn apply_patch(mut doc: Value, ops: &[Value]) -> Value {
-    for op in ops {
-        let path = op["path"].as_str().unwrap();
-        let (parent, last) = path.rsplit_once('/').unwrap();
-        let last = last.replace("~1", "/").replace("~0", "~");
-        let target = if parent.is_empty() {
-            &mut doc
-        } else {
-            doc.pointer_mut(parent)
-                .unwrap_or_else(|| panic!("no {parent}"))
-        };
-        match (op["op"].as_str().unwrap(), target) {
-            ("add" | "replace", Value::Object(m)) => {
-                m.insert(last, op["value"].clone());
-            }
-            ("add", Value::Array(a)) if last == "-" => a.push(op["value"].clone()),
-            ("add", Value::Array(a)) => a.insert(last.parse().unwrap(), op["value"].clone()),
-            ("replace", Value::Array(a)) => a[last.parse::<usize>().unwrap()] = op["value"].clone(),
-            ("remove", Value::Object(m)) => {
-                m.remove(&last);
-            }
-            (other, t) => panic!("cannot apply {other} at {path} on {t}"),
-        }
-    }
+    let ops = patch::parse(&Value::Array(ops.to_vec())).unwrap();
+    patch::apply(&mut doc, &ops).unwrap();
     doc
 }
 
-/// The `admission` example running as a process on loopback, with `policies` (YAML) and this
-/// CA's serving certificate; killed when dropped. Its stderr is drained by a thread (the JSON
-/// review log), so that it never blocks on a full pipe.
+/// The `admission` example running as a process on loopback; killed when dropped. Its stderr
+/// (the JSON review log) is read by a thread, so that it never blocks on a full pipe.
 pub struct ExampleProcess {
     pub child: std::process::Child,
     pub addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    /// What it wrote before it listened (warnings), its `listening on` line last.
+    pub startup: Vec<String>,
+    /// Its later stderr lines.
+    pub lines: std::sync::mpsc::Receiver<String>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl ExampleProcess {
+    /// Starts it with `policies` (YAML) and this CA's serving certificate.
     pub fn start(example: &std::path::Path, ca: &TestCa, policies: &str) -> ExampleProcess {
-        use std::io::BufRead;
         let dir = tempfile::tempdir().unwrap();
         let policy = dir.path().join("policies.yaml");
         std::fs::write(&policy, policies).unwrap();
+        let args = ["--policy".as_ref(), policy.as_os_str()];
+        let mut process = ExampleProcess::spawn(example, &args, &ca.cert, &ca.key);
+        process._dir = Some(dir);
+        process
+    }
+
+    /// Starts it with `args`, this serving certificate and `--addr 127.0.0.1:0`, and waits for
+    /// its `listening on` line.
+    pub fn spawn(
+        example: &std::path::Path,
+        args: &[&std::ffi::OsStr],
+        cert: &std::path::Path,
+        key: &std::path::Path,
+    ) -> ExampleProcess {
+        use std::io::BufRead;
         let mut child = std::process::Command::new(example)
-            .arg("--policy")
-            .arg(&policy)
+            .args(args)
             .arg("--tls-cert")
-            .arg(&ca.cert)
+            .arg(cert)
             .arg("--tls-key")
-            .arg(&ca.key)
+            .arg(key)
             .args(["--addr", "127.0.0.1:0"])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -349,34 +325,58 @@ impl ExampleProcess {
             .spawn()
             .unwrap();
         let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
+        let mut startup = Vec::new();
         loop {
-            line.clear();
+            let mut line = String::new();
             assert!(
                 stderr.read_line(&mut line).unwrap() > 0,
-                "no listening line"
+                "no listening line after {startup:?}"
             );
-            if line.starts_with("listening on ") {
+            let listening = line.starts_with("listening on ");
+            startup.push(line.trim_end().to_owned());
+            if listening {
                 break;
             }
         }
-        let addr = line
+        let addr = startup
+            .last()
+            .unwrap()
             .trim_start_matches("listening on https://")
             .split(' ')
             .next()
             .unwrap()
             .parse()
             .unwrap();
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Keeps reading when nobody listens, so that the pipe never fills.
+            for line in stderr.lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
         ExampleProcess {
             child,
             addr,
-            _dir: dir,
+            startup,
+            lines,
+            _dir: None,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
+    }
+
+    /// Sends SIGTERM and waits: the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let killed = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        self.child.wait().unwrap().code()
     }
 }
 
@@ -384,6 +384,26 @@ impl Drop for ExampleProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A registry that accepts connections and never answers: every connection is held open for
+/// the rest of the test.
+pub struct HangingRegistry {
+    pub addr: SocketAddr,
+}
+
+impl HangingRegistry {
+    pub fn start() -> HangingRegistry {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                held.push(stream);
+            }
+        });
+        HangingRegistry { addr }
     }
 }
 
@@ -401,17 +421,26 @@ pub fn padded_review(review: &[u8], json: &str) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Posts an AdmissionReview body to `url` and returns the review's `response`.
-pub async fn post_review(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Value {
-    let answer: Value = client
+/// Posts `body` to `url` as JSON.
+pub async fn send(client: &reqwest::Client, url: &str, body: Vec<u8>) -> reqwest::Response {
+    client
         .post(url)
         .header("content-type", "application/json")
         .body(body)
         .send()
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+}
+
+/// Posts an AdmissionReview body to `url` and decodes the answer, which must be a 200.
+pub async fn review(client: &reqwest::Client, url: &str, body: Vec<u8>) -> AdmissionResponse {
+    let resp = send(client, url, body).await;
+    assert_eq!(resp.status(), 200, "{url}");
+    decode_response(&resp.bytes().await.unwrap()).unwrap()
+}
+
+/// Posts an AdmissionReview body to `url` and returns the review's `response` as JSON.
+pub async fn post_review(client: &reqwest::Client, url: &str, body: Vec<u8>) -> Value {
+    let answer: Value = send(client, url, body).await.json().await.unwrap();
     answer["response"].clone()
 }

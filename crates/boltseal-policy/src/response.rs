@@ -189,6 +189,39 @@ impl EngineResponse {
     /// `\n\nresource Kind/ns/name was blocked due to the following policies \n\n` followed by
     /// YAML `policy: {rule: message}` for every rule that neither passed nor skipped (of the
     /// blocking policies). `None` when allowed.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use boltseal_policy::{AdmissionInput, Engine, Offline, Operation, Phase, PolicySet};
+    ///
+    /// let policies = PolicySet::from_yaml_str("require-digest.yaml", r#"
+    /// apiVersion: kyverno.io/v1
+    /// kind: ClusterPolicy
+    /// metadata: {name: require-image-digest}
+    /// spec:
+    ///   rules:
+    ///   - name: check-digest
+    ///     match: {any: [{resources: {kinds: [Pod]}}]}
+    ///     verifyImages:
+    ///     - imageReferences: ["*"]
+    ///       failureAction: Enforce
+    ///       mutateDigest: false
+    ///       verifyDigest: true
+    ///       required: false
+    /// "#)?;
+    /// let engine = Engine::new(policies, Arc::new(Offline));
+    /// let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+    ///     "metadata": {"name": "web", "namespace": "prod"},
+    ///     "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}});
+    /// let input = AdmissionInput::new(Phase::Validate, Operation::Create, pod);
+    /// let response = futures_util::FutureExt::now_or_never(engine.evaluate(&input)).unwrap();
+    /// assert_eq!(
+    ///     response.blocked_message().unwrap(),
+    ///     "\n\nresource Pod/prod/web was blocked due to the following policies \n\n\
+    ///      require-image-digest:\n  check-digest: missing digest for docker.io/nginx:1.27\n"
+    /// );
+    /// # Ok::<(), boltseal_policy::LoadError>(())
+    /// ```
     #[must_use]
     pub fn blocked_message(&self) -> Option<String> {
         if self.allowed() {
