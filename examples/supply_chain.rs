@@ -391,45 +391,20 @@ fn sample_image<'a>(
         .build()
 }
 
-/// The admission policy: images of `repository` must be signed with `pem`; they are pinned to
-/// their digests.
+/// The admission policy: the example policy (`policies/verify-image-signatures.yaml`) for the
+/// images of `repository`, signed with `pem` by this pipeline (the `pipeline` annotation).
 fn admission_policy(repository: &str, pem: &str) -> String {
-    let key: String = pem
-        .lines()
-        .map(|l| format!("                      {l}\n"))
-        .collect();
-    format!(
-        r#"apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata:
-  name: verify-image-signatures
-spec:
-  webhookConfiguration:
-    failurePolicy: Fail
-    timeoutSeconds: 15
-  background: false
-  rules:
-    - name: check-image-signature
-      match:
-        any:
-          - resources:
-              kinds: [Pod]
-      verifyImages:
-        - imageReferences: ["{repository}:*"]
-          failureAction: Enforce
-          mutateDigest: true
-          verifyDigest: true
-          required: true
-          attestors:
-            - entries:
-                - annotations:
-                    pipeline: supply_chain
-                  keys:
-                    publicKeys: |-
-{key}                    rekor:
-                      ignoreTlog: true
-"#
-    )
+    let policy = include_str!("policies/verify-image-signatures.yaml");
+    let (begin, end) = ("-----BEGIN PUBLIC KEY-----", "-----END PUBLIC KEY-----");
+    let example_key = (policy.find(begin).zip(policy.find(end)))
+        .map_or("", |(from, to)| &policy[from..to + end.len()]);
+    let key = pem.trim_end().replace('\n', "\n                      ");
+    let annotated =
+        "- annotations:\n                    pipeline: supply_chain\n                  keys:";
+    policy
+        .replace("registry.example.com/apps/*", &format!("{repository}:*"))
+        .replacen(example_key, &key, usize::from(!example_key.is_empty()))
+        .replace("- keys:", annotated)
 }
 
 fn sample_pod(name: &str, image: &str) -> serde_json::Value {

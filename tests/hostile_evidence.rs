@@ -4,71 +4,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admission_support;
-mod support;
+use boltseal_test_support as support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::ffi::OsStr;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use boltseal::keys::PrivateKey;
-use boltseal::oci::{
-    BlobReader, Descriptor, ImageBuilder, ImageManifest, RegistryOptions, RegistryStore, Store,
-};
-use boltseal::reference::{Digest, Reference, media_type};
-use boltseal::verify::image::{KeyPolicy, SignatureLayer, verify_attestation_layers};
+use boltseal::reference::{Digest, media_type};
+use boltseal::verify::{Claim, KeyPolicy, SignatureLayer};
+use boltseal_test_support::images::{check_layers, push_signature_manifest};
 use serde_json::json;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-/// An image in a fresh repository of `registry`; its reference text and digest.
-async fn image(registry: &support::Registry, repo: &str) -> (RegistryStore, String, Digest) {
-    let text = registry.repo(&format!("{repo}:v1"));
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
-    let desc = ImageBuilder::new()
-        .file("etc/motd", b"hostile", 0o644)
-        .build()
-        .unwrap()
-        .write_to(&store, Some("v1"))
-        .await
-        .unwrap();
-    (store, text, desc.digest)
-}
-
-/// Pushes `layers` as the image's `sha256-<hex>.sig` manifest (blobs pushed once each).
-async fn push_signature_manifest(
-    store: &RegistryStore,
-    image: &Digest,
-    layers: Vec<(Vec<u8>, BTreeMap<String, String>)>,
-) {
-    let config = b"{}".to_vec();
-    let config = put_blob(store, media_type::OCI_CONFIG, config).await;
-    let mut descriptors = Vec::new();
-    let mut pushed = std::collections::HashSet::new();
-    for (blob, annotations) in layers {
-        let mut d = Descriptor::new(
-            media_type::COSIGN_SIMPLE_SIGNING,
-            Digest::sha256_of(&blob),
-            blob.len() as u64,
-        );
-        if pushed.insert(d.digest) {
-            put_blob(store, &d.media_type, blob).await;
-        }
-        d.annotations = annotations;
-        descriptors.push(d);
-    }
-    let manifest = ImageManifest::new(config, descriptors).to_raw().unwrap();
-    let tag = format!("{}.sig", boltseal::oci::referrers_tag(image));
-    store.put_manifest(&manifest, Some(&tag)).await.unwrap();
-}
-
-async fn put_blob(store: &RegistryStore, media_type: &str, bytes: Vec<u8>) -> Descriptor {
-    let desc = Descriptor::new(media_type, Digest::sha256_of(&bytes), bytes.len() as u64);
-    let r = BlobReader::new("blob", &desc, Box::pin(std::io::Cursor::new(bytes)));
-    store.put_blob(&desc, r).await.unwrap();
-    desc
-}
 
 fn signature_annotation(sig: &[u8]) -> BTreeMap<String, String> {
     BTreeMap::from([(
@@ -102,19 +51,14 @@ fn verify_with_a_key(image: &str) -> support::Cost {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("cosign.pub");
     std::fs::write(&key, PrivateKey::generate().unwrap().public_key().to_pem()).unwrap();
-    support::run_measured(
-        Command::new(support::example("verify"))
-            .arg("--key")
-            .arg(&key)
-            .arg(image),
-        Duration::from_secs(60),
-    )
+    let verify = support::Example::new("verify").args([OsStr::new("--key"), key.as_os_str()]);
+    support::run_measured(&mut verify.args([image]).command(), Duration::from_secs(60))
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_megabyte_blob_listed_a_thousand_times_is_refused_before_it_is_read() {
     let registry = support::Registry::start();
-    let (store, text, digest) = image(&registry, "hostile/duplicated").await;
+    let (store, text, digest) = registry.push_image("hostile/duplicated", "hostile").await;
     let blob = vec![b' '; 1 << 20];
     let layers = (0..1000)
         .map(|i| (blob.clone(), signature_annotation(&[i as u8; 64])))
@@ -136,7 +80,7 @@ async fn one_megabyte_blob_listed_a_thousand_times_is_refused_before_it_is_read(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_forged_signatures_make_one_short_refusal() {
     let registry = support::Registry::start();
-    let (store, text, digest) = image(&registry, "hostile/forged").await;
+    let (store, text, digest) = registry.push_image("hostile/forged", "hostile").await;
     push_signature_manifest(&store, &digest, forged_layers(&text, &digest)).await;
     let cost = verify_with_a_key(&text);
     let stderr = String::from_utf8_lossy(&cost.output.stderr);
@@ -166,7 +110,7 @@ fn envelope_with_forty_five_thousand_signatures_is_refused_unchecked() {
     let layer = SignatureLayer::new(media_type::DSSE_ENVELOPE, blob, BTreeMap::new());
     let policy = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
     let start = Instant::now();
-    let err = verify_attestation_layers(&digest, &[layer], &policy, None).unwrap_err();
+    let err = check_layers(&digest, &[layer], &policy, &Claim::Attestation(None)).unwrap_err();
     assert!(
         err.reason()
             .contains("45000 signatures, more than the limit of 8"),
@@ -177,18 +121,19 @@ fn envelope_with_forty_five_thousand_signatures_is_refused_unchecked() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn webhook_denies_signature_bombs_within_its_deadline_and_admits_a_signed_pod_after() {
-    use admission_support::{ExampleProcess, TestCa, create_review, pod, sign, signature_policy};
+    use admission_support::{ExampleProcess, TestCa, create_review, pod, signature_policy};
+    use boltseal_test_support::images::sign;
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
-    let (store, dup_text, dup_digest) = image(&registry, "bomb/duplicated").await;
+    let (store, dup_text, dup_digest) = registry.push_image("bomb/duplicated", "hostile").await;
     let blob = vec![b' '; 1 << 20];
     let layers = (0..1000)
         .map(|i| (blob.clone(), signature_annotation(&[i as u8; 64])))
         .collect();
     push_signature_manifest(&store, &dup_digest, layers).await;
-    let (store, cpu_text, cpu_digest) = image(&registry, "bomb/forged").await;
+    let (store, cpu_text, cpu_digest) = registry.push_image("bomb/forged", "hostile").await;
     push_signature_manifest(&store, &cpu_digest, forged_layers(&cpu_text, &cpu_digest)).await;
-    let (_, signed_text, _) = image(&registry, "bomb/signed").await;
+    let (_, signed_text, _) = registry.push_image("bomb/signed", "hostile").await;
     sign(&signed_text, &key, boltseal::sign::SignatureFormat::Legacy).await;
 
     let ca = TestCa::new();

@@ -4,88 +4,83 @@
 //! verify-attestation examples.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod private_sigstore;
-mod support;
+use boltseal_test_support as support;
+use boltseal_test_support::private_sigstore;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine as _;
-use boltseal::evidence::{verify_image, verify_image_attestations};
+use boltseal::envelope::intoto::Statement;
+use boltseal::envelope::predicate;
+use boltseal::evidence::{ImageVerifier, RegistryVerifier, verify};
 use boltseal::keys::{PrivateKey, PublicKey};
-use boltseal::oci::{
-    BlobReader, Descriptor, ImageBuilder, ImageManifest, Manifest, ManifestRef, RegistryOptions,
-    RegistryStore, Store,
-};
+use boltseal::oci::{Manifest, ManifestRef, RegistryOptions, RegistryStore, Store};
 use boltseal::reference::{Digest, Reference, media_type};
 use boltseal::sign::{
     AttestOptions, SignOptions, SignatureFormat, attest_image, sign_image, signature_tag,
 };
-use boltseal::verify::image::{
-    IdentityCheck, KeyPolicy, Layout, SignatureLayer, verify_signature_layers,
+use boltseal::verify::bundle::{Identity, Matcher};
+use boltseal::verify::{
+    Attestor, AttestorSet, Authority, Claim, IdentityCheck, KeyPolicy, KeylessPolicy, Layout,
+    SignatureLayer, Signer, Verification, VerifyError,
+};
+use boltseal_test_support::images::{
+    check_layers, push_att, push_bundle_referrer, push_signature_manifest, read_blob, tag,
 };
 use serde_json::json;
 
-fn tag(t: &str) -> ManifestRef {
-    ManifestRef::Tag(t.to_owned())
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Verifies that `policy` vouched for `claim` about `reference` in `store`.
+async fn verify_in<P: Clone + Into<Authority>>(
+    store: &RegistryStore,
+    reference: &ManifestRef,
+    policy: &P,
+    claim: &Claim,
+) -> Result<Verification, VerifyError> {
+    verify(store, reference, &policy.clone().into(), claim).await
 }
 
-async fn image(
+/// The refusal of `v1` in `store` under `policy`, one line.
+async fn refusal(store: &RegistryStore, policy: &KeyPolicy) -> String {
+    let err = verify_in(store, &tag("v1"), policy, &Claim::Signature)
+        .await
+        .unwrap_err();
+    err.reason().to_owned()
+}
+
+/// An image signed with `key` in the given layouts, annotated `env=prod`.
+async fn signed_image(
     registry: &support::Registry,
     repo: &str,
-    content: &str,
+    key: &PrivateKey,
+    formats: &[SignatureFormat],
 ) -> (RegistryStore, String, Digest) {
-    let text = registry.repo(&format!("{repo}:v1"));
-    let reference: Reference = text.parse().unwrap();
-    let store = RegistryStore::new(&reference, RegistryOptions::new()).unwrap();
-    let desc = ImageBuilder::new()
-        .file("etc/motd", content.as_bytes(), 0o644)
-        .build()
-        .unwrap()
-        .write_to(&store, Some("v1"))
-        .await
-        .unwrap();
-    (store, text, desc.digest)
+    let (store, text, digest) = registry.push_image(repo, repo).await;
+    for format in formats {
+        let options = SignOptions::new().format(*format).annotation("env", "prod");
+        sign_image(&store, &tag("v1"), &text, key, &options)
+            .await
+            .unwrap();
+    }
+    (store, text, digest)
 }
 
+const BOTH: &[SignatureFormat] = &[SignatureFormat::Legacy, SignatureFormat::Bundle];
+
 #[tokio::test]
-async fn verification_accepts_good_signatures_and_refuses_the_rest() {
+async fn legacy_and_bundle_signatures_verify() {
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
-    let other = PrivateKey::generate().unwrap();
+    let (store, text, digest) = signed_image(&registry, "verify/app", &key, BOTH).await;
     let policy = KeyPolicy::new(key.public_key());
-    let (store, text, digest) = image(&registry, "verify/app", "a").await;
-
-    // Unsigned.
-    let err = verify_image(&store, &tag("v1"), &policy).await.unwrap_err();
-    assert!(err.reason().contains("no signatures found"), "{err}");
-
-    // Legacy and bundle signatures verify; the payload names the digest.
-    sign_image(
-        &store,
-        &tag("v1"),
-        &text,
-        &key,
-        &SignOptions::new().annotation("env", "prod"),
-    )
-    .await
-    .unwrap();
-    sign_image(
-        &store,
-        &tag("v1"),
-        &text,
-        &key,
-        &SignOptions::new()
-            .format(SignatureFormat::Bundle)
-            .annotation("env", "prod"),
-    )
-    .await
-    .unwrap();
-    let ok = verify_image(
+    let ok = verify_in(
         &store,
         &tag("v1"),
         &policy.clone().annotation("env", "prod"),
+        &Claim::Signature,
     )
     .await
     .unwrap();
@@ -97,107 +92,142 @@ async fn verification_accepts_good_signatures_and_refuses_the_rest() {
         ok.verified[0].payload["critical"]["image"]["docker-manifest-digest"],
         digest.to_string()
     );
-    // Identity checks.
     let exact = IdentityCheck::Exact(text.parse().unwrap());
-    assert!(
-        verify_image(&store, &tag("v1"), &policy.clone().identity(exact))
-            .await
-            .is_ok()
-    );
-    let elsewhere = IdentityCheck::Exact(registry.repo("verify/app:v2").parse().unwrap());
-    let err = verify_image(&store, &tag("v1"), &policy.clone().identity(elsewhere))
-        .await
-        .unwrap_err();
-    assert!(err.reason().contains("identity"), "{err}");
+    let by_identity = verify_in(
+        &store,
+        &tag("v1"),
+        &policy.identity(exact),
+        &Claim::Signature,
+    )
+    .await;
+    assert!(by_identity.is_ok(), "{by_identity:?}");
+}
 
-    // Wrong key.
-    let err = verify_image(&store, &tag("v1"), &KeyPolicy::new(other.public_key()))
-        .await
-        .unwrap_err();
-    assert!(err.reason().contains("does not verify"), "{err}");
-    // Unmet annotation.
-    let err = verify_image(&store, &tag("v1"), &policy.clone().annotation("env", "dev"))
-        .await
-        .unwrap_err();
-    assert!(err.reason().contains("env=dev"), "{err}");
+#[tokio::test]
+async fn unsigned_image_is_refused() {
+    let registry = support::Registry::start();
+    let (store, _, _) = registry.push_image("verify/unsigned", "u").await;
+    let policy = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
+    let reason = refusal(&store, &policy).await;
+    assert!(reason.contains("no signatures found"), "{reason}");
+}
 
-    // Replay: image B's .sig tag holds image A's signature manifest.
-    let (store_b, _, digest_b) = image(&registry, "verify/app", "b-content").await;
+#[tokio::test]
+async fn signature_for_another_identity_is_refused() {
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (store, _, _) = signed_image(&registry, "verify/identity", &key, BOTH).await;
+    let elsewhere = IdentityCheck::Exact(registry.repo("verify/identity:v2").parse().unwrap());
+    let reason = refusal(
+        &store,
+        &KeyPolicy::new(key.public_key()).identity(elsewhere),
+    )
+    .await;
+    assert!(reason.contains("identity"), "{reason}");
+}
+
+#[tokio::test]
+async fn signature_by_another_key_is_refused() {
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (store, _, _) = signed_image(&registry, "verify/key", &key, BOTH).await;
+    let other = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
+    let reason = refusal(&store, &other).await;
+    assert!(reason.contains("does not verify"), "{reason}");
+}
+
+#[tokio::test]
+async fn unmet_annotation_is_refused() {
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (store, _, _) = signed_image(&registry, "verify/annotation", &key, BOTH).await;
+    let policy = KeyPolicy::new(key.public_key()).annotation("env", "dev");
+    let reason = refusal(&store, &policy).await;
+    assert!(reason.contains("env=dev"), "{reason}");
+}
+
+/// Image B's `.sig` tag holds image A's (genuine) signature manifest.
+#[tokio::test]
+async fn signature_manifest_replayed_from_another_image_is_refused() {
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let legacy = &[SignatureFormat::Legacy];
+    let (store, _, digest_a) = signed_image(&registry, "verify/replay", &key, legacy).await;
+    let (_, _, digest_b) = registry.push_image("verify/replay", "b-content").await;
     let sig_a = store
-        .get_manifest(&tag(&signature_tag(&digest, "sig")))
+        .get_manifest(&tag(&signature_tag(&digest_a, "sig")))
         .await
         .unwrap();
-    store_b
+    store
         .put_manifest(&sig_a, Some(&signature_tag(&digest_b, "sig")))
         .await
         .unwrap();
-    let err = verify_image(&store_b, &ManifestRef::Digest(digest_b), &policy)
-        .await
-        .unwrap_err();
+    let policy = KeyPolicy::new(key.public_key());
+    let err = verify_in(
+        &store,
+        &ManifestRef::Digest(digest_b),
+        &policy,
+        &Claim::Signature,
+    )
+    .await
+    .unwrap_err();
     assert!(err.reason().contains("not the image"), "{err}");
+}
 
-    // Tampered signature annotation: one base64 character changed.
-    let Manifest::Image(mut m) = sig_a.parse().unwrap() else {
-        panic!()
+/// The `.sig` layer's signature annotation with one bit of its signature flipped.
+#[tokio::test]
+async fn tampered_signature_annotation_is_refused() {
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let legacy = &[SignatureFormat::Legacy];
+    let (store, _, digest) = signed_image(&registry, "verify/tampered", &key, legacy).await;
+    let raw = store
+        .get_manifest(&tag(&signature_tag(&digest, "sig")))
+        .await
+        .unwrap();
+    let Manifest::Image(m) = raw.parse().unwrap() else {
+        panic!("not an image manifest")
     };
-    let sig = m.layers[0]
-        .annotations
+    let mut layers = Vec::new();
+    for d in &m.layers {
+        layers.push((read_blob(&store, d).await, d.annotations.clone()));
+    }
+    let sig = layers[0]
+        .1
         .get_mut("dev.cosignproject.cosign/signature")
         .unwrap();
-    let mut bytes = base64::engine::general_purpose::STANDARD
-        .decode(&*sig)
-        .unwrap();
+    let mut bytes = B64.decode(&*sig).unwrap();
     let last = bytes.len() - 3;
     bytes[last] ^= 0x01;
-    *sig = base64::engine::general_purpose::STANDARD.encode(bytes);
-    let (store_c, _, digest_c) = image(&registry, "verify/tampered", "a").await;
-    assert_eq!(digest_c, digest, "same content, same digest");
-    // Copy the config and payload blobs, then the tampered manifest.
-    for d in std::iter::once(&m.config).chain(&m.layers) {
-        let r = store.get_blob(d).await.unwrap();
-        store_c.put_blob(d, r).await.unwrap();
-    }
-    let tampered = m.to_raw().unwrap();
-    store_c
-        .put_manifest(&tampered, Some(&signature_tag(&digest, "sig")))
-        .await
-        .unwrap();
-    let err = verify_image(&store_c, &tag("v1"), &policy)
-        .await
-        .unwrap_err();
-    assert!(err.reason().contains("does not verify"), "{err}");
+    *sig = B64.encode(bytes);
+    push_signature_manifest(&store, &digest, layers).await;
+    let reason = refusal(&store, &KeyPolicy::new(key.public_key())).await;
+    assert!(reason.contains("does not verify"), "{reason}");
+}
 
-    // A payload for another digest, correctly signed, under this image's tag.
-    let (store_d, text_d, digest_d) = image(&registry, "verify/other", "d").await;
-    let forged = boltseal::envelope::simple_signing::SimpleSigning::new(&text_d, digest).to_bytes();
-    let sig = key.sign_der(&forged);
-    let layer = Descriptor::of_bytes(media_type::COSIGN_SIMPLE_SIGNING, &forged).with_annotation(
-        "dev.cosignproject.cosign/signature",
-        base64::engine::general_purpose::STANDARD.encode(sig),
-    );
-    let config = Descriptor::of_bytes(media_type::OCI_CONFIG, b"{}");
-    for (d, b) in [(&layer, forged.clone()), (&config, b"{}".to_vec())] {
-        let r = BlobReader::new("blob", d, Box::pin(std::io::Cursor::new(b)));
-        store_d.put_blob(d, r).await.unwrap();
-    }
-    let manifest = ImageManifest::new(config, vec![layer]).to_raw().unwrap();
-    store_d
-        .put_manifest(&manifest, Some(&signature_tag(&digest_d, "sig")))
-        .await
-        .unwrap();
-    let err = verify_image(&store_d, &tag("v1"), &policy)
-        .await
-        .unwrap_err();
-    assert!(err.reason().contains("not the image"), "{err}");
+/// A payload about another digest, correctly signed, under this image's `.sig` tag.
+#[tokio::test]
+async fn signed_payload_for_another_digest_is_refused() {
+    let registry = support::Registry::start();
+    let key = PrivateKey::generate().unwrap();
+    let (store, text, digest) = registry.push_image("verify/other", "d").await;
+    let another = Digest::sha256_of(b"another image");
+    let forged = boltseal::envelope::simple_signing::SimpleSigning::new(&text, another).to_bytes();
+    let signature = B64.encode(key.sign_der(&forged));
+    let annotations =
+        BTreeMap::from([("dev.cosignproject.cosign/signature".to_owned(), signature)]);
+    push_signature_manifest(&store, &digest, vec![(forged, annotations)]).await;
+    let reason = refusal(&store, &KeyPolicy::new(key.public_key())).await;
+    assert!(reason.contains("not the image"), "{reason}");
 }
 
 #[tokio::test]
 async fn attestations_are_filtered_by_type_and_subject() {
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
-    let (store, text, digest) = image(&registry, "verify/attested", "x").await;
+    let (store, text, digest) = registry.push_image("verify/attested", "x").await;
     let policy = KeyPolicy::new(key.public_key());
-    let err = verify_image_attestations(&store, &tag("v1"), &policy, None)
+    let err = verify_in(&store, &tag("v1"), &policy, &Claim::Attestation(None))
         .await
         .unwrap_err();
     assert!(err.reason().contains("no attestations"), "{err}");
@@ -235,35 +265,44 @@ async fn attestations_are_filtered_by_type_and_subject() {
     )
     .await
     .unwrap();
-    let all = verify_image_attestations(&store, &tag("v1"), &policy, None)
+    let all = verify_in(&store, &tag("v1"), &policy, &Claim::Attestation(None))
         .await
         .unwrap();
     assert_eq!(all.verified.len(), 2);
-    let slsa_only = verify_image_attestations(
+    let slsa_only = verify_in(
         &store,
         &tag("v1"),
         &policy,
-        Some("https://slsa.dev/provenance/v1"),
+        &Claim::attestation("https://slsa.dev/provenance/v1"),
     )
     .await
     .unwrap();
     assert_eq!(slsa_only.verified.len(), 1);
-    assert_eq!(slsa_only.verified[0].statement.predicate, slsa);
-    assert!(slsa_only.verified[0].statement.matches_digest(&digest));
-    let spdx = verify_image_attestations(
+    assert_eq!(
+        slsa_only.verified[0].statement.as_ref().unwrap().predicate,
+        slsa
+    );
+    assert!(
+        slsa_only.verified[0]
+            .statement
+            .as_ref()
+            .unwrap()
+            .matches_digest(&digest)
+    );
+    let spdx = verify_in(
         &store,
         &tag("v1"),
         &policy,
-        Some("https://spdx.dev/Document"),
+        &Claim::attestation("https://spdx.dev/Document"),
     )
     .await
     .unwrap();
     assert_eq!(spdx.verified[0].layout, Layout::Bundle);
-    let err = verify_image_attestations(
+    let err = verify_in(
         &store,
         &tag("v1"),
         &policy,
-        Some("https://cyclonedx.org/bom"),
+        &Claim::attestation("https://cyclonedx.org/bom"),
     )
     .await
     .unwrap_err();
@@ -271,11 +310,11 @@ async fn attestations_are_filtered_by_type_and_subject() {
         err.reason().contains("is not https://cyclonedx.org/bom"),
         "{err}"
     );
-    let err = verify_image_attestations(
+    let err = verify_in(
         &store,
         &tag("v1"),
         &KeyPolicy::new(PrivateKey::generate().unwrap().public_key()),
-        None,
+        &Claim::Attestation(None),
     )
     .await
     .unwrap_err();
@@ -326,9 +365,9 @@ fn containers_image_fixtures_get_the_expected_answers() {
     };
     let f = corpus.join("sigstore/containers-image/signature/fixtures");
     let key = |name: &str| PublicKey::from_pem(&std::fs::read(f.join(name)).unwrap()).unwrap();
-    let cosign = key("cosign.pub");
-    let cosign2 = key("cosign2.pub");
-    let rekor = key("rekor.pub");
+    let cosign = || key("cosign.pub");
+    let cosign2 = || key("cosign2.pub");
+    let rekor = || key("rekor.pub");
     let repo = |r: &str| IdentityCheck::SameRepository(r.to_owned());
     let exact = |r: &str| IdentityCheck::Exact(r.parse().unwrap());
     let sample = "192.168.64.2:5000/cosign-signed-single-sample";
@@ -336,84 +375,86 @@ fn containers_image_fixtures_get_the_expected_answers() {
     let cases: Vec<(&str, KeyPolicy, bool)> = vec![
         (
             "dir-img-cosign-valid",
-            KeyPolicy::new(cosign).identity(repo(sample)),
+            KeyPolicy::new(cosign()).identity(repo(sample)),
             true,
         ),
-        ("dir-img-cosign-valid", KeyPolicy::new(cosign), true),
+        ("dir-img-cosign-valid", KeyPolicy::new(cosign()), true),
         (
             "dir-img-cosign-valid",
-            KeyPolicy::new(cosign).identity(repo("testing/manifest")),
+            KeyPolicy::new(cosign()).identity(repo("testing/manifest")),
             false,
         ),
         (
             "dir-img-cosign-valid",
-            KeyPolicy::new(cosign).identity(exact(&format!("{sample}:latest"))),
+            KeyPolicy::new(cosign()).identity(exact(&format!("{sample}:latest"))),
             false,
         ),
-        ("dir-img-cosign-valid", KeyPolicy::new(cosign2), false),
+        ("dir-img-cosign-valid", KeyPolicy::new(cosign2()), false),
         (
             "dir-img-cosign-valid",
-            KeyPolicy::new(cosign).rekor_key(rekor),
+            KeyPolicy::new(cosign()).rekor_key(rekor()),
             false,
         ),
         (
             "dir-img-cosign-valid-2",
-            KeyPolicy::new(cosign).identity(repo(sample)),
+            KeyPolicy::new(cosign()).identity(repo(sample)),
             true,
         ),
         (
             "dir-img-cosign-valid-2",
-            KeyPolicy::new(cosign).identity(repo("this/does-not")),
+            KeyPolicy::new(cosign()).identity(repo("this/does-not")),
             false,
         ),
         (
             "dir-img-cosign-mixed",
-            KeyPolicy::new(cosign).identity(repo(sample)),
+            KeyPolicy::new(cosign()).identity(repo(sample)),
             true,
         ),
         (
             "dir-img-cosign-valid-with-tag",
-            KeyPolicy::new(cosign).identity(exact("192.168.64.2:5000/skopeo-signed:tag")),
+            KeyPolicy::new(cosign()).identity(exact("192.168.64.2:5000/skopeo-signed:tag")),
             true,
         ),
         (
             "dir-img-cosign-valid-with-tag",
-            KeyPolicy::new(cosign).identity(exact("192.168.64.2:5000/skopeo-signed:othertag")),
+            KeyPolicy::new(cosign()).identity(exact("192.168.64.2:5000/skopeo-signed:othertag")),
             false,
         ),
         (
             "dir-img-cosign-key-rekor-valid",
-            KeyPolicy::new(cosign2).rekor_key(rekor),
+            KeyPolicy::new(cosign2()).rekor_key(rekor()),
             true,
         ),
         (
             "dir-img-cosign-key-rekor-valid",
-            KeyPolicy::new(cosign).or_key(cosign2).rekor_key(rekor),
+            KeyPolicy::new(cosign())
+                .or_key(cosign2())
+                .rekor_key(rekor()),
             true,
         ),
         (
             "dir-img-cosign-key-rekor-valid",
-            KeyPolicy::new(cosign2).rekor_key(cosign),
+            KeyPolicy::new(cosign2()).rekor_key(cosign()),
             false,
         ),
         (
             "dir-img-cosign-other-attachment",
-            KeyPolicy::new(cosign),
+            KeyPolicy::new(cosign()),
             false,
         ),
         (
             "dir-img-cosign-manifest-digest-error",
-            KeyPolicy::new(cosign),
+            KeyPolicy::new(cosign()),
             false,
         ),
         (
             "dir-img-cosign-modified-manifest",
-            KeyPolicy::new(cosign),
+            KeyPolicy::new(cosign()),
             false,
         ),
         (
             "dir-img-cosign-no-manifest",
-            KeyPolicy::new(cosign).identity(repo(sample)),
+            KeyPolicy::new(cosign()).identity(repo(sample)),
             false,
         ),
     ];
@@ -421,10 +462,8 @@ fn containers_image_fixtures_get_the_expected_answers() {
     for (case, policy, accept) in cases {
         let (digest, layers) = dir_image(&f.join(case));
         let result = match digest {
-            Some(d) => verify_signature_layers(&d, &layers, &policy).map(|_| ()),
-            None => Err(boltseal::verify::image::VerifyError::refused(format!(
-                "{case}: no manifest.json"
-            ))),
+            Some(d) => check_layers(&d, &layers, &policy, &Claim::Signature).map(|_| ()),
+            None => Err(VerifyError::refused(format!("{case}: no manifest.json"))),
         };
         assert_eq!(result.is_ok(), accept, "{case}: {result:?}");
         checked += 1;
@@ -434,22 +473,21 @@ fn containers_image_fixtures_get_the_expected_answers() {
     for l in &mut layers {
         l.annotations.remove("dev.sigstore.cosign/bundle");
     }
-    let err = verify_signature_layers(
+    let err = check_layers(
         &digest.unwrap(),
         &layers,
-        &KeyPolicy::new(cosign2).rekor_key(rekor),
+        &KeyPolicy::new(cosign2()).rekor_key(rekor()),
+        &Claim::Signature,
     )
     .unwrap_err();
     assert!(err.reason().contains("no Rekor bundle"), "{err}");
     assert_eq!(checked, 18);
 }
 
-fn run(bin: &str, args: &[&str], dir: &Path) -> Output {
-    Command::new(support::example(bin))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+/// Runs `line` (an example's name and its arguments, split at whitespace) in `dir`.
+fn run(line: &str, dir: &Path) -> Output {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    support::run_in(words[0], &words[1..], dir)
 }
 
 #[tokio::test]
@@ -464,7 +502,7 @@ async fn verify_examples_follow_their_contracts() {
         PrivateKey::generate().unwrap().public_key().to_pem(),
     )
     .unwrap();
-    let (store, text, digest) = image(&registry, "verify/cli", "cli").await;
+    let (store, text, digest) = registry.push_image("verify/cli", "cli").await;
     sign_image(
         &store,
         &tag("v1"),
@@ -484,66 +522,48 @@ async fn verify_examples_follow_their_contracts() {
     .await
     .unwrap();
 
-    let out = run("verify", &["--key", "k.pub", "-a", "env=prod", &text], d);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(&format!("verify --key k.pub -a env=prod {text}"), d);
+    support::assert_success(&out);
     let payloads: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(payloads.as_array().unwrap().len(), 1);
     assert_eq!(
         payloads[0]["critical"]["image"]["docker-manifest-digest"],
         digest.to_string()
     );
-
     for (args, code) in [
-        (vec!["--key", "other.pub", text.as_str()], 1),
-        (vec!["--key", "k.pub", "-a", "env=dev", text.as_str()], 1),
-        (vec!["--key", "missing.pub", text.as_str()], 2),
-        (vec![text.as_str()], 2),
+        ("--key other.pub", 1),
+        ("--key k.pub -a env=dev", 1),
+        ("--key missing.pub", 2),
+        ("", 2),
     ] {
-        let out = run("verify", &args, d);
-        assert_eq!(out.status.code(), Some(code), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        let line = err.lines().last().unwrap_or_default();
-        assert!(line.starts_with("error: "), "{err}");
-        assert!(out.stdout.is_empty());
+        eprintln!("verify {args}");
+        support::assert_error(&run(&format!("verify {args} {text}"), d), code);
     }
 
-    let out = run(
-        "verify-attestation",
-        &["--key", "k.pub", "--type", "slsaprovenance1", &text],
-        d,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let attestations = |ty: &str| {
+        run(
+            &format!("verify-attestation --key k.pub --type {ty} {text}"),
+            d,
+        )
+    };
+    let out = attestations("slsaprovenance1");
+    support::assert_success(&out);
     let statements: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         statements[0]["predicateType"],
         "https://slsa.dev/provenance/v1"
     );
     assert_eq!(statements[0]["predicate"], json!({"x": 1}));
-    let out = run(
-        "verify-attestation",
-        &["--key", "k.pub", "--type", "cyclonedx", &text],
-        d,
-    );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(attestations("cyclonedx").status.code(), Some(1));
 }
 
 #[tokio::test]
 async fn image_verifier_counts_attestors_and_caches() {
-    use boltseal::evidence::{ImageVerifier, RegistryVerifier};
-    use boltseal::verify::verifier::{Attestor, AttestorSet};
     let registry = support::Registry::start();
     let a = PrivateKey::generate().unwrap();
     let b = PrivateKey::generate().unwrap();
     let c = PrivateKey::generate().unwrap();
-    let (store, text, digest) = image(&registry, "verify/policy", "p").await;
+    let (store, text, digest) = registry.push_image("verify/policy", "p").await;
     for key in [&a, &b] {
         sign_image(&store, &tag("v1"), &text, key, &SignOptions::new())
             .await
@@ -560,31 +580,50 @@ async fn image_verifier_counts_attestors_and_caches() {
 
     // All of two signers: ok. All of three: refused. Two of three: ok.
     let ok = verifier
-        .verify(&image, &AttestorSet::all(keys(&[&a, &b])))
+        .verify(
+            &image,
+            &AttestorSet::all(keys(&[&a, &b])).into(),
+            &Claim::Signature,
+        )
         .await
         .unwrap();
     assert_eq!(ok.digest, digest);
     assert_eq!(ok.verified_by, vec![0, 1]);
     let err = verifier
-        .verify(&image, &AttestorSet::all(keys(&[&a, &b, &c])))
+        .verify(
+            &image,
+            &AttestorSet::all(keys(&[&a, &b, &c])).into(),
+            &Claim::Signature,
+        )
         .await
         .unwrap_err();
     assert!(err.reason().contains("2 of 3 required"), "{err}");
     let two = verifier
-        .verify(&image, &AttestorSet::at_least(2, keys(&[&c, &a, &b])))
+        .verify(
+            &image,
+            &AttestorSet::at_least(2, keys(&[&c, &a, &b])).into(),
+            &Claim::Signature,
+        )
         .await
         .unwrap();
     assert_eq!(two.verified_by, vec![1, 2]);
     let err = verifier
-        .verify(&image, &AttestorSet::at_least(1, keys(&[&c])))
+        .verify(
+            &image,
+            &AttestorSet::at_least(1, keys(&[&c])).into(),
+            &Claim::Signature,
+        )
         .await
         .unwrap_err();
     assert!(err.reason().contains("0 of 1"), "{err}");
     // Successes are cached per (digest, attestor set); failures are not.
     assert_eq!(verifier.cached().await, 2);
     // Concurrent verifications of the same image are safe and agree.
-    let set = AttestorSet::all(keys(&[&a]));
-    let (x, y) = tokio::join!(verifier.verify(&image, &set), verifier.verify(&image, &set));
+    let set: Authority = AttestorSet::all(keys(&[&a])).into();
+    let (x, y) = tokio::join!(
+        verifier.verify(&image, &set, &Claim::Signature),
+        verifier.verify(&image, &set, &Claim::Signature)
+    );
     assert_eq!(x.unwrap().digest, y.unwrap().digest);
     // A keyless attestor does not vouch for key signatures; with a key attestor, 1 of 2 passes.
     let keyless = Attestor::Keyless {
@@ -595,14 +634,19 @@ async fn image_verifier_counts_attestors_and_caches() {
         trust: std::sync::Arc::new(boltseal::verify::trust::TrustedRoot::public_good()),
     };
     let err = verifier
-        .verify(&image, &AttestorSet::at_least(1, vec![keyless.clone()]))
+        .verify(
+            &image,
+            &AttestorSet::at_least(1, vec![keyless.clone()]).into(),
+            &Claim::Signature,
+        )
         .await
         .unwrap_err();
     assert!(err.reason().contains("not a keyless signature"), "{err}");
     let mixed = verifier
         .verify(
             &image,
-            &AttestorSet::at_least(1, vec![keyless, Attestor::Key(a.public_key())]),
+            &AttestorSet::at_least(1, vec![keyless, Attestor::Key(a.public_key())]).into(),
+            &Claim::Signature,
         )
         .await
         .unwrap();
@@ -610,7 +654,11 @@ async fn image_verifier_counts_attestors_and_caches() {
     // No attestors is a refusal, not a pass.
     assert!(
         verifier
-            .verify(&image, &AttestorSet::all(Vec::new()))
+            .verify(
+                &image,
+                &AttestorSet::all(Vec::new()).into(),
+                &Claim::Signature
+            )
             .await
             .is_err()
     );
@@ -618,8 +666,6 @@ async fn image_verifier_counts_attestors_and_caches() {
 
 #[test]
 fn keyless_legacy_signatures_from_the_containers_image_fixtures() {
-    use boltseal::verify::bundle::Identity;
-    use boltseal::verify::image::{KeylessPolicy, Signer, verify_keyless_layers};
     use boltseal::verify::trust::TrustedRoot;
     let Some(corpus) = support::shared_corpus() else {
         return;
@@ -633,130 +679,137 @@ fn keyless_legacy_signatures_from_the_containers_image_fixtures() {
     };
     let (digest, layers) = dir_image(&f.join("dir-img-cosign-fulcio-rekor-valid"));
     let digest = digest.unwrap();
-    let ok = verify_keyless_layers(&digest, &layers, &policy("mitr@redhat.com")).unwrap();
+    let ok = check_layers(
+        &digest,
+        &layers,
+        &policy("mitr@redhat.com"),
+        &Claim::Signature,
+    )
+    .unwrap();
     assert!(matches!(
         &ok.verified[0].signer,
         Signer::Certificate { subject_alternative_names, .. } if subject_alternative_names.contains(&"mitr@redhat.com".to_owned())
     ));
-    let err = verify_keyless_layers(&digest, &layers, &policy("someone@example.com")).unwrap_err();
+    let err = check_layers(
+        &digest,
+        &layers,
+        &policy("someone@example.com"),
+        &Claim::Signature,
+    )
+    .unwrap_err();
     assert!(err.reason().contains("signature 0"), "{err}");
     // Another image's digest, an empty trust root, a key-signed layer: refused.
     let other = Digest::sha256_of(b"another manifest");
-    assert!(verify_keyless_layers(&other, &layers, &policy("mitr@redhat.com")).is_err());
+    assert!(
+        check_layers(
+            &other,
+            &layers,
+            &policy("mitr@redhat.com"),
+            &Claim::Signature
+        )
+        .is_err()
+    );
     let empty = KeylessPolicy::new(
         Identity::exact("mitr@redhat.com", "https://github.com/login/oauth"),
         TrustedRoot::empty(),
     );
-    assert!(verify_keyless_layers(&digest, &layers, &empty).is_err());
+    assert!(check_layers(&digest, &layers, &empty, &Claim::Signature).is_err());
     let (d2, key_layers) = dir_image(&f.join("dir-img-cosign-valid"));
-    let err =
-        verify_keyless_layers(&d2.unwrap(), &key_layers, &policy("mitr@redhat.com")).unwrap_err();
+    let err = check_layers(
+        &d2.unwrap(),
+        &key_layers,
+        &policy("mitr@redhat.com"),
+        &Claim::Signature,
+    )
+    .unwrap_err();
     assert!(err.reason().contains("not a keyless signature"), "{err}");
 }
 
-async fn put_blob(store: &RegistryStore, desc: &Descriptor, bytes: &[u8]) {
-    let r = BlobReader::new("blob", desc, Box::pin(std::io::Cursor::new(bytes.to_vec())));
-    store.put_blob(desc, r).await.unwrap();
+const SLSA: &str = "https://slsa.dev/provenance/v1";
+const SPDX: &str = "https://spdx.dev/Document";
+const ID: &str = "dev@example.com";
+const ISSUER: &str = "https://issuer.example";
+
+/// Keyless evidence about one image made by a private Sigstore instance (Fulcio-like CA, CT
+/// log, Rekor v1 log, all offline): SLSA and SPDX statements naming `repo`, and the legacy
+/// `.att` layer of the SLSA one, signed by a certificate for [`ID`] from [`ISSUER`].
+struct Keyless {
+    sigstore: private_sigstore::Instance,
+    leaf: private_sigstore::Leaf,
+    digest: Digest,
+    slsa: Vec<u8>,
+    spdx: Vec<u8>,
+    legacy: (Vec<u8>, BTreeMap<String, String>),
 }
 
-/// Pushes a legacy `.att` manifest for `digest` holding `layers` (DSSE blob, annotations).
-async fn push_att(
-    store: &RegistryStore,
-    digest: &Digest,
-    layers: &[(Vec<u8>, BTreeMap<String, String>)],
-) {
-    let mut descriptors = Vec::new();
-    for (blob, annotations) in layers {
-        let mut d = Descriptor::of_bytes(media_type::DSSE_ENVELOPE, blob);
-        for (k, v) in annotations {
-            d = d.with_annotation(k, v.clone());
+impl Keyless {
+    fn new(repo: &str, digest: Digest) -> Keyless {
+        let sigstore = private_sigstore::Instance::new();
+        let leaf = sigstore.leaf(ID, ISSUER);
+        let statement = |predicate_type: &str, predicate: serde_json::Value| {
+            Statement::for_image(&digest, predicate_type, predicate)
+                .with_subject_name(repo)
+                .to_bytes()
+        };
+        let slsa = statement(SLSA, json!({"buildDefinition": {"buildType": "b"}}));
+        let spdx = statement(SPDX, json!({"spdxVersion": "SPDX-2.3"}));
+        let legacy = sigstore.legacy_attestation(&leaf, &slsa, SLSA);
+        Keyless {
+            sigstore,
+            leaf,
+            digest,
+            slsa,
+            spdx,
+            legacy,
         }
-        put_blob(store, &d, blob).await;
-        descriptors.push(d);
     }
-    let config = Descriptor::of_bytes(media_type::OCI_CONFIG, b"{}");
-    put_blob(store, &config, b"{}").await;
-    let manifest = ImageManifest::new(config, descriptors).to_raw().unwrap();
-    store
-        .put_manifest(&manifest, Some(&signature_tag(digest, "att")))
-        .await
-        .unwrap();
+
+    /// A policy for `identity` trusting this instance.
+    fn policy(&self, identity: Identity) -> KeylessPolicy {
+        KeylessPolicy::new(identity, self.sigstore.trusted_root())
+    }
+
+    /// The policy the evidence meets.
+    fn good(&self) -> KeylessPolicy {
+        self.policy(Identity::exact(ID, ISSUER))
+    }
+
+    /// The legacy `.att` layer with `annotation` set to `value` (`None`: as signed).
+    fn legacy_layer(&self, changed: Option<(&str, String)>) -> SignatureLayer {
+        let mut annotations = self.legacy.1.clone();
+        if let Some((key, value)) = changed {
+            annotations.insert(key.to_owned(), value);
+        }
+        SignatureLayer::new(
+            media_type::DSSE_ENVELOPE,
+            self.legacy.0.clone(),
+            annotations,
+        )
+    }
 }
 
-/// Pushes a Sigstore bundle as an OCI referrer of the image `v1` (cosign v3's layout).
-async fn push_bundle_referrer(store: &RegistryStore, bundle: &[u8], predicate_type: &str) {
-    let image = store.resolve(&tag("v1")).await.unwrap();
-    let empty = Descriptor::of_bytes(media_type::OCI_EMPTY, b"{}");
-    put_blob(store, &empty, b"{}").await;
-    let layer = Descriptor::of_bytes(media_type::SIGSTORE_BUNDLE_V03, bundle);
-    put_blob(store, &layer, bundle).await;
-    let mut manifest = ImageManifest::new(empty, vec![layer]);
-    manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
-    manifest.subject = Some(Descriptor::new(
-        image.media_type.clone(),
-        image.digest,
-        image.size,
-    ));
-    manifest.annotations.insert(
-        "dev.sigstore.bundle.predicateType".to_owned(),
-        predicate_type.to_owned(),
-    );
-    store
-        .put_manifest(&manifest.to_raw().unwrap(), None)
-        .await
-        .unwrap();
+/// The image `verify/keyless` in `registry` with keyless evidence in both layouts: the legacy
+/// `.att` layer (SLSA) and bundle referrers (an SPDX attestation and a signature).
+async fn keyless_image(registry: &support::Registry) -> (RegistryStore, String, Keyless) {
+    let (store, text, digest) = registry.push_image("verify/keyless", "k").await;
+    let k = Keyless::new(&registry.repo("verify/keyless"), digest);
+    let signature = Statement::for_image(&digest, predicate::COSIGN_SIGN_V1, json!({})).to_bytes();
+    push_att(&store, &digest, vec![k.legacy.clone()]).await;
+    push_bundle_referrer(&store, &k.sigstore.dsse_bundle(&k.leaf, &k.spdx), SPDX).await;
+    let signature = k.sigstore.dsse_bundle(&k.leaf, &signature);
+    push_bundle_referrer(&store, &signature, predicate::COSIGN_SIGN_V1).await;
+    (store, text, k)
 }
 
-/// Keyless attestations made by a private Sigstore instance (Fulcio-like CA, CT log, Rekor v1
-/// log, all offline) and pushed to a real registry in both layouts: accepted for the right
-/// identity and issuer through the library, the `verify-attestation` example and the
-/// `ImageVerifier`; refused for a wrong identity or issuer, another instance's trust root, a key,
-/// a statement about another image, and a Rekor bundle of another attestation.
+/// Keyless attestations in both layouts are accepted for the right identity and issuer (exact
+/// or by pattern), by predicate type; the keyless signature referrer verifies too.
 #[tokio::test]
 async fn keyless_attestations_verify_end_to_end() {
-    use boltseal::envelope::intoto::Statement;
-    use boltseal::envelope::predicate;
-    use boltseal::evidence::{ImageVerifier, RegistryVerifier};
-    use boltseal::evidence::{verify_image_attestations_keyless, verify_image_keyless};
-    use boltseal::verify::bundle::{Identity, Matcher};
-    use boltseal::verify::image::{KeylessPolicy, Signer, verify_keyless_attestation_layers};
-    use boltseal::verify::verifier::{Attestor, AttestorSet};
-
-    const SLSA: &str = "https://slsa.dev/provenance/v1";
-    const SPDX: &str = "https://spdx.dev/Document";
-    const ID: &str = "dev@example.com";
-    const ISSUER: &str = "https://issuer.example";
     let registry = support::Registry::start();
-    let sigstore = private_sigstore::Instance::new();
-    let leaf = sigstore.leaf(ID, ISSUER);
-    let (store, text, digest) = image(&registry, "verify/keyless", "k").await;
-    let repo = registry.repo("verify/keyless");
-    let slsa = Statement::for_image(
-        &digest,
-        SLSA,
-        json!({"buildDefinition": {"buildType": "b"}}),
-    )
-    .with_subject_name(&repo)
-    .to_bytes();
-    let spdx = Statement::for_image(&digest, SPDX, json!({"spdxVersion": "SPDX-2.3"}))
-        .with_subject_name(&repo)
-        .to_bytes();
-    let signature = Statement::for_image(&digest, predicate::COSIGN_SIGN_V1, json!({})).to_bytes();
-
-    // Legacy .att layer (SLSA) and bundle referrers: an SPDX attestation and a signature.
-    let legacy = sigstore.legacy_attestation(&leaf, &slsa, SLSA);
-    push_att(&store, &digest, std::slice::from_ref(&legacy)).await;
-    push_bundle_referrer(&store, &sigstore.dsse_bundle(&leaf, &spdx), SPDX).await;
-    push_bundle_referrer(
-        &store,
-        &sigstore.dsse_bundle(&leaf, &signature),
-        predicate::COSIGN_SIGN_V1,
-    )
-    .await;
-
-    let policy = |identity: Identity| KeylessPolicy::new(identity, sigstore.trusted_root());
-    let good = policy(Identity::exact(ID, ISSUER));
-    let all = verify_image_attestations_keyless(&store, &tag("v1"), &good, None)
+    let (store, _, k) = keyless_image(&registry).await;
+    let digest = k.digest;
+    let good = k.good();
+    let all = verify_in(&store, &tag("v1"), &good, &Claim::Attestation(None))
         .await
         .unwrap();
     assert_eq!(all.digest, digest);
@@ -775,26 +828,23 @@ async fn keyless_attestations_verify_end_to_end() {
             "{:?}",
             a.signer
         );
-        assert!(a.statement.matches_digest(&digest));
+        assert!(a.statement.as_ref().unwrap().matches_digest(&digest));
     }
-    let only = verify_image_attestations_keyless(&store, &tag("v1"), &good, Some(SLSA))
+    let only = verify_in(&store, &tag("v1"), &good, &Claim::attestation(SLSA))
         .await
         .unwrap();
     assert_eq!(only.verified.len(), 1);
     assert_eq!(only.verified[0].layout, Layout::Legacy);
-    assert_eq!(
-        only.verified[0].statement_json,
-        private_sigstore::json_of(&slsa)
-    );
-    let only = verify_image_attestations_keyless(&store, &tag("v1"), &good, Some(SPDX))
+    assert_eq!(only.verified[0].payload, private_sigstore::json_of(&k.slsa));
+    let only = verify_in(&store, &tag("v1"), &good, &Claim::attestation(SPDX))
         .await
         .unwrap();
     assert_eq!(only.verified[0].layout, Layout::Bundle);
-    let err = verify_image_attestations_keyless(
+    let err = verify_in(
         &store,
         &tag("v1"),
         &good,
-        Some("https://cyclonedx.org/bom"),
+        &Claim::attestation("https://cyclonedx.org/bom"),
     )
     .await
     .unwrap_err();
@@ -803,31 +853,37 @@ async fn keyless_attestations_verify_end_to_end() {
         "{err}"
     );
     // Regular expressions for identity and issuer.
-    let pattern = policy(Identity::new(
+    let pattern = k.policy(Identity::new(
         Matcher::regex("^dev@example\\.(com|org)$").unwrap(),
         Matcher::regex("^https://issuer\\.").unwrap(),
     ));
     assert!(
-        verify_image_attestations_keyless(&store, &tag("v1"), &pattern, Some(SLSA))
+        verify_in(&store, &tag("v1"), &pattern, &Claim::attestation(SLSA))
             .await
             .is_ok()
     );
     // The keyless image signature (bundle referrer) verifies too.
-    let signed = verify_image_keyless(&store, &tag("v1"), &good)
+    let signed = verify_in(&store, &tag("v1"), &good, &Claim::Signature)
         .await
         .unwrap();
     assert_eq!(signed.verified.len(), 1);
     assert_eq!(signed.verified[0].layout, Layout::Bundle);
+}
 
-    // Refused: wrong identity, wrong issuer, another instance's trust root, a key.
+/// Keyless attestations for another identity, another issuer, or under another instance's
+/// trust root are refused, each reason naming the attestation and its bundle.
+#[tokio::test]
+async fn keyless_attestations_for_another_identity_issuer_or_root_are_refused() {
+    let registry = support::Registry::start();
+    let (store, _, k) = keyless_image(&registry).await;
     for (what, bad) in [
         (
             "identity",
-            policy(Identity::exact("someone@example.com", ISSUER)),
+            k.policy(Identity::exact("someone@example.com", ISSUER)),
         ),
         (
             "issuer",
-            policy(Identity::exact(ID, "https://other.example")),
+            k.policy(Identity::exact(ID, "https://other.example")),
         ),
         (
             "trust root",
@@ -837,7 +893,7 @@ async fn keyless_attestations_verify_end_to_end() {
             ),
         ),
     ] {
-        let err = verify_image_attestations_keyless(&store, &tag("v1"), &bad, None)
+        let err = verify_in(&store, &tag("v1"), &bad, &Claim::Attestation(None))
             .await
             .unwrap_err();
         assert!(
@@ -847,195 +903,158 @@ async fn keyless_attestations_verify_end_to_end() {
         assert!(err.reason().contains("attestation 0"), "{what}: {err}");
         assert!(err.reason().contains("bundle sha256:"), "{what}: {err}");
     }
-    let err = verify_image_attestations_keyless(
+    let err = verify_in(
         &store,
         &tag("v1"),
-        &policy(Identity::exact("someone@example.com", ISSUER)),
-        None,
+        &k.policy(Identity::exact("someone@example.com", ISSUER)),
+        &Claim::Attestation(None),
     )
     .await
     .unwrap_err();
     assert!(err.reason().contains("does not match the policy"), "{err}");
-    let err = verify_image_attestations(
+}
+
+/// A key policy does not accept keyless attestations.
+#[tokio::test]
+async fn keyless_attestations_do_not_satisfy_a_key_policy() {
+    let registry = support::Registry::start();
+    let (store, _, _) = keyless_image(&registry).await;
+    let err = verify_in(
         &store,
         &tag("v1"),
         &KeyPolicy::new(PrivateKey::generate().unwrap().public_key()),
-        None,
+        &Claim::Attestation(None),
     )
     .await
     .unwrap_err();
     assert!(err.reason().contains("keyless"), "{err}");
+}
 
-    // The sync core: the same layer for another image, and a Rekor bundle of another
-    // attestation (same signer, same log), are refused.
-    let layer = SignatureLayer::new(
-        media_type::DSSE_ENVELOPE,
-        legacy.0.clone(),
-        legacy.1.clone(),
-    );
+/// A genuine keyless attestation layer presented for another image is refused.
+#[test]
+fn keyless_attestation_replayed_for_another_image_is_refused() {
+    let k = Keyless::new("img", Digest::sha256_of(b"image"));
     let other = Digest::sha256_of(b"another image");
-    let err = verify_keyless_attestation_layers(&other, std::slice::from_ref(&layer), &good, None)
-        .unwrap_err();
+    let err = check_layers(
+        &other,
+        &[k.legacy_layer(None)],
+        &k.good(),
+        &Claim::Attestation(None),
+    )
+    .unwrap_err();
     assert!(err.reason().contains("not about the image"), "{err}");
-    let (_, spdx_annotations) = sigstore.legacy_attestation(&leaf, &spdx, SPDX);
-    let mut swapped = legacy.1.clone();
-    swapped.insert(
-        "dev.sigstore.cosign/bundle".to_owned(),
-        spdx_annotations["dev.sigstore.cosign/bundle"].clone(),
-    );
-    let forged = SignatureLayer::new(media_type::DSSE_ENVELOPE, legacy.0.clone(), swapped);
-    let err = verify_keyless_attestation_layers(&digest, &[forged], &good, None).unwrap_err();
-    assert!(err.reason().contains("Rekor entry"), "{err}");
-    // A certificate from another instance, with this instance's Rekor bundle: refused.
-    let stranger = private_sigstore::Instance::new().leaf(ID, ISSUER);
-    let mut foreign = legacy.1.clone();
-    foreign.insert("dev.sigstore.cosign/certificate".to_owned(), stranger.pem());
-    let foreign = SignatureLayer::new(media_type::DSSE_ENVELOPE, legacy.0.clone(), foreign);
-    assert!(verify_keyless_attestation_layers(&digest, &[foreign], &good, None).is_err());
+}
 
-    // The example: keyless flags, exit codes.
+/// The Rekor bundle of another attestation (same signer, same log) under this layer is refused.
+#[test]
+fn rekor_bundle_of_another_attestation_is_refused() {
+    let k = Keyless::new("img", Digest::sha256_of(b"image"));
+    let (_, spdx) = k.sigstore.legacy_attestation(&k.leaf, &k.spdx, SPDX);
+    let bundle = spdx["dev.sigstore.cosign/bundle"].clone();
+    let swapped = k.legacy_layer(Some(("dev.sigstore.cosign/bundle", bundle)));
+    let err =
+        check_layers(&k.digest, &[swapped], &k.good(), &Claim::Attestation(None)).unwrap_err();
+    assert!(err.reason().contains("Rekor entry"), "{err}");
+}
+
+/// A certificate from another instance, with this instance's Rekor bundle, is refused.
+#[test]
+fn certificate_from_another_instance_is_refused() {
+    let k = Keyless::new("img", Digest::sha256_of(b"image"));
+    let stranger = private_sigstore::Instance::new().leaf(ID, ISSUER);
+    let foreign = k.legacy_layer(Some(("dev.sigstore.cosign/certificate", stranger.pem())));
+    assert!(check_layers(&k.digest, &[foreign], &k.good(), &Claim::Attestation(None)).is_err());
+}
+
+/// The `verify-attestation` and `verify` examples with keyless flags: outputs and exit codes.
+#[tokio::test]
+async fn keyless_examples_follow_their_contracts() {
+    let registry = support::Registry::start();
+    let (_, text, k) = keyless_image(&registry).await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("root.json"), sigstore.trusted_root_json()).unwrap();
-    std::fs::write(d.join("k.pub"), leaf.key.public_key().to_pem()).unwrap();
+    std::fs::write(d.join("root.json"), k.sigstore.trusted_root_json()).unwrap();
+    std::fs::write(d.join("k.pub"), k.leaf.key.public_key().to_pem()).unwrap();
+    let run = |line: String| run(&line, d);
     let keyless = |identity: &str, issuer: &str, ty: &str| {
-        run(
-            "verify-attestation",
-            &[
-                "--certificate-identity",
-                identity,
-                "--certificate-oidc-issuer",
-                issuer,
-                "--trusted-root",
-                "root.json",
-                "--type",
-                ty,
-                &text,
-            ],
-            d,
-        )
+        run(format!(
+            "verify-attestation --certificate-identity {identity} --certificate-oidc-issuer \
+             {issuer} --trusted-root root.json --type {ty} {text}"
+        ))
     };
     let out = keyless(ID, ISSUER, "slsaprovenance1");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out);
     let statements: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(statements, json!([private_sigstore::json_of(&slsa)]));
-    let out = keyless(ID, ISSUER, "spdxjson");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(statements, json!([private_sigstore::json_of(&k.slsa)]));
+    support::assert_success(&keyless(ID, ISSUER, "spdxjson"));
     for (identity, issuer) in [
         ("someone@example.com", ISSUER),
         (ID, "https://other.example"),
     ] {
         let out = keyless(identity, issuer, "slsaprovenance1");
-        assert_eq!(out.status.code(), Some(1));
-        assert!(out.stdout.is_empty());
-        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+        support::assert_error(&out, 1);
     }
-    let out = run(
-        "verify-attestation",
-        &[
-            "--certificate-identity-regexp",
-            "^dev@",
-            "--certificate-oidc-issuer",
-            ISSUER,
-            "--trusted-root",
-            "root.json",
-            "--type",
-            SLSA,
-            &text,
-        ],
-        d,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&run(format!(
+        "verify-attestation --certificate-identity-regexp ^dev@ --certificate-oidc-issuer \
+         {ISSUER} --trusted-root root.json --type {SLSA} {text}"
+    )));
     // The embedded public-good root does not trust the private instance.
-    let out = run(
-        "verify-attestation",
-        &[
-            "--certificate-identity",
-            ID,
-            "--certificate-oidc-issuer",
-            ISSUER,
-            "--type",
-            "slsaprovenance1",
-            &text,
-        ],
-        d,
-    );
+    let out = run(format!(
+        "verify-attestation --certificate-identity {ID} --certificate-oidc-issuer {ISSUER} \
+         --type slsaprovenance1 {text}"
+    ));
     assert_eq!(out.status.code(), Some(1));
     for args in [
-        vec!["--key", "k.pub", "--certificate-identity", ID, &text],
-        vec!["--certificate-identity", ID, &text],
-        vec![
-            "--certificate-identity",
-            ID,
-            "--certificate-oidc-issuer",
-            ISSUER,
-            "--trusted-root",
-            "missing.json",
-            &text,
-        ],
+        format!("--key k.pub --certificate-identity {ID} {text}"),
+        format!("--certificate-identity {ID} {text}"),
+        format!(
+            "--certificate-identity {ID} --certificate-oidc-issuer {ISSUER} \
+             --trusted-root missing.json {text}"
+        ),
     ] {
-        let out = run("verify-attestation", &args, d);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+        eprintln!("verify-attestation {args}");
+        support::assert_error(&run(format!("verify-attestation {args}")), 2);
     }
     // `verify` accepts the keyless signature referrer.
-    let out = run(
-        "verify",
-        &[
-            "--certificate-identity",
-            ID,
-            "--certificate-oidc-issuer",
-            ISSUER,
-            "--trusted-root",
-            "root.json",
-            &text,
-        ],
-        d,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&run(format!(
+        "verify --certificate-identity {ID} --certificate-oidc-issuer {ISSUER} \
+         --trusted-root root.json {text}"
+    )));
+}
 
-    // The ImageVerifier: keyless attestors for attestations (what Kyverno `attestations`
-    // with keyless attestors evaluate), N of M, cached per (digest, attestors, type).
+/// The `ImageVerifier` with keyless attestors for attestations (what Kyverno `attestations`
+/// with keyless attestors evaluate): N of M, cached per (digest, attestors, type).
+#[tokio::test]
+async fn image_verifier_counts_keyless_attestors() {
+    let registry = support::Registry::start();
+    let (_, text, k) = keyless_image(&registry).await;
     let verifier =
         RegistryVerifier::new(RegistryOptions::new(), std::time::Duration::from_secs(60));
     let image_ref: Reference = text.parse().unwrap();
-    let trust = std::sync::Arc::new(sigstore.trusted_root());
+    let trust = std::sync::Arc::new(k.sigstore.trusted_root());
     let keyless_attestor = |identity: &str| Attestor::Keyless {
         identity: Identity::exact(identity, ISSUER),
         trust: std::sync::Arc::clone(&trust),
     };
     let ok = verifier
-        .verify_attestations(
+        .verify(
             &image_ref,
-            &AttestorSet::all(vec![keyless_attestor(ID)]),
-            SLSA,
+            &AttestorSet::all(vec![keyless_attestor(ID)]).into(),
+            &Claim::attestation(SLSA),
         )
         .await
         .unwrap();
-    assert_eq!(ok.digest, digest);
+    assert_eq!(ok.digest, k.digest);
     assert_eq!(ok.verified_by, vec![0]);
-    assert_eq!(ok.payloads, vec![private_sigstore::json_of(&slsa)]);
+    assert_eq!(
+        ok.payloads().cloned().collect::<Vec<_>>(),
+        vec![private_sigstore::json_of(&k.slsa)]
+    );
     let err = verifier
-        .verify_attestations(
+        .verify(
             &image_ref,
-            &AttestorSet::all(vec![keyless_attestor("someone@example.com")]),
-            SLSA,
+            &AttestorSet::all(vec![keyless_attestor("someone@example.com")]).into(),
+            &Claim::attestation(SLSA),
         )
         .await
         .unwrap_err();
@@ -1048,19 +1067,26 @@ async fn keyless_attestations_verify_end_to_end() {
         ],
     );
     let ok = verifier
-        .verify_attestations(&image_ref, &mixed, SPDX)
+        .verify(&image_ref, &mixed.clone().into(), &Claim::attestation(SPDX))
         .await
         .unwrap();
     assert_eq!(ok.verified_by, vec![1]);
-    assert_eq!(ok.payloads, vec![private_sigstore::json_of(&spdx)]);
+    assert_eq!(
+        ok.payloads().cloned().collect::<Vec<_>>(),
+        vec![private_sigstore::json_of(&k.spdx)]
+    );
     // Signatures and attestations are cached apart.
     let signed = verifier
-        .verify(&image_ref, &AttestorSet::all(vec![keyless_attestor(ID)]))
+        .verify(
+            &image_ref,
+            &AttestorSet::all(vec![keyless_attestor(ID)]).into(),
+            &Claim::Signature,
+        )
         .await
         .unwrap();
-    assert_eq!(signed.payloads.len(), 1);
+    assert_eq!(signed.verified.len(), 1);
     assert_eq!(
-        signed.payloads[0]["predicateType"],
+        signed.verified[0].payload["predicateType"],
         predicate::COSIGN_SIGN_V1
     );
     assert_eq!(verifier.cached().await, 3);
@@ -1070,12 +1096,10 @@ async fn keyless_attestations_verify_end_to_end() {
 /// with every ECDSA backend compiled in (p256 always; AWS-LC with the `aws-lc` feature).
 #[tokio::test]
 async fn key_attestations_through_the_image_verifier_and_every_backend() {
-    use boltseal::evidence::{ImageVerifier, RegistryVerifier};
     use boltseal::keys::Backend;
-    use boltseal::verify::verifier::{Attestor, AttestorSet};
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
-    let (store, text, digest) = image(&registry, "verify/backends", "b").await;
+    let (store, text, digest) = registry.push_image("verify/backends", "b").await;
     attest_image(
         &store,
         &tag("v1"),
@@ -1098,19 +1122,19 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
         RegistryVerifier::new(RegistryOptions::new(), std::time::Duration::from_secs(60));
     let image_ref: Reference = text.parse().unwrap();
     let ok = verifier
-        .verify_attestations(
+        .verify(
             &image_ref,
-            &AttestorSet::all(vec![Attestor::Key(key.public_key())]),
-            "https://slsa.dev/provenance/v1",
+            &AttestorSet::all(vec![Attestor::Key(key.public_key())]).into(),
+            &Claim::attestation("https://slsa.dev/provenance/v1"),
         )
         .await
         .unwrap();
-    assert_eq!(ok.payloads[0]["predicate"], json!({"x": 1}));
+    assert_eq!(ok.verified[0].payload["predicate"], json!({"x": 1}));
     let err = verifier
-        .verify_attestations(
+        .verify(
             &image_ref,
-            &AttestorSet::all(vec![Attestor::Key(key.public_key())]),
-            "https://cyclonedx.org/bom",
+            &AttestorSet::all(vec![Attestor::Key(key.public_key())]).into(),
+            &Claim::attestation("https://cyclonedx.org/bom"),
         )
         .await
         .unwrap_err();
@@ -1144,19 +1168,37 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
     tampered.blob[last] ^= 1;
     for backend in Backend::available() {
         let policy = KeyPolicy::new(key.public_key()).backend(*backend);
-        let ok = verify_signature_layers(&digest, &layers, &policy.clone().annotation("a", "b"))
-            .unwrap();
+        let ok = check_layers(
+            &digest,
+            &layers,
+            &policy.clone().annotation("a", "b"),
+            &Claim::Signature,
+        )
+        .unwrap();
         assert_eq!(ok.verified.len(), 1, "{backend}");
         assert!(
-            verify_signature_layers(&digest, &layers, &policy.clone().annotation("a", "c"))
-                .is_err()
+            check_layers(
+                &digest,
+                &layers,
+                &policy.clone().annotation("a", "c"),
+                &Claim::Signature
+            )
+            .is_err()
         );
         assert!(
-            verify_signature_layers(&digest, std::slice::from_ref(&tampered), &policy).is_err()
+            check_layers(
+                &digest,
+                std::slice::from_ref(&tampered),
+                &policy,
+                &Claim::Signature
+            )
+            .is_err()
         );
         let wrong = KeyPolicy::new(PrivateKey::generate().unwrap().public_key()).backend(*backend);
-        assert!(verify_signature_layers(&digest, &layers, &wrong).is_err());
-        let ok = verify_image(&store, &tag("v1"), &policy).await.unwrap();
+        assert!(check_layers(&digest, &layers, &wrong, &Claim::Signature).is_err());
+        let ok = verify_in(&store, &tag("v1"), &policy, &Claim::Signature)
+            .await
+            .unwrap();
         assert_eq!(ok.verified.len(), 1, "{backend}");
     }
 }
@@ -1166,8 +1208,6 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
 /// refused without a bundle, with another log's key, or when the entry is another envelope's.
 #[test]
 fn key_attestations_with_a_required_transparency_log() {
-    use boltseal::verify::image::verify_attestation_layers;
-
     let sigstore = private_sigstore::Instance::new();
     let signer = PrivateKey::generate().unwrap();
     let digest: Digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
@@ -1187,31 +1227,31 @@ fn key_attestations_with_a_required_transparency_log() {
     let (blob, annotations) = sigstore.legacy_key_attestation(&signer, &statement(1), predicate);
     let policy = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
 
-    let ok = verify_attestation_layers(
+    let ok = check_layers(
         &digest,
         &[layer(blob.clone(), annotations.clone())],
         &policy,
-        Some(predicate),
+        &Claim::attestation(predicate),
     )
     .unwrap();
     assert_eq!(ok.verified.len(), 1);
     // Without the requirement the same layer verifies too.
     let plain = KeyPolicy::new(signer.public_key());
     assert!(
-        verify_attestation_layers(
+        check_layers(
             &digest,
             &[layer(blob.clone(), BTreeMap::new())],
             &plain,
-            None
+            &Claim::Attestation(None)
         )
         .is_ok()
     );
     // Not logged.
-    let err = verify_attestation_layers(
+    let err = check_layers(
         &digest,
         &[layer(blob.clone(), BTreeMap::new())],
         &policy,
-        None,
+        &Claim::Attestation(None),
     )
     .unwrap_err();
     assert!(
@@ -1221,18 +1261,23 @@ fn key_attestations_with_a_required_transparency_log() {
     // Logged in another log than the one required.
     let other =
         KeyPolicy::new(signer.public_key()).rekor_key(PrivateKey::generate().unwrap().public_key());
-    let err = verify_attestation_layers(
+    let err = check_layers(
         &digest,
         &[layer(blob.clone(), annotations.clone())],
         &other,
-        None,
+        &Claim::Attestation(None),
     )
     .unwrap_err();
     assert!(err.reason().contains("Rekor SET does not verify"), "{err}");
     // A genuine log entry, but for another envelope by the same key.
     let (_, other_entry) = sigstore.legacy_key_attestation(&signer, &statement(2), predicate);
-    let err =
-        verify_attestation_layers(&digest, &[layer(blob, other_entry)], &policy, None).unwrap_err();
+    let err = check_layers(
+        &digest,
+        &[layer(blob, other_entry)],
+        &policy,
+        &Claim::Attestation(None),
+    )
+    .unwrap_err();
     assert!(err.reason().contains("Rekor entry"), "{err}");
 }
 
@@ -1241,12 +1286,10 @@ fn key_attestations_with_a_required_transparency_log() {
 /// or whose log is not the required one, is refused.
 #[tokio::test]
 async fn key_bundles_with_a_required_transparency_log() {
-    use boltseal::envelope::predicate;
-
     let registry = support::Registry::start();
     let sigstore = private_sigstore::Instance::new();
     let signer = PrivateKey::generate().unwrap();
-    let (store, text, digest) = image(&registry, "tlog/app", "logged bundle").await;
+    let (store, text, digest) = registry.push_image("tlog/app", "logged bundle").await;
     let statement = serde_json::to_vec(&json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": text, "digest": {"sha256": digest.encoded()}}],
@@ -1262,12 +1305,14 @@ async fn key_bundles_with_a_required_transparency_log() {
     .await;
     let by_digest = ManifestRef::Digest(digest);
     let logged = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
-    let v = verify_image(&store, &by_digest, &logged).await.unwrap();
+    let v = verify_in(&store, &by_digest, &logged, &Claim::Signature)
+        .await
+        .unwrap();
     assert_eq!(v.verified.len(), 1);
     assert_eq!(v.verified[0].layout, Layout::Bundle);
     let elsewhere =
         KeyPolicy::new(signer.public_key()).rekor_key(PrivateKey::generate().unwrap().public_key());
-    let err = verify_image(&store, &by_digest, &elsewhere)
+    let err = verify_in(&store, &by_digest, &elsewhere, &Claim::Signature)
         .await
         .unwrap_err();
     assert!(
@@ -1276,7 +1321,7 @@ async fn key_bundles_with_a_required_transparency_log() {
     );
 
     // Signed offline: no entry, refused under the requirement, accepted without it.
-    let (store, text, _) = image(&registry, "tlog/offline", "offline bundle").await;
+    let (store, text, _) = registry.push_image("tlog/offline", "offline bundle").await;
     sign_image(
         &store,
         &tag("v1"),
@@ -1286,11 +1331,18 @@ async fn key_bundles_with_a_required_transparency_log() {
     )
     .await
     .unwrap();
-    let err = verify_image(&store, &tag("v1"), &logged).await.unwrap_err();
+    let err = verify_in(&store, &tag("v1"), &logged, &Claim::Signature)
+        .await
+        .unwrap_err();
     assert!(err.reason().contains("no transparency-log entry"), "{err}");
     assert!(
-        verify_image(&store, &tag("v1"), &KeyPolicy::new(signer.public_key()))
-            .await
-            .is_ok()
+        verify_in(
+            &store,
+            &tag("v1"),
+            &KeyPolicy::new(signer.public_key()),
+            &Claim::Signature
+        )
+        .await
+        .is_ok()
     );
 }

@@ -144,12 +144,20 @@ impl CosignFlags {
 /// # Errors
 /// [`FlagError::PredicateType`] for an unknown name that is not an absolute URI.
 pub fn attestation_claim(type_flag: &str) -> Result<Claim, FlagError> {
-    boltseal_envelope::predicate::predicate_type_for(type_flag)
-        .map(Claim::attestation)
-        .map_err(|e| FlagError::PredicateType {
+    predicate_type(type_flag).map(Claim::attestation)
+}
+
+/// The predicate type `--type T` names: a cosign type name's URI, or the URI given.
+///
+/// # Errors
+/// [`FlagError::PredicateType`] for an unknown name that is not an absolute URI.
+pub fn predicate_type(type_flag: &str) -> Result<String, FlagError> {
+    boltseal_envelope::predicate::predicate_type_for(type_flag).map_err(|e| {
+        FlagError::PredicateType {
             value: type_flag.to_owned(),
             reason: e.to_string(),
-        })
+        }
+    })
 }
 
 fn public_key(path: &Path) -> Result<PublicKey, FlagError> {

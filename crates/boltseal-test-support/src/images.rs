@@ -170,3 +170,20 @@ impl crate::Registry {
         push_image(&self.addr, repo, content).await
     }
 }
+
+/// Checks legacy `layers` of the image `digest` for `claim` under `policy`: the sync core, with
+/// no store (the default evidence limits).
+///
+/// # Errors
+/// The refusal.
+pub fn check_layers<P: Clone + Into<boltseal_verify::Authority>>(
+    digest: &Digest,
+    layers: &[boltseal_verify::SignatureLayer],
+    policy: &P,
+    claim: &boltseal_verify::Claim,
+) -> Result<boltseal_verify::Verification, boltseal_verify::VerifyError> {
+    let limits = boltseal_verify::EvidenceLimits::default();
+    let evidence =
+        boltseal_verify::Evidence::new(*digest, layers.to_vec(), vec![], vec![], limits, 0);
+    boltseal_verify::check(&evidence, &policy.clone().into(), claim)
+}

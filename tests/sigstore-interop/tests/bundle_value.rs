@@ -59,5 +59,8 @@ fn every_conformance_bundle_reads_the_same_through_the_sigstore_value() {
             compared += 1;
         }
     }
-    assert!(compared >= 40, "only {compared} conformance bundles compared");
+    assert!(
+        compared >= 40,
+        "only {compared} conformance bundles compared"
+    );
 }

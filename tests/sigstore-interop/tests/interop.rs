@@ -12,12 +12,12 @@ use boltseal_test_support as support;
 
 use base64::Engine as _;
 use boltseal::envelope::simple_signing::SimpleSigning;
-use boltseal::evidence::verify_image;
+use boltseal::evidence::verify;
 use boltseal::keys::{KeyFormat, PrivateKey, PublicKey};
 use boltseal::oci::{Manifest, ManifestRef, RegistryOptions, Store};
 use boltseal::reference::media_type;
 use boltseal::sign::{ANNOTATION_SIGNATURE, SignOptions, sign_image, signature_tag};
-use boltseal::verify::image::KeyPolicy;
+use boltseal::verify::{Claim, KeyPolicy};
 use sigstore::cosign::Constraint;
 use sigstore::cosign::constraint::{AnnotationMarker, PrivateKeySigner};
 use sigstore::cosign::verification_constraint::{
@@ -173,13 +173,14 @@ async fn sigstore_rs_signs_with_boltseal_keys_and_boltseal_reads_it() {
 
         // And boltseal-verify accepts it, with the annotation, and refuses other keys.
         let policy = KeyPolicy::new(key.public_key()).annotation("by", "sigstore-rs");
-        let verified = verify_image(&store, &ManifestRef::Tag("v1".into()), &policy)
+        let v1 = ManifestRef::Tag("v1".into());
+        let verified = verify(&store, &v1, &policy.into(), &Claim::Signature)
             .await
             .unwrap();
         assert_eq!(verified.verified.len(), 1);
         let other = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
         assert!(
-            verify_image(&store, &ManifestRef::Tag("v1".into()), &other)
+            verify(&store, &v1, &other.into(), &Claim::Signature)
                 .await
                 .is_err()
         );
@@ -188,9 +189,7 @@ async fn sigstore_rs_signs_with_boltseal_keys_and_boltseal_reads_it() {
 
 #[tokio::test]
 async fn policy_engine_admits_images_sigstore_rs_signed() {
-    use boltseal::policy::{
-        AdmissionInput, Engine, Operation, Phase, PolicySet, RegistryVerifier,
-    };
+    use boltseal::policy::{AdmissionInput, Engine, Operation, Phase, PolicySet, RegistryVerifier};
     use std::sync::Arc;
 
     let registry = support::Registry::start();
