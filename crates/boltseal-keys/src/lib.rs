@@ -25,4 +25,4 @@ pub use keys::{
     StoredAs,
 };
 pub use password::{PASSWORD_ENV, read_password};
-pub use public::{Backend, KeyAlgorithm, PUBLIC_KEY_LABEL, PublicKey, RSA_PUBLIC_KEY_LABEL};
+pub use public::{Backend, KeyAlgorithm, PUBLIC_KEY_LABEL, PublicKey, RSA_PUBLIC_KEY_LABEL, hash};
