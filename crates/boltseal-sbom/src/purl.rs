@@ -425,6 +425,22 @@ impl Purl {
     }
 }
 
+/// The non-empty `/`-separated segments of `path`, each percent-decoded; a segment that
+/// decodes to a `/` is refused.
+fn decode_segments(path: &str, input: &str) -> Result<Vec<String>, PurlError> {
+    let mut out = Vec::new();
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        let seg = decode(seg, input)?;
+        if seg.contains('/') {
+            return Err(PurlError::InvalidEncoding {
+                input: input.to_owned(),
+            });
+        }
+        out.push(seg);
+    }
+    Ok(out)
+}
+
 fn decode(s: &str, input: &str) -> Result<String, PurlError> {
     let bytes = s.as_bytes();
     if !s.contains('%') {
@@ -524,15 +540,7 @@ impl FromStr for Purl {
             None => (None, path),
         };
         let name = if kind.eq_ignore_ascii_case("git") {
-            let mut parts = Vec::new();
-            for seg in name.split('/').filter(|s| !s.is_empty()) {
-                let seg = decode(seg, input)?;
-                if seg.contains('/') {
-                    return Err(PurlError::InvalidEncoding { input: err_input() });
-                }
-                parts.push(seg);
-            }
-            parts.join("/")
+            decode_segments(name, input)?.join("/")
         } else {
             decode(name, input)?
         };
@@ -541,14 +549,7 @@ impl FromStr for Purl {
         }
         let namespace = match namespace {
             Some(ns) => {
-                let mut segments = Vec::new();
-                for seg in ns.split('/').filter(|s| !s.is_empty()) {
-                    let seg = decode(seg, input)?;
-                    if seg.contains('/') {
-                        return Err(PurlError::InvalidEncoding { input: err_input() });
-                    }
-                    segments.push(seg);
-                }
+                let segments = decode_segments(ns, input)?;
                 (!segments.is_empty()).then(|| segments.join("/"))
             }
             None => None,

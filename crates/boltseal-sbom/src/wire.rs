@@ -52,6 +52,23 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The body of a wire struct's `visit_map`: each listed key into its field, every other key
+/// into `extra`.
+macro_rules! read_fields {
+    ($map:ident, $out:ident, $( $field:ident = $key:literal ),*) => {
+        while let Some(key) = $map.next_key::<$crate::wire::Key<'_>>()? {
+            match key.as_str() {
+                $( $key => $out.$field = $map.next_value()?, )*
+                _ => {
+                    let value: serde_json::Value = $map.next_value()?;
+                    $out.extra.insert(key.into_string(), value);
+                }
+            }
+        }
+    };
+}
+pub(crate) use read_fields;
+
 /// Declares a wire struct: every listed field is an `Option`, every other key lands in
 /// `extra`. Serialization writes the known fields in declaration order, then `extra`. With a
 /// lifetime parameter, fields may borrow from the input (`Key<'de>`).
@@ -80,15 +97,7 @@ macro_rules! wire_struct {
                         mut map: A,
                     ) -> Result<$name, A::Error> {
                         let mut out = $name::default();
-                        while let Some(key) = map.next_key::<$crate::wire::Key<'de>>()? {
-                            match key.as_str() {
-                                $( $key => out.$field = map.next_value()?, )*
-                                _ => {
-                                    let value: serde_json::Value = map.next_value()?;
-                                    out.extra.insert(key.into_string(), value);
-                                }
-                            }
-                        }
+                        $crate::wire::read_fields!(map, out, $($field = $key),*);
                         Ok(out)
                     }
                 }
@@ -133,15 +142,7 @@ macro_rules! wire_struct {
                         mut map: A,
                     ) -> Result<$name<'de>, A::Error> {
                         let mut out = $name::default();
-                        while let Some(key) = map.next_key::<$crate::wire::Key<'de>>()? {
-                            match key.as_str() {
-                                $( $key => out.$field = map.next_value()?, )*
-                                _ => {
-                                    let value: serde_json::Value = map.next_value()?;
-                                    out.extra.insert(key.into_string(), value);
-                                }
-                            }
-                        }
+                        $crate::wire::read_fields!(map, out, $($field = $key),*);
                         Ok(out)
                     }
                 }

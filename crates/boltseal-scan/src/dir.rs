@@ -65,11 +65,7 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
                 let want = crate::catalog::wants(&path, true);
                 let executable = mode & 0o111 != 0;
                 if (want == Want::JavaArchive || executable) && size <= limits.max_file_bytes {
-                    let bytes = std::fs::read(entry.path())
-                        .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
-                    budget
-                        .bytes
-                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    let bytes = read_counted(&entry.path(), budget)?;
                     node.elf = bytes.starts_with(b"\x7fELF");
                     if want == Want::JavaArchive {
                         if let Ok(records) = crate::formats::java::read_java_archive(&bytes) {
@@ -80,11 +76,7 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
                     }
                 } else if want == Want::Content && size <= limits.max_file_bytes {
                     budget.keep(size, limits, || entry.path().display().to_string())?;
-                    let bytes = std::fs::read(entry.path())
-                        .map_err(|e| Error::io(entry.path().display().to_string(), e))?;
-                    budget
-                        .bytes
-                        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    let bytes = read_counted(&entry.path(), budget)?;
                     node.elf = bytes.starts_with(b"\x7fELF");
                     node.content = Some(Arc::from(bytes));
                 }
@@ -96,4 +88,13 @@ pub(crate) fn walk_dir(root: &Path, limits: &Limits, budget: &Budget) -> Result<
         }
     }
     Ok(index)
+}
+
+/// Reads a file, counting its bytes against the scan's total.
+fn read_counted(path: &Path, budget: &Budget) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+    budget
+        .bytes
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    Ok(bytes)
 }

@@ -426,7 +426,17 @@ pub(crate) fn walk_layer<R: Read>(
         served: 0,
     };
     let mut archive = tar::Archive::new(guarded);
-    let changes = read_entries(&mut archive, &step, index, layer, limits, budget, wants)?;
+    let changes = read_entries(
+        &mut archive,
+        &step,
+        LayerAt {
+            index,
+            layer,
+            limits,
+            budget,
+            wants,
+        },
+    )?;
     // Read to the end so the blob's digest is checked and trailing data is consumed.
     let mut rest = archive.into_inner();
     std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| from_io(e, layer))?;
@@ -549,15 +559,29 @@ pub(crate) fn link_target(
     Ok(out)
 }
 
+/// The layer being read and what reading it is bound by: the arguments of [`walk_layer`]
+/// passed on to its entries.
+#[derive(Clone, Copy)]
+struct LayerAt<'a> {
+    index: u32,
+    layer: &'a str,
+    limits: &'a Limits,
+    budget: &'a Budget,
+    wants: &'a (dyn Fn(&str, u32) -> Want + Sync),
+}
+
 fn read_entries<R: Read>(
     archive: &mut tar::Archive<R>,
     step: &Step,
-    index: u32,
-    layer: &str,
-    limits: &Limits,
-    budget: &Budget,
-    wants: &(dyn Fn(&str, u32) -> Want + Sync),
+    at: LayerAt<'_>,
 ) -> Result<LayerChanges> {
+    let LayerAt {
+        index,
+        layer,
+        limits,
+        budget,
+        wants,
+    } = at;
     let mut changes = LayerChanges::default();
     let entries = archive.entries().map_err(|e| from_io(e, layer))?;
     for entry in entries {

@@ -160,16 +160,17 @@ pub fn java_packages(records: &[JavaArchiveRecord], archive: &str, layer: u32) -
             .map_or_else(|| basename(archive), |s| basename(s));
         let (file_name, file_version) = split_file_name(file);
         let single = (r.pom_properties.len() == 1).then(|| &r.pom_properties[0]);
+        let pom_package = |pom: &crate::formats::java::PomProperties| {
+            java_package(
+                &pom.artifact_id,
+                Some(&pom.group_id),
+                &pom.version,
+                &location,
+                layer,
+            )
+        };
         match single {
-            Some(pom) if !pom.artifact_id.is_empty() => {
-                out.push(java_package(
-                    &pom.artifact_id,
-                    Some(&pom.group_id),
-                    &pom.version,
-                    &location,
-                    layer,
-                ));
-            }
+            Some(pom) if !pom.artifact_id.is_empty() => out.push(pom_package(pom)),
             _ => {
                 let m = r.manifest.as_ref();
                 let get = |k: &str| {
@@ -214,17 +215,12 @@ pub fn java_packages(records: &[JavaArchiveRecord], archive: &str, layer: u32) -
                         layer,
                     ));
                 }
-                for pom in &r.pom_properties {
-                    if !pom.artifact_id.is_empty() {
-                        out.push(java_package(
-                            &pom.artifact_id,
-                            Some(&pom.group_id),
-                            &pom.version,
-                            &location,
-                            layer,
-                        ));
-                    }
-                }
+                out.extend(
+                    r.pom_properties
+                        .iter()
+                        .filter(|pom| !pom.artifact_id.is_empty())
+                        .map(pom_package),
+                );
             }
         }
     }
