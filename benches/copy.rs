@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use boltseal::oci::{
-    CopyOptions, ImageBuilder, LayoutStore, ManifestRef, RegistryOptions, RegistryStore, copy_image,
+    CopyOptions, ImageBuilder, LayoutStore, ManifestRef, RegistryOptions, RegistryStore, Store,
+    copy_image,
 };
 use boltseal::reference::Reference;
 
@@ -48,13 +49,13 @@ impl Input {
 fn input() -> Input {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let dir = tempfile::tempdir().unwrap();
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d ^ (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let noise: Vec<u8> = (0..LAYER_BYTES)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
+    // splitmix64 over a counter: incompressible, and different for every input.
+    let noise: Vec<u8> = (0..LAYER_BYTES as u64 / 8)
+        .flat_map(|i| {
+            let mut z = (n as u64) << 40 ^ i.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)).to_le_bytes()
         })
         .collect();
     let src = dir.path().join("src");
@@ -94,14 +95,9 @@ fn fixture() -> &'static Fixture {
 }
 
 fn rt() -> &'static tokio::runtime::Runtime {
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
+    static RT: std::sync::LazyLock<tokio::runtime::Runtime> =
+        std::sync::LazyLock::new(|| tokio::runtime::Runtime::new().unwrap());
+    &RT
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -124,6 +120,25 @@ fn skopeo(src: &str, dst: &str) {
     assert!(status.success());
 }
 
+/// boltseal's copy of the input's `v1` to `dst`.
+async fn copy_v1(input: &Input, dst: &impl Store) {
+    let src = LayoutStore::open(input.src()).await.unwrap();
+    let v1 = ManifestRef::Tag("v1".into());
+    let options = CopyOptions::new();
+    copy_image(&src, &v1, dst, Some("v1"), &options)
+        .await
+        .unwrap();
+}
+
+/// Whether the skopeo rows must be skipped (said on stderr).
+fn no_skopeo() -> bool {
+    let missing = !support::have("skopeo");
+    if missing {
+        eprintln!("SKIPPED: skopeo is not installed");
+    }
+    missing
+}
+
 fn layout(path: &Path) -> String {
     format!("oci:{}:v1", path.display())
 }
@@ -132,17 +147,8 @@ fn layout(path: &Path) -> String {
 fn layout_to_layout_boltseal(bencher: divan::Bencher<'_, '_>) {
     bencher.with_inputs(input).bench_local_values(|input| {
         rt().block_on(async {
-            let src = LayoutStore::open(input.src()).await.unwrap();
             let dst = LayoutStore::create(input.dst()).await.unwrap();
-            copy_image(
-                &src,
-                &ManifestRef::Tag("v1".into()),
-                &dst,
-                Some("v1"),
-                &CopyOptions::new(),
-            )
-            .await
-            .unwrap();
+            copy_v1(&input, &dst).await;
         });
         input
     });
@@ -150,8 +156,7 @@ fn layout_to_layout_boltseal(bencher: divan::Bencher<'_, '_>) {
 
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn layout_to_layout_skopeo(bencher: divan::Bencher<'_, '_>) {
-    if !support::have("skopeo") {
-        eprintln!("SKIPPED: skopeo is not installed");
+    if no_skopeo() {
         return;
     }
     bencher.with_inputs(input).bench_local_values(|input| {
@@ -163,28 +168,16 @@ fn layout_to_layout_skopeo(bencher: divan::Bencher<'_, '_>) {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn layout_to_registry_boltseal(bencher: divan::Bencher<'_, '_>) {
     bencher.with_inputs(input).bench_local_values(|input| {
-        rt().block_on(async {
-            let src = LayoutStore::open(input.src()).await.unwrap();
-            let r: Reference = input.repo.parse().unwrap();
-            let dst = RegistryStore::new(&r, RegistryOptions::new()).unwrap();
-            copy_image(
-                &src,
-                &ManifestRef::Tag("v1".into()),
-                &dst,
-                Some("v1"),
-                &CopyOptions::new(),
-            )
-            .await
-            .unwrap();
-        });
+        let r: Reference = input.repo.parse().unwrap();
+        let dst = RegistryStore::new(&r, RegistryOptions::new()).unwrap();
+        rt().block_on(copy_v1(&input, &dst));
         input
     });
 }
 
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn layout_to_registry_skopeo(bencher: divan::Bencher<'_, '_>) {
-    if !support::have("skopeo") {
-        eprintln!("SKIPPED: skopeo is not installed");
+    if no_skopeo() {
         return;
     }
     bencher.with_inputs(input).bench_local_values(|input| {

@@ -18,6 +18,7 @@ use boltseal::oci::{
     CopyEvent, CopyOptions, ImageLocation, ManifestRef, Platform, RegistryOptions, copy_image,
 };
 use clap::Parser;
+use common::{Context, Failure};
 
 /// Blobs at least this large get progress lines.
 const LARGE_BLOB: u64 = 1024 * 1024;
@@ -47,90 +48,67 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    common::runtime().block_on(run(args))
+    let copy = |args| common::runtime().block_on(run(args));
+    common::args::<Args>()
+        .and_then(copy)
+        .map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
-async fn run(args: Args) -> ExitCode {
+async fn run(args: Args) -> Result<(), Failure> {
     let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-    let src = match args.src.open(&options).await {
-        Ok(s) => s,
-        Err(e) => return common::fail(format!("{}: {e}", args.src), common::store_exit(&e)),
-    };
-    let top = match args.src.resolve(&src).await {
-        Ok(d) => d,
-        Err(e) => return common::fail(format!("{}: {e}", args.src), common::store_exit(&e)),
-    };
-    let dst = match args.dst.create(&options).await {
-        Ok(s) => s,
-        Err(e) => return common::fail(format!("{}: {e}", args.dst), common::store_exit(&e)),
-    };
+    let (src_name, dst_name) = (&args.src, &args.dst);
+    let src = args.src.open(&options).await.context(src_name)?;
+    let top = args.src.resolve(&src).await.context(src_name)?;
+    let dst = args.dst.create(&options).await.context(dst_name)?;
     // Tag at the destination: the one named there, else the source's tag, else `latest`.
     let tag = match args.dst.manifest_ref() {
         Some(ManifestRef::Tag(t)) => Some(t),
-        Some(ManifestRef::Digest(d)) => {
-            if d != top.digest && args.platform.is_none() {
-                return common::fail(
-                    format!("{}: source digest is {}, not {d}", args.dst, top.digest),
-                    1,
-                );
-            }
-            None
+        Some(ManifestRef::Digest(d)) if d != top.digest && args.platform.is_none() => {
+            let message = format!("source digest is {}, not {d}", top.digest);
+            return Err(Failure::refused(message).context(dst_name));
         }
+        Some(ManifestRef::Digest(_)) => None,
         _ => Some(args.src.tag().unwrap_or_else(|| "latest".to_owned())),
     };
     let mut copy_options = CopyOptions::new()
         .with_signatures(args.with_signatures)
         .platform(args.platform.clone());
     if !args.quiet {
-        copy_options = copy_options.progress(Arc::new(|event: &CopyEvent| match event {
-            CopyEvent::BlobStarted(d) if d.size >= LARGE_BLOB => {
-                eprintln!("copying blob {} ({})", d.digest, common::human_size(d.size));
-            }
-            CopyEvent::BlobMounted(d) if d.size >= LARGE_BLOB => {
-                eprintln!("mounted blob {} ({})", d.digest, common::human_size(d.size));
-            }
-            CopyEvent::ArtifactCopied(name) => eprintln!("copied artifact {name}"),
-            _ => {}
-        }));
+        copy_options = copy_options.progress(Arc::new(progress));
     }
     let reference = ManifestRef::Digest(top.digest);
-    match copy_image(&src, &reference, &dst, tag.as_deref(), &copy_options).await {
-        Ok(report) => {
-            let digest = report
-                .descriptor
-                .as_ref()
-                .map(|d| d.digest.to_string())
-                .unwrap_or_default();
-            if !args.quiet {
-                eprintln!(
-                    "copied {} -> {}: {} manifest(s), {} blob(s) copied ({}), {} already present, {} mounted{}",
-                    args.src,
-                    args.dst,
-                    report.manifests,
-                    report.blobs_copied,
-                    common::human_size(report.bytes_copied),
-                    report.blobs_skipped,
-                    report.blobs_mounted,
-                    if report.artifacts.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            ", {} signature/attestation artifact(s)",
-                            report.artifacts.len()
-                        )
-                    }
-                );
-            }
-            println!("{digest}");
-            ExitCode::SUCCESS
+    let report = copy_image(&src, &reference, &dst, tag.as_deref(), &copy_options)
+        .await
+        .context(format_args!("copy {src_name} -> {dst_name}"))?;
+    if !args.quiet {
+        let artifacts = match report.artifacts.len() {
+            0 => String::new(),
+            n => format!(", {n} signature/attestation artifact(s)"),
+        };
+        eprintln!(
+            "copied {src_name} -> {dst_name}: {} manifest(s), {} blob(s) copied ({}), {} already present, {} mounted{artifacts}",
+            report.manifests,
+            report.blobs_copied,
+            common::human_size(report.bytes_copied),
+            report.blobs_skipped,
+            report.blobs_mounted,
+        );
+    }
+    let digest = report.descriptor.map(|d| d.digest.to_string());
+    println!("{}", digest.unwrap_or_default());
+    Ok(())
+}
+
+/// Progress lines on stderr for large blobs and for each signature artifact.
+fn progress(event: &CopyEvent) {
+    match event {
+        CopyEvent::BlobStarted(d) if d.size >= LARGE_BLOB => {
+            eprintln!("copying blob {} ({})", d.digest, common::human_size(d.size));
         }
-        Err(e) => common::fail(
-            format!("copy {} -> {}: {e}", args.src, args.dst),
-            common::store_exit(&e),
-        ),
+        CopyEvent::BlobMounted(d) if d.size >= LARGE_BLOB => {
+            eprintln!("mounted blob {} ({})", d.digest, common::human_size(d.size));
+        }
+        CopyEvent::ArtifactCopied(name) => eprintln!("copied artifact {name}"),
+        _ => {}
     }
 }

@@ -17,10 +17,10 @@ mod common;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use boltseal::oci::{ErrorKind, RegistryOptions};
-use boltseal::pin::{Error, Options, Report, State, pin_paths};
+use boltseal::oci::RegistryOptions;
+use boltseal::pin::{Error, Options, State, pin_paths};
+use boltseal_core::Classify;
 use clap::Parser;
-use serde_json::{Value, json};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,11 +50,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = match common::parse_args::<Args>() {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
-    common::runtime().block_on(run(args))
+    match common::args::<Args>() {
+        Ok(args) => common::runtime().block_on(run(args)),
+        Err(failure) => common::report(failure),
+    }
 }
 
 async fn run(args: Args) -> ExitCode {
@@ -64,38 +63,37 @@ async fn run(args: Args) -> ExitCode {
         .registry(RegistryOptions::new().allow_http(args.allow_http_registry));
     let report = match pin_paths(&args.paths, &options).await {
         Ok(r) => r,
-        Err(e) => return common::fail(e, 2),
+        Err(e) => return common::fail(&e, exit_code(&e)),
     };
     if args.json {
-        println!("{}", to_json(&report));
+        match serde_json::to_string(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return common::fail(e, 1),
+        }
     } else {
-        print_lines(&report);
+        print!("{report}");
     }
-    // Errors: one line each on stderr; usage and input errors are 2, missing tags and
-    // registry failures 1.
+    // Errors: one line each on stderr, the worst exit status wins.
     let mut code = 0u8;
+    let mut error = |message: String, e: &Error| {
+        eprintln!("error: {}", message.replace('\n', " "));
+        code = code.max(exit_code(e));
+    };
     for file in &report.files {
         if let Some(e) = &file.error {
-            eprintln!("error: {}", one_line(&e.to_string()));
-            code = code.max(exit_for(e));
+            error(e.to_string(), e);
         }
         for entry in &file.entries {
-            if let State::Failed { error } = &entry.state {
-                eprintln!(
-                    "error: {}:{}: {}",
-                    file.path.display(),
-                    entry.image.line,
-                    one_line(&error.to_string())
+            if let State::Failed { error: e } = &entry.state {
+                error(
+                    format!("{}:{}: {e}", file.path.display(), entry.image.line),
+                    e,
                 );
-                code = code.max(exit_for(error));
             }
         }
         if file.rewritten > 0 && !args.json {
-            eprintln!(
-                "wrote {}: {} reference(s) pinned",
-                file.path.display(),
-                file.rewritten
-            );
+            let (path, n) = (file.path.display(), file.rewritten);
+            eprintln!("wrote {path}: {n} reference(s) pinned");
         }
     }
     if code == 0 && args.check && report.needs_attention() {
@@ -104,106 +102,13 @@ async fn run(args: Args) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn exit_for(e: &Error) -> u8 {
-    match e.store_kind() {
-        Some(ErrorKind::Usage) => 2,
-        Some(_) => 1,
-        None => match e {
-            Error::File { source, .. } => exit_for(source),
-            Error::Changed { .. } | Error::RewriteCheck { .. } => 1,
-            _ => 2,
-        },
+/// The contract's exit statuses: a path or file that cannot be read (or is over the size
+/// limit) is an input error, 2; otherwise the error's kind decides (a missing tag, a registry
+/// failure, a file changed meanwhile: 1; plain HTTP refused, invalid YAML: 2).
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Io { .. } | Error::TooLarge { .. } => 2,
+        Error::File { source, .. } => exit_code(source),
+        e => e.kind().exit_code(),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.replace('\n', " ")
-}
-
-fn print_lines(report: &Report) {
-    for file in &report.files {
-        let path = file.path.display();
-        for e in &file.entries {
-            let image = &e.image.written;
-            let line = e.image.line;
-            match &e.state {
-                State::Unpinned { current: Some(d) } => {
-                    println!("{path}:{line}: unpinned {image} (tag now {d})")
-                }
-                State::Unpinned { current: None } => println!("{path}:{line}: unpinned {image}"),
-                State::Pinned { verified: true, .. } => println!("{path}:{line}: pinned {image}"),
-                State::Pinned {
-                    verified: false, ..
-                } => println!("{path}:{line}: pinned {image} (tag not checked)"),
-                State::Stale { current, .. } => {
-                    println!("{path}:{line}: stale {image} (tag now {current})")
-                }
-                State::Unsupported { reason } => {
-                    println!("{path}:{line}: unsupported {image} ({reason})")
-                }
-                State::Failed { .. } => println!("{path}:{line}: error {image}"),
-                _ => println!("{path}:{line}: {} {image}", e.state.as_str()),
-            }
-        }
-        for f in &file.findings {
-            println!(
-                "{path}:{}: finding {}: {}",
-                f.line,
-                f.rule.as_str(),
-                f.message
-            );
-        }
-    }
-}
-
-fn to_json(report: &Report) -> Value {
-    let files: Vec<Value> = report
-        .files
-        .iter()
-        .map(|file| {
-            let references: Vec<Value> = file
-                .entries
-                .iter()
-                .map(|e| {
-                    let mut v = json!({
-                        "line": e.image.line,
-                        "image": e.image.written,
-                        "origin": e.image.origin.describe(),
-                        "state": e.state.as_str(),
-                    });
-                    match &e.state {
-                        State::Unpinned { current } => {
-                            v["current"] = json!(current.map(|d| d.to_string()));
-                        }
-                        State::Pinned { digest, verified } => {
-                            v["digest"] = json!(digest.to_string());
-                            v["verified"] = json!(verified);
-                        }
-                        State::Stale { pinned, current } => {
-                            v["digest"] = json!(pinned.to_string());
-                            v["current"] = json!(current.to_string());
-                        }
-                        State::Unsupported { reason } => v["reason"] = json!(reason),
-                        State::Failed { error } => v["error"] = json!(error.to_string()),
-                        _ => {}
-                    }
-                    v
-                })
-                .collect();
-            let findings: Vec<Value> = file
-                .findings
-                .iter()
-                .map(|f| json!({"line": f.line, "rule": f.rule.as_str(), "message": f.message}))
-                .collect();
-            json!({
-                "path": file.path.display().to_string(),
-                "kind": file.kind.as_str(),
-                "references": references,
-                "findings": findings,
-                "rewritten": file.rewritten,
-                "error": file.error.as_ref().map(|e| e.to_string()),
-            })
-        })
-        .collect();
-    json!({ "files": files, "needs_attention": report.needs_attention() })
 }

@@ -4,7 +4,7 @@
 
 use boltseal_test_support as support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use boltseal::oci::{
@@ -49,6 +49,19 @@ async fn sample(dir: &Path, tag_name: &str) -> Digest {
         .build()
         .unwrap();
     image.write_to(&store, Some(tag_name)).await.unwrap().digest
+}
+
+/// A registry that lets only `alice` with `s3cret` in (bcrypt cost 5), and a layout (`src`
+/// in a temporary directory) holding a sample image tagged `v1`, with its digest.
+async fn private_registry() -> (support::Registry, tempfile::TempDir, PathBuf, Digest) {
+    let registry = support::Registry::start_with_htpasswd(
+        "alice",
+        "$2b$05$6xcwe28UKLKIdSPz.cWQneVu3aCXbgjubdFl7GWS5hUyb76TTqcoe",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let digest = sample(&src, "v1").await;
+    (registry, dir, src, digest)
 }
 
 /// Reads every blob of an image (verified) and returns the manifest digest.
@@ -278,14 +291,7 @@ async fn umoci_layouts_without_media_type_copy_unchanged() {
 
 #[tokio::test]
 async fn copy_example_reads_credentials_from_registry_auth_file() {
-    // `s3cret`, bcrypt cost 5.
-    let registry = support::Registry::start_with_htpasswd(
-        "alice",
-        "$2b$05$6xcwe28UKLKIdSPz.cWQneVu3aCXbgjubdFl7GWS5hUyb76TTqcoe",
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    let digest = sample(&src, "v1").await;
+    let (registry, dir, src, digest) = private_registry().await;
     let auth = dir.path().join("auth.json");
     std::fs::write(
         &auth,
@@ -393,13 +399,7 @@ async fn copy_example_copies_indexes_whole_or_one_platform() {
 
 #[tokio::test]
 async fn copy_example_uses_docker_credential_helpers() {
-    let registry = support::Registry::start_with_htpasswd(
-        "alice",
-        "$2b$05$6xcwe28UKLKIdSPz.cWQneVu3aCXbgjubdFl7GWS5hUyb76TTqcoe",
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("src");
-    let digest = sample(&src, "v1").await;
+    let (registry, dir, src, digest) = private_registry().await;
     // A credential helper as docker runs them: `docker-credential-<name> get`, host on stdin.
     let bin = dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
