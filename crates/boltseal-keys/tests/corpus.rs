@@ -6,19 +6,7 @@
 use std::path::PathBuf;
 
 use boltseal_keys::{KeyError, KeyFormat, PrivateKey, PublicKey, ScryptCost, StoredAs};
-
-fn corpus() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if p.is_dir() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "../shared/corpus is required in CI"
-    );
-    eprintln!("SKIPPED: ../shared/corpus is not present");
-    None
-}
+use boltseal_test_support::shared_corpus as corpus;
 
 fn read(p: PathBuf) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
