@@ -93,6 +93,13 @@ impl Timestamp {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The instant it names (the text stays as written: offsets and fractions are kept).
+    #[must_use]
+    pub fn instant(&self) -> boltseal_core::Timestamp {
+        // Every text this type accepts is RFC 3339 that boltseal-core reads.
+        boltseal_core::Timestamp::parse_rfc3339(&self.0).unwrap_or_default()
+    }
 }
 
 fn check_rfc3339(b: &[u8]) -> Result<(), usize> {
@@ -198,6 +205,24 @@ impl TryFrom<String> for Timestamp {
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<boltseal_core::Timestamp> for Timestamp {
+    type Error = Error;
+
+    /// The instant in UTC (`Z`), as [`boltseal_core::Timestamp`] writes it; years outside
+    /// 0000–9999 are refused.
+    ///
+    /// ```
+    /// use boltseal_envelope::slsa::Timestamp;
+    /// let t = Timestamp::try_from(boltseal_core::Timestamp::from_unix_seconds(0))?;
+    /// assert_eq!(t.as_str(), "1970-01-01T00:00:00Z");
+    /// assert_eq!(t.instant(), boltseal_core::Timestamp::UNIX_EPOCH);
+    /// # Ok::<(), boltseal_envelope::slsa::Error>(())
+    /// ```
+    fn try_from(at: boltseal_core::Timestamp) -> Result<Self, Error> {
+        Timestamp::parse(&at.to_rfc3339())
     }
 }
 
