@@ -92,19 +92,25 @@ fn tool() -> impl Strategy<Value = Actor> {
 
 // ---------------------------------------------------------------------------------- SPDX
 
+/// A purpose both formats have, or one of `more` (what only one of them has).
+fn purpose(more: &[Purpose]) -> impl Strategy<Value = Purpose> + use<> {
+    let mut all = vec![
+        Purpose::Application,
+        Purpose::Library,
+        Purpose::Container,
+        Purpose::OperatingSystem,
+        Purpose::File,
+    ];
+    all.extend_from_slice(more);
+    select(all)
+}
+
 fn spdx_package(i: usize) -> impl Strategy<Value = Package> {
     (
         (
             word(),
             option::of(word()),
-            option::of(select(vec![
-                Purpose::Application,
-                Purpose::Library,
-                Purpose::Container,
-                Purpose::OperatingSystem,
-                Purpose::File,
-                Purpose::Source,
-            ])),
+            option::of(purpose(&[Purpose::Source])),
         ),
         (
             option::of(purl()),
@@ -270,15 +276,7 @@ fn cdx_package(i: usize) -> impl Strategy<Value = Package> {
             "[ -~]{1,12}",
             word(),
             option::of(word()),
-            option::of(select(vec![
-                Purpose::Application,
-                Purpose::Library,
-                Purpose::Container,
-                Purpose::Data,
-                Purpose::OperatingSystem,
-                Purpose::File,
-                Purpose::CryptographicAsset,
-            ])),
+            option::of(purpose(&[Purpose::Data, Purpose::CryptographicAsset])),
         ),
         (
             option::of(word()),

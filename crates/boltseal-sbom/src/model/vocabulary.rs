@@ -371,13 +371,14 @@ impl HashAlgorithm {
             HashAlgorithm::Sha256 => "SHA-256",
             HashAlgorithm::Sha384 => "SHA-384",
             HashAlgorithm::Sha512 => "SHA-512",
-            HashAlgorithm::Sha3_256 => "SHA3-256",
-            HashAlgorithm::Sha3_384 => "SHA3-384",
-            HashAlgorithm::Sha3_512 => "SHA3-512",
-            HashAlgorithm::Blake2b256 => "BLAKE2b-256",
-            HashAlgorithm::Blake2b384 => "BLAKE2b-384",
-            HashAlgorithm::Blake2b512 => "BLAKE2b-512",
-            HashAlgorithm::Blake3 => "BLAKE3",
+            // Spelled as SPDX spells them.
+            HashAlgorithm::Sha3_256
+            | HashAlgorithm::Sha3_384
+            | HashAlgorithm::Sha3_512
+            | HashAlgorithm::Blake2b256
+            | HashAlgorithm::Blake2b384
+            | HashAlgorithm::Blake2b512
+            | HashAlgorithm::Blake3 => self.spdx_name(),
             _ => return None,
         })
     }
