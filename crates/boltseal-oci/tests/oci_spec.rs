@@ -147,3 +147,36 @@ fn embedded_data_is_not_carried() {
     assert_eq!(back.data(), &None);
     assert_eq!(back.digest(), theirs.digest());
 }
+
+#[test]
+fn captured_manifests_convert_to_what_boltseal_parses() {
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/fixtures");
+    let Ok(entries) = std::fs::read_dir(&fixtures) else {
+        eprintln!("SKIPPED: no shared corpus at {}", fixtures.display());
+        return;
+    };
+    let mut seen = 0;
+    for entry in entries {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.contains("-manifest") || !name.ends_with(".json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let raw = boltseal_oci::RawManifest::new(bytes.clone(), media_type::OCI_MANIFEST);
+        let Ok(boltseal_oci::Manifest::Image(ours)) = raw.parse() else {
+            continue;
+        };
+        let theirs: spec::ImageManifest = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{name}: oci-spec cannot read it: {e}"));
+        assert_eq!(ImageManifest::try_from(&theirs).unwrap(), ours, "{name}");
+        assert_eq!(
+            spec::ImageManifest::try_from(&ours).unwrap(),
+            theirs,
+            "{name}"
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no manifests in {}", fixtures.display());
+}
