@@ -20,6 +20,9 @@ pub mod wildcard;
 pub mod yaml;
 
 pub use admission::{FailurePolicy, Operation, Phase, UserInfo};
+pub use boltseal_evidence::{
+    ImageVerifier, LayoutVerifier, Offline, RegistryVerifier, VerifyFuture,
+};
 pub use cache::{ImageCheck, VerificationSource, VerificationStats};
 pub use engine::{AdmissionInput, DEFAULT_CACHE_TTL, Engine};
 pub use error::{LoadError, Origin};
@@ -30,4 +33,3 @@ pub use policy::{FailureAction, Policy, PolicyKind, PolicySet};
 pub use response::{
     EngineResponse, PolicyResponse, ResourceId, RuleResponse, RuleStatus, RuleType,
 };
-pub use boltseal_evidence::{ImageVerifier, LayoutVerifier, Offline, RegistryVerifier, VerifyFuture};

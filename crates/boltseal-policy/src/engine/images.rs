@@ -14,9 +14,9 @@ use crate::image::{FoundImage, ImageInfo};
 use crate::patch::PatchOperation;
 use crate::policy::{AttestorEntry, AttestorKind, AttestorSetSpec, RuleBody};
 use crate::response::{RuleResponse, RuleStatus, RuleType};
+use crate::wildcard;
 use boltseal_evidence::ImageVerifier;
 use boltseal_verify::{Authority, Claim};
-use crate::wildcard;
 
 use super::rule::RuleEval;
 use super::severity;

@@ -260,8 +260,8 @@ impl Engine {
             .await
     }
 
-    /// The images (Kyverno's normalized form, [`ImageInfo::kyverno_string`], as they appear
-    /// in the request) that a passing `verifyImages` rule of `response` verified with
+    /// The images (Kyverno's normalized form, [`crate::ImageInfo::kyverno_string`], as they
+    /// appear in the request) that a passing `verifyImages` rule of `response` verified with
     /// attestors or attestations — what Kyverno's mutating webhook records in the
     /// `kyverno.io/verify-images` annotation. Images of skipped references are not listed.
     #[must_use]
