@@ -742,13 +742,7 @@ async fn transparency_log_required_unless_ignored() {
         panic!("signature manifest is an index")
     };
     let layer = &mut m.layers[0];
-    let payload = store
-        .get_blob(layer)
-        .await
-        .unwrap()
-        .read_to_vec(1 << 20)
-        .await
-        .unwrap();
+    let payload = support::read_blob(&store, layer).await;
     let signature = base64::engine::general_purpose::STANDARD
         .decode(&layer.annotations["dev.cosignproject.cosign/signature"])
         .unwrap();

@@ -22,10 +22,12 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|n| json!(n)),
         text().prop_map(Value::String),
     ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
+    // Deeper than a Pod's spec usually is, for the decoder's nesting checks.
+    leaf.prop_recursive(5, 48, 5, |inner| {
+        let key = "[a-zA-Z]{1,8}";
         prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(text(), inner, 0..4)
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::hash_map(key, inner, 0..5)
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })

@@ -134,21 +134,19 @@ impl RuleEval<'_> {
             );
         }
         let verifies = !entry.attestors.is_empty() || !entry.attestations.is_empty();
+        let job = ImageJob {
+            index: ei,
+            entry,
+            info,
+            image: &image,
+            scope,
+        };
         match self.input.phase {
             Phase::Mutate => {
                 let mut digest = None;
                 let mut result = None;
                 if verifies {
-                    match self
-                        .verify(ImageJob {
-                            index: ei,
-                            entry,
-                            info,
-                            image: &image,
-                            scope,
-                        })
-                        .await
-                    {
+                    match self.verify(job).await {
                         Ok((d, message)) => {
                             digest = Some(d);
                             result = Some((RuleStatus::Pass, message));
@@ -199,16 +197,7 @@ impl RuleEval<'_> {
                     if !verifies {
                         return outcome(RuleStatus::Fail, format!("unverified image {image}"));
                     }
-                    return match self
-                        .verify(ImageJob {
-                            index: ei,
-                            entry,
-                            info,
-                            image: &image,
-                            scope,
-                        })
-                        .await
-                    {
+                    return match self.verify(job).await {
                         Ok(_) => outcome(RuleStatus::Pass, "image verified".to_owned()),
                         Err((RuleStatus::Error, m)) => outcome(RuleStatus::Error, m),
                         Err((_, m)) => {
