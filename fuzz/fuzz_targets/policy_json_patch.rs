@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
     };
     for op in &ops {
         let again = patch::PatchOperation::from_json(0, &op.to_json());
-        assert_eq!(again.as_ref().ok(), Some(op), "an operation reads back as itself");
+        assert_eq!(
+            again.as_ref().ok(),
+            Some(op),
+            "an operation reads back as itself"
+        );
     }
     let mut patched = doc.clone();
     if patch::apply(&mut patched, &ops).is_err() {
