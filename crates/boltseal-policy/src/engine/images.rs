@@ -29,6 +29,9 @@ pub(super) struct ImageOutcome {
     patch: Option<PatchOperation>,
 }
 
+/// A verified image's digest and message, or a refusal's status and message.
+type Verified = Result<(Digest, String), (RuleStatus, String)>;
+
 /// One image of one `verifyImages` entry to verify.
 #[derive(Clone, Copy)]
 struct ImageJob<'a, 's> {
@@ -212,33 +215,24 @@ impl RuleEval<'_> {
 
     /// Attestors, then attestations, then `validate.deny`; remembered (successes for the cache
     /// lifetime, failures briefly) and run once at a time per image (`useCache`).
-    async fn verify(
-        &self,
-        job: ImageJob<'_, '_>,
-    ) -> Result<(Digest, String), (RuleStatus, String)> {
-        let ImageJob {
-            index: ei,
-            entry,
-            image,
-            ..
-        } = job;
+    async fn verify(&self, job: ImageJob<'_, '_>) -> Verified {
         let run = self.verify_uncached(job);
         let (outcome, source, registry_requests) =
-            if !entry.use_cache || self.engine.cache.ttl.is_zero() {
+            if !job.entry.use_cache || self.engine.cache.ttl.is_zero() {
                 let (outcome, requests) = boltseal_oci::count_requests(run).await;
                 (outcome, VerificationSource::Verified, requests)
             } else {
                 let key = (
                     self.policy.name.as_str(),
                     self.rule.name.as_str(),
-                    ei,
-                    image,
+                    job.index,
+                    job.image,
                 );
                 self.engine.cache.get_or_verify(key, run).await
             };
         if let Ok(mut checks) = self.checks.lock() {
             checks.push(ImageCheck {
-                image: image.to_owned(),
+                image: job.image.to_owned(),
                 source,
                 registry_requests,
             });
@@ -247,10 +241,7 @@ impl RuleEval<'_> {
     }
 
     /// [`RuleEval::verify`] without the cache.
-    async fn verify_uncached(
-        &self,
-        job: ImageJob<'_, '_>,
-    ) -> Result<(Digest, String), (RuleStatus, String)> {
+    async fn verify_uncached(&self, job: ImageJob<'_, '_>) -> Verified {
         let ImageJob {
             index: ei,
             entry,
