@@ -22,7 +22,11 @@ fuzz_target!(|input: (u8, Vec<u8>)| {
     let _ = PrivateKey::from_pem(&body, b"");
     let _ = PublicKey::from_pem(&body);
     let _ = PublicKey::from_key_pem(&body, || Ok(b"pw".to_vec().into()));
-    let _ = PublicKey::from_spki_der(&body);
+    if let Ok(key) = PublicKey::from_spki_der(&body) {
+        // Arbitrary signatures and digests against a key of any algorithm (RSA arithmetic too).
+        let _ = key.verify(b"message", &body);
+        let _ = key.verify_prehash(&body[..body.len().min(64)], &body);
+    }
     let wrapped = pem::encode(label, &body);
     // Decrypting runs scrypt only for well-formed envelopes with an allowed cost.
     let _ = PrivateKey::from_pem(wrapped.as_bytes(), b"pw");
