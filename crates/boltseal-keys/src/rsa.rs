@@ -60,7 +60,11 @@ impl RsaKey {
     fn from_parts(n: &[u8], e: &[u8]) -> Option<RsaKey> {
         let n: Vec<u8> = n.iter().copied().skip_while(|&b| b == 0).collect();
         let e: Vec<u8> = e.iter().copied().skip_while(|&b| b == 0).collect();
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        // A zero modulus strips to nothing: no bits (and no underflow).
+        let bits = match n.first() {
+            Some(first) => n.len() * 8 - first.leading_zeros() as usize,
+            None => 0,
+        };
         if !(2048..=8192).contains(&bits)
             || e.is_empty()
             || e.len() > 4
@@ -126,5 +130,29 @@ impl RsaKey {
         expected.extend_from_slice(prefix);
         expected.extend_from_slice(digest);
         em == expected.as_slice()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `RSAPublicKey` DER of small integers.
+    fn pkcs1(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+        let int = |v: &[u8]| [&[0x02, u8::try_from(v.len()).unwrap_or(0)][..], v].concat();
+        let body = [int(modulus), int(exponent)].concat();
+        [&[0x30, u8::try_from(body.len()).unwrap_or(0)][..], &body].concat()
+    }
+
+    #[test]
+    fn degenerate_keys_are_refused_without_panicking() {
+        for (n, e) in [
+            (&[0u8][..], &[3u8][..]),
+            (&[1], &[3]),
+            (&[0x7f; 100], &[1]),
+            (&[0x7f; 100], &[4]),
+        ] {
+            assert!(RsaKey::from_pkcs1(&pkcs1(n, e)).is_none(), "{n:?} {e:?}");
+        }
     }
 }
