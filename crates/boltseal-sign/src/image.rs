@@ -44,15 +44,24 @@ pub enum SignatureFormat {
 }
 
 impl std::str::FromStr for SignatureFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s {
             "legacy" => Ok(SignatureFormat::Legacy),
             "bundle" => Ok(SignatureFormat::Bundle),
-            other => Err(format!(
-                "unknown signature format {other:?} (legacy or bundle)"
-            )),
+            other => Err(UnknownFormat(other.to_owned())),
         }
+    }
+}
+
+/// A signature format name other than `legacy` and `bundle`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown signature format {0:?} (legacy or bundle)")]
+pub struct UnknownFormat(pub String);
+
+impl boltseal_core::Classify for UnknownFormat {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
     }
 }
 

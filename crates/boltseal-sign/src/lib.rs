@@ -13,6 +13,6 @@ pub use error::Error;
 pub use image::{
     ANNOTATION_BUNDLE_CONTENT, ANNOTATION_BUNDLE_PREDICATE_TYPE, ANNOTATION_PREDICATE_TYPE,
     ANNOTATION_SIGNATURE, AttestOptions, MAX_SIGNATURE_LAYERS, SignOptions, SignatureFormat,
-    Signed, attach_bundle, attest_image, now_rfc3339, sign_image, signature_tag,
+    Signed, UnknownFormat, attach_bundle, attest_image, now_rfc3339, sign_image, signature_tag,
 };
 pub use location::{attest_image_at, sign_image_at, signing_identity};
