@@ -148,3 +148,53 @@ pub fn review_deadline(query: Option<&str>, fallback: Duration) -> Duration {
     let margin = (timeout / 10).clamp(Duration::from_millis(100), Duration::from_secs(1));
     timeout - margin
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        for (text, ms) in [
+            ("10s", 10_000),
+            ("30s", 30_000),
+            ("1m30s", 90_000),
+            ("2.5s", 2_500),
+            ("500ms", 500),
+            ("1h", 3_600_000),
+            ("0", 0),
+            ("+3s", 3_000),
+        ] {
+            assert_eq!(
+                parse_go_duration(text),
+                Some(Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+        for bad in ["", "s", "10", "-1s", "1x", ".s", "1e3s", "ten seconds"] {
+            assert_eq!(parse_go_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn deadlines_stay_below_the_timeout() {
+        let d = DEFAULT_WEBHOOK_TIMEOUT;
+        assert_eq!(review_deadline(None, d), Duration::from_secs(9));
+        assert_eq!(
+            review_deadline(Some("a=b&timeout=30s"), d),
+            Duration::from_secs(29)
+        );
+        assert_eq!(
+            review_deadline(Some("timeout=100s"), d),
+            Duration::from_secs(29)
+        );
+        assert_eq!(
+            review_deadline(Some("timeout=1ms"), d),
+            Duration::from_millis(900)
+        );
+        assert_eq!(
+            review_deadline(Some("timeout=bogus"), d),
+            Duration::from_secs(9)
+        );
+    }
+}

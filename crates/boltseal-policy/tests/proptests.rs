@@ -1,5 +1,6 @@
 //! Property tests: YAML reading round-trips JSON, the policy parser and the pattern matcher
-//! never panic, and a resource always matches itself used as a pattern.
+//! never panic, a resource always matches itself used as a pattern, and JSON patches read back
+//! and apply all or nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use boltseal_policy::pattern::validate;
@@ -79,5 +80,55 @@ proptest! {
         prop_assert!(wildcard::matches(&pattern_prefix, &text));
         prop_assert!(wildcard::matches(&pattern_suffix, &text));
         prop_assert!(wildcard::matches("*", &text));
+    }
+}
+
+/// JSON pointers into small documents: existing members, array indexes, `-`, escapes.
+fn pointer() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            "[a-c]",
+            "[0-3]",
+            Just("-".to_owned()),
+            Just("a/b".to_owned())
+        ],
+        0..4,
+    )
+    .prop_map(|tokens| {
+        tokens
+            .iter()
+            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+            .collect()
+    })
+}
+
+fn operation() -> impl Strategy<Value = Value> {
+    let op = prop_oneof![
+        Just("add"),
+        Just("remove"),
+        Just("replace"),
+        Just("move"),
+        Just("copy"),
+        Just("test"),
+    ];
+    (op, pointer(), pointer(), json_value()).prop_map(|(op, path, from, value)| {
+        serde_json::json!({"op": op, "path": path, "from": from, "value": value})
+    })
+}
+
+proptest! {
+    #[test]
+    fn json_patches_read_back_and_apply_all_or_nothing(
+        ops in prop::collection::vec(operation(), 0..6),
+        doc in json_value(),
+    ) {
+        use boltseal_policy::patch;
+        let ops = patch::parse(&Value::Array(ops)).unwrap();
+        let again: Vec<Value> = ops.iter().map(patch::PatchOperation::to_json).collect();
+        prop_assert_eq!(&patch::parse(&Value::Array(again)).unwrap(), &ops);
+        let mut patched = doc.clone();
+        if patch::apply(&mut patched, &ops).is_err() {
+            prop_assert_eq!(patched, doc);
+        }
     }
 }
