@@ -173,7 +173,9 @@ pub async fn push_image(registry: &str, repo: &str, content: &str) -> (String, D
 }
 
 /// Signs `<text>` (a `:v1` tag) with `key` in the given layout.
-pub use boltseal_test_support::sign;
+pub async fn sign(text: &str, key: &PrivateKey, format: boltseal::sign::SignatureFormat) {
+    boltseal_test_support::sign(text, key, format).await;
+}
 
 /// A ClusterPolicy with one verifyImages rule over `references`, trusting `key`.
 pub fn signature_policy(
