@@ -41,6 +41,8 @@ fn main() -> ExitCode {
     run().map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
+/// Converts the document and writes it, listing what was lost; a failure carries its exit
+/// status.
 fn run() -> Result<(), Failure> {
     let args: Args = common::args()?;
     let format: Format = args.format.parse().code(2)?;

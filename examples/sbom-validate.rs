@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     run().unwrap_or_else(common::report)
 }
 
+/// Validates every file in turn; exit status 1 when any is invalid.
 fn run() -> Result<ExitCode, Failure> {
     let args: Args = common::args()?;
     let mut out = std::io::stdout().lock();

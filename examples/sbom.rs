@@ -85,6 +85,7 @@ fn main() -> ExitCode {
     run().map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
+/// Scans the image and writes its SBOM; a failure carries its exit status.
 fn run() -> Result<(), Failure> {
     let args: Args = common::args()?;
     let format: Format = args.format.parse().code(2)?;
