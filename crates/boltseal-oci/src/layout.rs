@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use boltseal_reference::{Digest, media_type};
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
 use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES, Manifest, RawManifest};
@@ -186,25 +185,21 @@ impl LayoutStore {
         dir.join(format!(".tmp-{}-{n}", std::process::id()))
     }
 
+    /// Writes a small file (the layout marker, `index.json`, a blob held in memory) through
+    /// [`boltseal_core::fs::write_atomic`], on the blocking pool; no link on the way.
     async fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let dir = path.parent().unwrap_or(&self.root);
+        use boltseal_core::fs::{AtomicWrite, WriteError};
         self.check_no_links(path).await?;
-        let tmp = Self::tmp_path(dir);
-        let result = async {
-            let mut f = tokio::fs::File::create(&tmp)
-                .await
-                .map_err(|e| Error::io(&tmp, e))?;
-            f.write_all(bytes).await.map_err(|e| Error::io(&tmp, e))?;
-            f.sync_all().await.map_err(|e| Error::io(&tmp, e))?;
-            tokio::fs::rename(&tmp, path)
-                .await
-                .map_err(|e| Error::io(path, e))
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result
+        let (target, bytes) = (path.to_owned(), bytes.to_vec());
+        let written = tokio::task::spawn_blocking(move || {
+            boltseal_core::fs::write_atomic(&target, &bytes, AtomicWrite::replace())
+        })
+        .await
+        .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+        written.map_err(|e| match e {
+            WriteError::Io { path, source } => Error::io(path, source),
+            other => Error::io(path, std::io::Error::other(other.to_string())),
+        })
     }
 
     async fn ensure_blob_dir(&self, digest: &Digest) -> Result<PathBuf> {
