@@ -180,6 +180,28 @@ pub fn decode(input: &[u8], label: &str) -> Result<Vec<u8>, PemError> {
         })
 }
 
+/// The contents of the first block of `input` (any label), or `input` itself when it holds no
+/// PEM block: for fields that carry a certificate or key as PEM or as raw DER (cosign's
+/// `dev.sigstore.cosign/certificate` annotation, `--certificate` files).
+///
+/// ```
+/// use boltseal_keys::pem;
+/// let der = [0x30, 0x03, 0x02, 0x01, 0x01];
+/// assert_eq!(pem::contents_or_der(&der)?, der);
+/// assert_eq!(pem::contents_or_der(pem::encode("CERTIFICATE", &der).as_bytes())?, der);
+/// # Ok::<(), pem::PemError>(())
+/// ```
+///
+/// # Errors
+/// As [`parse_all`], for input that has a `-----BEGIN ` line.
+pub fn contents_or_der(input: &[u8]) -> Result<Vec<u8>, PemError> {
+    match parse_first_with(input, Limits::default()) {
+        Ok(block) => Ok(block.into_contents()),
+        Err(PemError::Missing { .. }) => Ok(input.to_vec()),
+        Err(e) => Err(e),
+    }
+}
+
 /// One `label` block holding `der`: LF line endings, 64-character lines, a final newline.
 #[must_use]
 pub fn encode(label: &str, der: &[u8]) -> String {
