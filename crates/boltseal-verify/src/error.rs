@@ -127,3 +127,19 @@ impl Classify for VerifyError {
         self.kind
     }
 }
+
+macro_rules! invalid_input {
+    ($($t:ty),*) => {$(
+        impl Classify for $t {
+            fn kind(&self) -> ErrorKind {
+                ErrorKind::InvalidInput
+            }
+        }
+    )*};
+}
+
+invalid_input!(
+    crate::bundle::PatternError,
+    crate::bundle::checkpoint::CheckpointError,
+    crate::trust::TrustRootError
+);

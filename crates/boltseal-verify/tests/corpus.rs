@@ -166,8 +166,8 @@ fn legacy_keyless_annotations() {
             .trim(),
     )
     .unwrap();
-    key.verify_signature(&payload, &signature).unwrap();
-    assert!(key.verify_signature(b"other payload", &signature).is_err());
+    key.verify(&payload, &signature).unwrap();
+    assert!(key.verify(b"other payload", &signature).is_err());
 
     // Another identity, no time, a time outside the certificate, a tampered SET: refused.
     let other = Policy::identity(Identity::exact(

@@ -3,7 +3,7 @@
 
 use boltseal_envelope::bundle::{Bundle, Content, MessageSignature, VerificationMaterial};
 use boltseal_verify::bundle::{Artifact, Policy, Verifier, from_sigstore, to_sigstore};
-use boltseal_verify::trust::{PublicKey, TrustedRoot};
+use boltseal_verify::trust::TrustedRoot;
 
 #[test]
 fn a_key_signed_bundle_round_trips_through_the_sigstore_value_and_verifies_the_same() {
@@ -16,7 +16,7 @@ fn a_key_signed_bundle_round_trips_through_the_sigstore_value_and_verifies_the_s
     let back = from_sigstore(&value).unwrap();
     assert_eq!(back.to_bytes(), bundle.to_bytes());
 
-    let key = PublicKey::try_from(&signer.public_key()).unwrap();
+    let key = signer.public_key();
     let trust = TrustedRoot::empty();
     let verifier = Verifier::new(&trust);
     let offline = Policy::key(key).with_tlog_threshold(0);

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use sha2::Digest as _;
 
-use crate::trust::pem;
+use boltseal_keys::pem;
 
 /// What the bundle claims, for comparison with the logged entry.
 pub(crate) struct Claims<'a> {
@@ -57,10 +57,10 @@ fn pem_matches(b64_pem: &str, signer: &Signer<'_>) -> bool {
     };
     match signer {
         Signer::Certificate(der) => {
-            pem::decode_first(&pem_bytes, "CERTIFICATE").is_some_and(|d| d == *der)
+            pem::decode(&pem_bytes, "CERTIFICATE").is_ok_and(|d| d == *der)
         }
         Signer::Key(spki) => {
-            pem::decode_first(&pem_bytes, "PUBLIC KEY").is_some_and(|d| d == *spki)
+            pem::decode(&pem_bytes, "PUBLIC KEY").is_ok_and(|d| d == *spki)
         }
     }
 }

@@ -27,7 +27,7 @@ pub fn verify_certificate(
     let Signer::Identity(identities) = &policy.signer else {
         return fail("a certificate is verified against identities, not a key");
     };
-    let der = crate::trust::pem::decode_first(certificate, "CERTIFICATE")
+    let der = boltseal_keys::pem::decode(certificate, "CERTIFICATE").ok()
         .unwrap_or_else(|| certificate.to_vec());
     let leaf = x509::Certificate::parse(&der)
         .map_err(|e| VerifyError::bundle(format!("certificate: {e}")))?;
@@ -58,10 +58,13 @@ pub fn verify_rekor_bundle(
     for log in trust.tlogs_by_id(&log_id) {
         found = true;
         let Some(key) = log.key() else { continue };
-        if key.verify(
-            &annotation.payload.canonical_bytes(),
-            &annotation.signed_entry_timestamp,
-        ) && log.validity().contains(annotation.payload.integrated_time)
+        if key
+            .verify(
+                &annotation.payload.canonical_bytes(),
+                &annotation.signed_entry_timestamp,
+            )
+            .is_ok()
+            && log.validity().contains(annotation.payload.integrated_time)
         {
             return Ok(annotation.payload.integrated_time);
         }

@@ -30,7 +30,7 @@
 //! ```
 //! use boltseal_envelope::bundle::{Bundle, Content, MessageSignature, VerificationMaterial};
 //! use boltseal_verify::bundle::{Artifact, Policy, Verifier};
-//! use boltseal_verify::trust::{PublicKey, TrustedRoot};
+//! use boltseal_verify::trust::TrustedRoot;
 //!
 //! // A key-signed bundle without a transparency-log entry (what `sign-blob --key` writes).
 //! let signer = boltseal_keys::PrivateKey::generate()?;
@@ -38,7 +38,7 @@
 //!     VerificationMaterial::public_key(signer.public_key().hint()),
 //!     Content::MessageSignature(MessageSignature::new(signer.sign_der(b"hello"))),
 //! );
-//! let key = PublicKey::try_from(&signer.public_key())?;
+//! let key = signer.public_key();
 //! let trust = TrustedRoot::empty();
 //! let verifier = Verifier::new(&trust);
 //!
@@ -509,7 +509,7 @@ impl<'t> Verifier<'t> {
                     return fail("no subject of the in-toto statement has the artifact's digest");
                 }
                 pae = dsse::pae(&envelope.payload_type, &envelope.payload);
-                if !signing_key.verify(&pae, &signature.sig) {
+                if signing_key.verify(&pae, &signature.sig).is_err() {
                     return fail("the DSSE signature does not verify");
                 }
                 statement = Some(parsed);
@@ -644,11 +644,11 @@ fn verify_message(
         }
     }
     let ok = match artifact {
-        Artifact::Bytes(bytes) => key.verify(bytes, signature),
+        Artifact::Bytes(bytes) => key.verify(bytes, signature).is_ok(),
         Artifact::Digest(_) => {
             key.algorithm() != KeyAlgorithm::Ed25519
                 && key.algorithm() != KeyAlgorithm::EcdsaP384
-                && key.verify_prehash(&sha256, signature)
+                && key.verify_prehash(&sha256, signature).is_ok()
         }
     };
     if !ok {

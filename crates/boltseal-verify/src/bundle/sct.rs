@@ -122,8 +122,8 @@ pub(crate) fn verify_embedded(
                 continue;
             }
             let ok = match sct.signature_algorithm {
-                3 => key.is_ecdsa() && key.verify_with(hash, &message, sct.signature),
-                1 => key.verify_rsa_pkcs1(hash, &message, sct.signature),
+                3 => crate::trust::key::verifies_hashed(key, true, hash, &message, sct.signature),
+                1 => crate::trust::key::verifies_hashed(key, false, hash, &message, sct.signature),
                 _ => false,
             };
             if ok {

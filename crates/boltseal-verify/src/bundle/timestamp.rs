@@ -285,7 +285,7 @@ pub(crate) fn verify(token: &[u8], signature: &[u8], trust: &TrustedRoot) -> Res
                             matches!(values.as_slice(), [v] if oid(v) == Some(OID_TST_INFO));
                     }
                     Some(OID_MESSAGE_DIGEST) => {
-                        let expected = digest_hash.digest(tst_der);
+                        let expected = crate::trust::key::digest(digest_hash, tst_der);
                         digest_ok = matches!(values.as_slice(), [v] if v.tag == OCTET_STRING && v.value == expected.as_slice());
                     }
                     _ => {}
@@ -301,7 +301,7 @@ pub(crate) fn verify(token: &[u8], signature: &[u8], trust: &TrustedRoot) -> Res
     };
 
     // The imprint covers the bundle's signature.
-    if tst.imprint_hash.digest(signature) != tst.imprint {
+    if crate::trust::key::digest(tst.imprint_hash, signature) != tst.imprint {
         return Err("the timestamp's message imprint is not the hash of the signature".to_owned());
     }
 

@@ -77,7 +77,10 @@ pub(crate) fn verify_entry(
                 entry.log_index,
                 hex(log_id),
             );
-            if !key.verify(&payload.canonical_bytes(), &promise.signed_entry_timestamp) {
+            if key
+                .verify(&payload.canonical_bytes(), &promise.signed_entry_timestamp)
+                .is_err()
+            {
                 last_error = "the signed entry timestamp (SET) does not verify with the log's key"
                     .to_owned();
                 continue;
@@ -183,7 +186,10 @@ pub(crate) fn verify_checkpoint(
             continue;
         }
         // Ed25519 signs the text itself; ECDSA (Rekor v1) its SHA-256.
-        if !key.verify(checkpoint.signed_text().as_bytes(), line.signature()) {
+        if key
+            .verify(checkpoint.signed_text().as_bytes(), line.signature())
+            .is_err()
+        {
             return Err("a checkpoint signature by the log does not verify".to_owned());
         }
         verified = true;

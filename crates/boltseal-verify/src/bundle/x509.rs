@@ -82,12 +82,14 @@ impl SignatureAlgorithm {
     pub(crate) fn verify(self, key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
         match self {
             SignatureAlgorithm::Ecdsa(hash) => {
-                key.is_ecdsa() && key.verify_with(hash, message, signature)
+                crate::trust::key::verifies_hashed(key, true, hash, message, signature)
             }
-            SignatureAlgorithm::RsaPkcs1(hash) => key.verify_rsa_pkcs1(hash, message, signature),
+            SignatureAlgorithm::RsaPkcs1(hash) => {
+                crate::trust::key::verifies_hashed(key, false, hash, message, signature)
+            }
             SignatureAlgorithm::Ed25519 => {
                 key.algorithm() == crate::trust::KeyAlgorithm::Ed25519
-                    && key.verify(message, signature)
+                    && key.verify(message, signature).is_ok()
             }
         }
     }

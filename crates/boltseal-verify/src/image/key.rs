@@ -113,7 +113,7 @@ pub(super) fn bundle(
         let logs = policy
             .rekor_keys
             .iter()
-            .filter_map(|k| crate::trust::PublicKey::from_spki_der(&k.to_spki_der()).ok())
+            .cloned()
             .fold(crate::trust::TrustedRoot::empty(), |root, k| {
                 root.with_tlog("rekor", k, 0)
             });

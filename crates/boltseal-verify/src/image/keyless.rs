@@ -75,7 +75,7 @@ pub(super) fn legacy_signature(
     let (_, signature) = layer_signature(layer)?;
     check_payload(digest, layer, &policy.annotations)?;
     let (signer, key, certificate, body) = certificate_and_entry(layer, policy, "signature")?;
-    key.verify_signature(&layer.blob, &signature)
+    key.verify(&layer.blob, &signature)
         .map_err(|_| "signature does not verify with the certificate's key".to_owned())?;
     let logged = check_hashedrekord(&body, &layer.blob, &signature)?;
     if certificate.is_empty() || pem_der(&logged) != certificate {
@@ -106,7 +106,7 @@ pub(super) fn legacy_attestation(
     let signature = envelope
         .signatures
         .iter()
-        .find(|s| key.verify_signature(&pae, &s.sig).is_ok())
+        .find(|s| key.verify(&pae, &s.sig).is_ok())
         .ok_or("envelope signature does not verify with the certificate's key")?;
     crate::bundle::check_logged_envelope(&body, &signature.sig, &certificate, &envelope, &pae)
         .map_err(|e| format!("Rekor entry: {e}"))?;
@@ -145,16 +145,12 @@ pub(super) fn bundle(
     })
 }
 
-/// The DER inside the first PEM block (or the input when it is not PEM).
+/// The DER inside the first PEM block (or the input when it is not PEM; nothing when the PEM
+/// is malformed).
 fn pem_der(input: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(input);
-    let Some(start) = text.find("-----BEGIN ") else {
-        return input.to_vec();
-    };
-    let body: String = text[start..]
-        .lines()
-        .skip(1)
-        .take_while(|l| !l.starts_with("-----END "))
-        .collect();
-    super::b64_decode(&body).unwrap_or_default()
+    match boltseal_keys::pem::parse_all(input) {
+        Ok(blocks) if blocks.is_empty() => input.to_vec(),
+        Ok(blocks) => blocks.into_iter().next().map(|b| b.into_contents()).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
 }

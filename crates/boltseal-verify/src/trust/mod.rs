@@ -33,8 +33,7 @@
 //! # Ok::<(), boltseal_verify::trust::TrustRootError>(())
 //! ```
 
-mod key;
-pub(crate) mod pem;
+pub(crate) mod key;
 mod public_good;
 pub(crate) mod time;
 
@@ -555,7 +554,7 @@ impl LogWire {
         };
         let key = match parsed {
             Ok(key) => Some(key),
-            Err(KeyError::Unsupported { .. }) => None,
+            Err(KeyError::UnsupportedKeyType { .. }) => None,
             Err(e) => return Err(invalid(format!("{key_field}.rawBytes"), e.to_string())),
         };
         let validity = match &public_key.valid_for {
