@@ -16,9 +16,11 @@
 //! | [`policy`] | `boltseal-policy` |
 //! | [`pin`] | `boltseal-pin` |
 //! | [`admission`] | `boltseal-admission` |
+//! | [`core`](mod@core) | `boltseal-core` (always present) |
 //!
 //! Each module is a cargo feature of the same name; the default set is all of them (with
-//! `aws-lc`, the faster ECDSA backend).
+//! `aws-lc`, the faster ECDSA backend). Feature `blocking` adds `evidence::blocking` and
+//! `sign::blocking` for programs without an async runtime.
 
 #[cfg(feature = "admission")]
 pub use boltseal_admission as admission;
