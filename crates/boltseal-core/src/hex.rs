@@ -63,7 +63,7 @@ fn value(c: u8) -> Option<u8> {
 /// [`HexError`] when the text has an odd length or a non-hex character.
 pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(HexError::OddLength(bytes.len()));
     }
     let digit = |i: usize| {
