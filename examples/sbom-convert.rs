@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 /// status.
 fn run() -> Result<(), Failure> {
     let args: Args = common::args()?;
-    let format: Format = args.format.parse().code(2)?;
+    let format: Format = args.format.parse()?;
     let bytes = if args.input == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()

@@ -88,7 +88,7 @@ fn main() -> ExitCode {
 /// Scans the image and writes its SBOM; a failure carries its exit status.
 fn run() -> Result<(), Failure> {
     let args: Args = common::args()?;
-    let format: Format = args.format.parse().code(2)?;
+    let format: Format = args.format.parse()?;
     let source: Source = args.image.parse()?;
     let mut options = ScanOptions::new()
         .registry(boltseal::oci::RegistryOptions::new().allow_http(args.allow_http_registry));

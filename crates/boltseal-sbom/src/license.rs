@@ -130,3 +130,10 @@ pub(crate) fn license_ref_for(name: &str) -> String {
     }
     out
 }
+
+/// Every LicenseError is invalid input.
+impl boltseal_core::Classify for LicenseError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}

@@ -668,3 +668,10 @@ impl<'de> serde::Deserialize<'de> for Purl {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+
+/// Every PurlError is invalid input.
+impl boltseal_core::Classify for PurlError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}

@@ -107,6 +107,12 @@ impl Format {
 #[error("unknown SBOM format {0:?}: expected spdx-json[@2.3] or cyclonedx-json[@1.4|@1.5|@1.6]")]
 pub struct FormatParseError(pub String);
 
+impl boltseal_core::Classify for FormatParseError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}
+
 impl std::str::FromStr for Format {
     type Err = FormatParseError;
 

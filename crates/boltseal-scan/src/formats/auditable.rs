@@ -154,6 +154,18 @@ pub fn parse_json(json: &[u8]) -> Result<Vec<AuditablePackage>, AuditableError> 
     Ok(doc.packages)
 }
 
+/// A bound is [`boltseal_core::ErrorKind::LimitExceeded`]; the rest is invalid input.
+impl boltseal_core::Classify for AuditableError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        match self {
+            AuditableError::TooLarge | AuditableError::TooManyPackages => {
+                boltseal_core::ErrorKind::LimitExceeded
+            }
+            _ => boltseal_core::ErrorKind::InvalidInput,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -484,6 +484,13 @@ fn quote_if(s: &str, special: &str) -> String {
     out
 }
 
+/// Malformed build info is invalid input.
+impl boltseal_core::Classify for GoBuildInfoError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        boltseal_core::ErrorKind::InvalidInput
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

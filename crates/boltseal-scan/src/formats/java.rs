@@ -529,6 +529,16 @@ fn hex4(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<u32> {
     Some(v)
 }
 
+/// A limit is [`boltseal_core::ErrorKind::LimitExceeded`]; the rest is invalid input.
+impl boltseal_core::Classify for JavaError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        match self {
+            JavaError::Limit { .. } => boltseal_core::ErrorKind::LimitExceeded,
+            _ => boltseal_core::ErrorKind::InvalidInput,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -252,3 +252,13 @@ pub fn read_bdb(bytes: &[u8]) -> Result<Vec<RpmPackage>, RpmError> {
 pub fn read_ndb(bytes: &[u8]) -> Result<Vec<RpmPackage>, RpmError> {
     decode_all(ndb::package_blobs(bytes)?)
 }
+
+/// A bound is [`boltseal_core::ErrorKind::LimitExceeded`]; the rest is invalid input.
+impl boltseal_core::Classify for RpmError {
+    fn kind(&self) -> boltseal_core::ErrorKind {
+        match self {
+            RpmError::TooManyPackages => boltseal_core::ErrorKind::LimitExceeded,
+            _ => boltseal_core::ErrorKind::InvalidInput,
+        }
+    }
+}
