@@ -35,3 +35,37 @@ proptest! {
         let _ = PrivateKey::from_pem(pem.as_bytes(), b"x");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Keys of every algorithm boltseal can generate material for: SPKI and PEM round trips,
+    /// the key id is SHA-256 of the SPKI, and a signature verifies only over its message.
+    #[test]
+    fn every_algorithm_round_trips_and_verifies(seed in any::<[u8; 32]>(), message in proptest::collection::vec(any::<u8>(), 0..100)) {
+        use ecdsa::signature::Signer as _;
+        use p256::pkcs8::EncodePublicKey as _;
+        let mut scalar = seed;
+        scalar[0] = 1; // a valid scalar of both curves
+        let p384 = p384::ecdsa::SigningKey::from_slice(&[[1u8; 16].as_slice(), &scalar].concat()).unwrap();
+        let p384_sig: p384::ecdsa::Signature = p384.sign(&message);
+        let ed = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let ed_spki = [&[0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00][..], ed.verifying_key().as_bytes()].concat();
+        let cases = [
+            (p384::pkcs8::EncodePublicKey::to_public_key_der(p384.verifying_key()).unwrap().into_vec(), p384_sig.to_der().as_bytes().to_vec()),
+            (ed_spki, ed25519_dalek::Signer::sign(&ed, &message).to_bytes().to_vec()),
+            (p256::ecdsa::SigningKey::from_slice(&scalar).unwrap().verifying_key().to_public_key_der().unwrap().into_vec(), PrivateKey::from_pem(
+                p256::pkcs8::EncodePrivateKey::to_pkcs8_pem(&p256::SecretKey::from_slice(&scalar).unwrap(), p256::pkcs8::LineEnding::LF).unwrap().as_bytes(), b"").unwrap().sign_der(&message)),
+        ];
+        for (spki, signature) in cases {
+            let key = PublicKey::from_spki_der(&spki).unwrap();
+            prop_assert_eq!(key.spki_der(), spki.as_slice());
+            prop_assert_eq!(&PublicKey::from_pem(key.to_pem().as_bytes()).unwrap(), &key);
+            prop_assert_eq!(key.key_id().to_vec(), <sha2::Sha256 as sha2::Digest>::digest(&spki).to_vec());
+            prop_assert!(key.verify(&message, &signature).is_ok(), "{:?}", key.algorithm());
+            let mut other = message.clone();
+            other.push(0);
+            prop_assert!(key.verify(&other, &signature).is_err());
+        }
+    }
+}
