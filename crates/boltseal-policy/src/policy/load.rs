@@ -76,28 +76,30 @@ pub(super) fn parse_policy(
         ),
     };
     let annotations = meta.string_map("annotations")?;
-    let spec = top
-        .object(
-            "spec",
-            &[
-                "rules",
-                "validationFailureAction",
-                "background",
-                "admission",
-                "emitWarning",
-                "failurePolicy",
-                "webhookTimeoutSeconds",
-                "webhookConfiguration",
-                "applyRules",
-                "schemaValidation",
-                "useServerSideApply",
-                "mutateExistingOnPolicyUpdate",
-                "generateExisting",
-                "generateExistingOnPolicyUpdate",
-            ],
-            &["validationFailureActionOverrides"],
-        )?
-        .ok_or_else(|| top.invalid("spec", "missing"))?;
+    if !top.contains("spec") {
+        return Err(top.invalid("spec", "missing"));
+    }
+    let spec = top.object_at(
+        top.get("spec").unwrap_or(&Value::Null),
+        "spec",
+        &[
+            "rules",
+            "validationFailureAction",
+            "background",
+            "admission",
+            "emitWarning",
+            "failurePolicy",
+            "webhookTimeoutSeconds",
+            "webhookConfiguration",
+            "applyRules",
+            "schemaValidation",
+            "useServerSideApply",
+            "mutateExistingOnPolicyUpdate",
+            "generateExisting",
+            "generateExistingOnPolicyUpdate",
+        ],
+        &["validationFailureActionOverrides"],
+    )?;
     let validation_failure_action =
         action(&spec, "validationFailureAction")?.unwrap_or(FailureAction::Audit);
     let expected = "Fail or Ignore";
@@ -423,6 +425,55 @@ fn parse_check(cx: &mut Cx<'_>, obj: &Obj<'_>, allow_foreach: bool) -> Result<Ch
                 return Err(obj.invalid("foreach", "empty"));
             }
             Ok(Check::Foreach(out))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::PolicySet;
+
+    const HEAD: &str = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: p}\n";
+
+    #[test]
+    fn errors_name_the_field_path() {
+        let rule =
+            "spec:\n  rules:\n  - name: r\n    match: {any: [{resources: {kinds: [Pod]}}]}\n";
+        for (body, expected) in [
+            ("spec:\n", "spec: expected an object"),
+            (
+                "spec: {rules: []}\n",
+                "spec.rules: a policy needs at least one rule",
+            ),
+            (
+                "spec: {failurePolicy: Never, rules: []}\n",
+                "spec.failurePolicy: \"Never\": expected Fail or Ignore",
+            ),
+            (
+                "    verifyImages:\n    - imageReferences: ['*']\n      attestors:\n      \
+                 - entries:\n        - keys: {publicKeys: x, colour: red}\n",
+                "spec.rules[0].verifyImages[0].attestors[0].entries[0].keys.colour: unknown field",
+            ),
+            (
+                "    validate: {deny: {conditions: {any: [{key: a, operator: Sometimes}]}}}\n",
+                "spec.rules[0].validate.deny.conditions.any[0].operator: operator \"Sometimes\" \
+                 is not supported",
+            ),
+            (
+                "    validate: {pattern: {}, failureAction: Block}\n",
+                "spec.rules[0].validate.failureAction: \"Block\": expected Audit or Enforce",
+            ),
+        ] {
+            let text = if body.starts_with("spec") {
+                format!("{HEAD}{body}")
+            } else {
+                format!("{HEAD}{rule}{body}")
+            };
+            let err = PolicySet::from_yaml_str("p.yaml", &text)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, format!("p.yaml (document 0): {expected}"), "{text}");
         }
     }
 }
