@@ -20,9 +20,9 @@ use boltseal::oci::{Descriptor, ImageBuilder, LayoutStore, Manifest, ManifestRef
 use boltseal::reference::{Digest, Reference, media_type};
 use boltseal::sign::{
     ANNOTATION_PREDICATE_TYPE, ANNOTATION_SIGNATURE, AttestOptions, SignOptions, SignatureFormat,
-    attest_image, sign_blob, sign_image, signature_tag,
+    sign_blob, sign_image, signature_tag,
 };
-use boltseal_test_support::images::{read_blob as blob, tag};
+use boltseal_test_support::images::{attest_v1, read_blob as blob, sign_v1, spdx_bundle, tag};
 use serde_json::json;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
@@ -69,15 +69,13 @@ async fn sign_and_attest_suite<S: Store>(store: &S, identity: &str) {
     let other = PrivateKey::generate().unwrap();
 
     // Legacy: payload in cosign's layout, signature over its exact bytes.
-    let signed = sign_image(
+    let signed = sign_v1(
         store,
-        &tag("v1"),
         identity,
         &key,
         &SignOptions::new().annotation("env", "prod"),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(signed.digest, desc.digest);
     assert!(signed.appended);
     let expected = format!(
@@ -89,19 +87,15 @@ async fn sign_and_attest_suite<S: Store>(store: &S, identity: &str) {
         .verify_der(&signed.payload, &signed.signature)
         .unwrap();
     // Signing again with the same key and payload adds nothing; another key appends a layer.
-    let again = sign_image(
+    let again = sign_v1(
         store,
-        &tag("v1"),
         identity,
         &key,
         &SignOptions::new().annotation("env", "prod"),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(!again.appended);
-    sign_image(store, &tag("v1"), identity, &other, &SignOptions::new())
-        .await
-        .unwrap();
+    sign_v1(store, identity, &other, &SignOptions::new()).await;
     let layers = legacy_layers(store, &desc.digest).await;
     assert_eq!(layers.len(), 2);
     assert_eq!(layers[0].0.annotation("env"), Some("prod"));
@@ -124,17 +118,15 @@ async fn sign_and_attest_suite<S: Store>(store: &S, identity: &str) {
     ));
 
     // Bundle: a v0.3 referrer with a DSSE envelope over an in-toto statement for the digest.
-    let signed = sign_image(
+    let signed = sign_v1(
         store,
-        &tag("v1"),
         identity,
         &key,
         &SignOptions::new()
             .format(SignatureFormat::Bundle)
             .annotation("env", "prod"),
     )
-    .await
-    .unwrap();
+    .await;
     let refs = store
         .referrers(&desc.digest, Some(media_type::SIGSTORE_BUNDLE_V03))
         .await
@@ -172,15 +164,13 @@ async fn sign_and_attest_suite<S: Store>(store: &S, identity: &str) {
 
     // Attestations, both layouts.
     let provenance = json!({"buildDefinition": {"buildType": "https://example.invalid/build"}});
-    let att = attest_image(
+    let att = attest_v1(
         store,
-        &tag("v1"),
         identity,
         &key,
         &AttestOptions::new("https://slsa.dev/provenance/v1", provenance.clone()),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(att.location, signature_tag(&desc.digest, "att"));
     let raw = store.get_manifest(&tag(&att.location)).await.unwrap();
     let Manifest::Image(m) = raw.parse().unwrap() else {
@@ -201,19 +191,7 @@ async fn sign_and_attest_suite<S: Store>(store: &S, identity: &str) {
     assert!(statement.matches_digest(&desc.digest));
     let name = identity.parse::<Reference>().unwrap().repository_name();
     assert_eq!(statement.subject[0].name, name);
-    attest_image(
-        store,
-        &tag("v1"),
-        identity,
-        &key,
-        &AttestOptions::new(
-            "https://spdx.dev/Document",
-            json!({"spdxVersion": "SPDX-2.3"}),
-        )
-        .format(SignatureFormat::Bundle),
-    )
-    .await
-    .unwrap();
+    attest_v1(store, identity, &key, &spdx_bundle()).await;
     assert_eq!(store.referrers(&desc.digest, None).await.unwrap().len(), 2);
 
     // A bad identity is refused before anything is written.
@@ -258,15 +236,13 @@ async fn signature_manifest_has_the_shape_skopeo_writes() {
         .await
         .unwrap();
     let key = PrivateKey::generate().unwrap();
-    sign_image(
+    sign_v1(
         &store,
-        &tag("v1"),
         "127.0.0.1:5000/boltseal/tiny:signed",
         &key,
         &SignOptions::new(),
     )
-    .await
-    .unwrap();
+    .await;
     let ours: serde_json::Value = serde_json::from_slice(
         store
             .get_manifest(&tag(&signature_tag(&desc.digest, "sig")))

@@ -18,16 +18,15 @@ use boltseal::evidence::{ImageVerifier, RegistryVerifier, verify};
 use boltseal::keys::{PrivateKey, PublicKey};
 use boltseal::oci::{Manifest, ManifestRef, RegistryOptions, RegistryStore, Store};
 use boltseal::reference::{Digest, Reference, media_type};
-use boltseal::sign::{
-    AttestOptions, SignOptions, SignatureFormat, attest_image, sign_image, signature_tag,
-};
+use boltseal::sign::{AttestOptions, SignOptions, SignatureFormat, signature_tag};
 use boltseal::verify::bundle::{Identity, Matcher};
 use boltseal::verify::{
     Attestor, AttestorSet, Authority, Claim, IdentityCheck, KeyPolicy, KeylessPolicy, Layout,
     SignatureLayer, Signer, Verification, VerifyError,
 };
 use boltseal_test_support::images::{
-    check_layers, push_att, push_bundle_referrer, push_signature_manifest, read_blob, tag,
+    attest_v1, check_layers, push_att, push_bundle_referrer, push_signature_manifest, read_blob,
+    sign_v1, spdx_bundle, tag,
 };
 use serde_json::json;
 
@@ -43,9 +42,18 @@ async fn verify_in<P: Clone + Into<Authority>>(
     verify(store, reference, &policy.clone().into(), claim).await
 }
 
+/// `v1` in `store` verified for `claim` under `policy`.
+async fn verify_v1<P: Clone + Into<Authority>>(
+    store: &RegistryStore,
+    policy: &P,
+    claim: &Claim,
+) -> Result<Verification, VerifyError> {
+    verify_in(store, &tag("v1"), policy, claim).await
+}
+
 /// The refusal of `v1` in `store` under `policy`, one line.
 async fn refusal(store: &RegistryStore, policy: &KeyPolicy) -> String {
-    let err = verify_in(store, &tag("v1"), policy, &Claim::Signature)
+    let err = verify_v1(store, policy, &Claim::Signature)
         .await
         .unwrap_err();
     err.reason().to_owned()
@@ -61,9 +69,7 @@ async fn signed_image(
     let (store, text, digest) = registry.push_image(repo, repo).await;
     for format in formats {
         let options = SignOptions::new().format(*format).annotation("env", "prod");
-        sign_image(&store, &tag("v1"), &text, key, &options)
-            .await
-            .unwrap();
+        sign_v1(&store, &text, key, &options).await;
     }
     (store, text, digest)
 }
@@ -76,9 +82,8 @@ async fn legacy_and_bundle_signatures_verify() {
     let key = PrivateKey::generate().unwrap();
     let (store, text, digest) = signed_image(&registry, "verify/app", &key, BOTH).await;
     let policy = KeyPolicy::new(key.public_key());
-    let ok = verify_in(
+    let ok = verify_v1(
         &store,
-        &tag("v1"),
         &policy.clone().annotation("env", "prod"),
         &Claim::Signature,
     )
@@ -93,13 +98,7 @@ async fn legacy_and_bundle_signatures_verify() {
         digest.to_string()
     );
     let exact = IdentityCheck::Exact(text.parse().unwrap());
-    let by_identity = verify_in(
-        &store,
-        &tag("v1"),
-        &policy.identity(exact),
-        &Claim::Signature,
-    )
-    .await;
+    let by_identity = verify_v1(&store, &policy.identity(exact), &Claim::Signature).await;
     assert!(by_identity.is_ok(), "{by_identity:?}");
 }
 
@@ -112,37 +111,40 @@ async fn unsigned_image_is_refused() {
     assert!(reason.contains("no signatures found"), "{reason}");
 }
 
-#[tokio::test]
-async fn signature_for_another_identity_is_refused() {
+/// The refusal of an image signed with a fresh key (both layouts) under `policy(key, registry)`.
+async fn refusal_of_signed(
+    repo: &str,
+    policy: impl FnOnce(&PrivateKey, &support::Registry) -> KeyPolicy,
+) -> String {
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
-    let (store, _, _) = signed_image(&registry, "verify/identity", &key, BOTH).await;
-    let elsewhere = IdentityCheck::Exact(registry.repo("verify/identity:v2").parse().unwrap());
-    let reason = refusal(
-        &store,
-        &KeyPolicy::new(key.public_key()).identity(elsewhere),
-    )
+    let (store, _, _) = signed_image(&registry, repo, &key, BOTH).await;
+    refusal(&store, &policy(&key, &registry)).await
+}
+
+#[tokio::test]
+async fn signature_for_another_identity_is_refused() {
+    let reason = refusal_of_signed("verify/identity", |key, registry| {
+        let elsewhere = registry.repo("verify/identity:v2").parse().unwrap();
+        KeyPolicy::new(key.public_key()).identity(IdentityCheck::Exact(elsewhere))
+    })
     .await;
     assert!(reason.contains("identity"), "{reason}");
 }
 
 #[tokio::test]
 async fn signature_by_another_key_is_refused() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
-    let (store, _, _) = signed_image(&registry, "verify/key", &key, BOTH).await;
-    let other = KeyPolicy::new(PrivateKey::generate().unwrap().public_key());
-    let reason = refusal(&store, &other).await;
+    let other = PrivateKey::generate().unwrap().public_key();
+    let reason = refusal_of_signed("verify/key", |_, _| KeyPolicy::new(other)).await;
     assert!(reason.contains("does not verify"), "{reason}");
 }
 
 #[tokio::test]
 async fn unmet_annotation_is_refused() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
-    let (store, _, _) = signed_image(&registry, "verify/annotation", &key, BOTH).await;
-    let policy = KeyPolicy::new(key.public_key()).annotation("env", "dev");
-    let reason = refusal(&store, &policy).await;
+    let reason = refusal_of_signed("verify/annotation", |key, _| {
+        KeyPolicy::new(key.public_key()).annotation("env", "dev")
+    })
+    .await;
     assert!(reason.contains("env=dev"), "{reason}");
 }
 
@@ -227,56 +229,29 @@ async fn attestations_are_filtered_by_type_and_subject() {
     let key = PrivateKey::generate().unwrap();
     let (store, text, digest) = registry.push_image("verify/attested", "x").await;
     let policy = KeyPolicy::new(key.public_key());
-    let err = verify_in(&store, &tag("v1"), &policy, &Claim::Attestation(None))
+    let err = verify_v1(&store, &policy, &Claim::Attestation(None))
         .await
         .unwrap_err();
     assert!(err.reason().contains("no attestations"), "{err}");
     let slsa =
         json!({"buildDefinition": {"buildType": "b"}, "runDetails": {"builder": {"id": "i"}}});
-    attest_image(
-        &store,
-        &tag("v1"),
-        &text,
-        &key,
-        &AttestOptions::new("https://slsa.dev/provenance/v1", slsa.clone()),
-    )
-    .await
-    .unwrap();
-    attest_image(
-        &store,
-        &tag("v1"),
-        &text,
-        &key,
-        &AttestOptions::new(
-            "https://spdx.dev/Document",
-            json!({"spdxVersion": "SPDX-2.3"}),
-        )
-        .format(SignatureFormat::Bundle),
-    )
-    .await
-    .unwrap();
+    attest_v1(&store, &text, &key, &AttestOptions::new(SLSA, slsa.clone())).await;
+    attest_v1(&store, &text, &key, &spdx_bundle()).await;
     // A signature is not an attestation.
-    sign_image(
+    sign_v1(
         &store,
-        &tag("v1"),
         &text,
         &key,
         &SignOptions::new().format(SignatureFormat::Bundle),
     )
-    .await
-    .unwrap();
-    let all = verify_in(&store, &tag("v1"), &policy, &Claim::Attestation(None))
+    .await;
+    let all = verify_v1(&store, &policy, &Claim::Attestation(None))
         .await
         .unwrap();
     assert_eq!(all.verified.len(), 2);
-    let slsa_only = verify_in(
-        &store,
-        &tag("v1"),
-        &policy,
-        &Claim::attestation("https://slsa.dev/provenance/v1"),
-    )
-    .await
-    .unwrap();
+    let slsa_only = verify_v1(&store, &policy, &Claim::attestation(SLSA))
+        .await
+        .unwrap();
     assert_eq!(slsa_only.verified.len(), 1);
     assert_eq!(
         slsa_only.verified[0].statement.as_ref().unwrap().predicate,
@@ -289,30 +264,19 @@ async fn attestations_are_filtered_by_type_and_subject() {
             .unwrap()
             .matches_digest(&digest)
     );
-    let spdx = verify_in(
-        &store,
-        &tag("v1"),
-        &policy,
-        &Claim::attestation("https://spdx.dev/Document"),
-    )
-    .await
-    .unwrap();
+    let spdx = verify_v1(&store, &policy, &Claim::attestation(SPDX))
+        .await
+        .unwrap();
     assert_eq!(spdx.verified[0].layout, Layout::Bundle);
-    let err = verify_in(
-        &store,
-        &tag("v1"),
-        &policy,
-        &Claim::attestation("https://cyclonedx.org/bom"),
-    )
-    .await
-    .unwrap_err();
+    let err = verify_v1(&store, &policy, &Claim::attestation(CDX))
+        .await
+        .unwrap_err();
     assert!(
         err.reason().contains("is not https://cyclonedx.org/bom"),
         "{err}"
     );
-    let err = verify_in(
+    let err = verify_v1(
         &store,
-        &tag("v1"),
         &KeyPolicy::new(PrivateKey::generate().unwrap().public_key()),
         &Claim::Attestation(None),
     )
@@ -372,89 +336,46 @@ fn containers_image_fixtures_get_the_expected_answers() {
     let exact = |r: &str| IdentityCheck::Exact(r.parse().unwrap());
     let sample = "192.168.64.2:5000/cosign-signed-single-sample";
     // (case, policy, accept)
+    let (c1, c2) = (|| KeyPolicy::new(cosign()), || KeyPolicy::new(cosign2()));
+    let (valid, tagged, logged) = (
+        "dir-img-cosign-valid",
+        "dir-img-cosign-valid-with-tag",
+        "dir-img-cosign-key-rekor-valid",
+    );
+    let skopeo = "192.168.64.2:5000/skopeo-signed";
     let cases: Vec<(&str, KeyPolicy, bool)> = vec![
+        (valid, c1().identity(repo(sample)), true),
+        (valid, c1(), true),
+        (valid, c1().identity(repo("testing/manifest")), false),
         (
-            "dir-img-cosign-valid",
-            KeyPolicy::new(cosign()).identity(repo(sample)),
-            true,
-        ),
-        ("dir-img-cosign-valid", KeyPolicy::new(cosign()), true),
-        (
-            "dir-img-cosign-valid",
-            KeyPolicy::new(cosign()).identity(repo("testing/manifest")),
+            valid,
+            c1().identity(exact(&format!("{sample}:latest"))),
             false,
         ),
-        (
-            "dir-img-cosign-valid",
-            KeyPolicy::new(cosign()).identity(exact(&format!("{sample}:latest"))),
-            false,
-        ),
-        ("dir-img-cosign-valid", KeyPolicy::new(cosign2()), false),
-        (
-            "dir-img-cosign-valid",
-            KeyPolicy::new(cosign()).rekor_key(rekor()),
-            false,
-        ),
+        (valid, c2(), false),
+        (valid, c1().rekor_key(rekor()), false),
+        ("dir-img-cosign-valid-2", c1().identity(repo(sample)), true),
         (
             "dir-img-cosign-valid-2",
-            KeyPolicy::new(cosign()).identity(repo(sample)),
-            true,
-        ),
-        (
-            "dir-img-cosign-valid-2",
-            KeyPolicy::new(cosign()).identity(repo("this/does-not")),
+            c1().identity(repo("this/does-not")),
             false,
         ),
+        ("dir-img-cosign-mixed", c1().identity(repo(sample)), true),
+        (tagged, c1().identity(exact(&format!("{skopeo}:tag"))), true),
         (
-            "dir-img-cosign-mixed",
-            KeyPolicy::new(cosign()).identity(repo(sample)),
-            true,
-        ),
-        (
-            "dir-img-cosign-valid-with-tag",
-            KeyPolicy::new(cosign()).identity(exact("192.168.64.2:5000/skopeo-signed:tag")),
-            true,
-        ),
-        (
-            "dir-img-cosign-valid-with-tag",
-            KeyPolicy::new(cosign()).identity(exact("192.168.64.2:5000/skopeo-signed:othertag")),
+            tagged,
+            c1().identity(exact(&format!("{skopeo}:othertag"))),
             false,
         ),
-        (
-            "dir-img-cosign-key-rekor-valid",
-            KeyPolicy::new(cosign2()).rekor_key(rekor()),
-            true,
-        ),
-        (
-            "dir-img-cosign-key-rekor-valid",
-            KeyPolicy::new(cosign())
-                .or_key(cosign2())
-                .rekor_key(rekor()),
-            true,
-        ),
-        (
-            "dir-img-cosign-key-rekor-valid",
-            KeyPolicy::new(cosign2()).rekor_key(cosign()),
-            false,
-        ),
-        (
-            "dir-img-cosign-other-attachment",
-            KeyPolicy::new(cosign()),
-            false,
-        ),
-        (
-            "dir-img-cosign-manifest-digest-error",
-            KeyPolicy::new(cosign()),
-            false,
-        ),
-        (
-            "dir-img-cosign-modified-manifest",
-            KeyPolicy::new(cosign()),
-            false,
-        ),
+        (logged, c2().rekor_key(rekor()), true),
+        (logged, c1().or_key(cosign2()).rekor_key(rekor()), true),
+        (logged, c2().rekor_key(cosign()), false),
+        ("dir-img-cosign-other-attachment", c1(), false),
+        ("dir-img-cosign-manifest-digest-error", c1(), false),
+        ("dir-img-cosign-modified-manifest", c1(), false),
         (
             "dir-img-cosign-no-manifest",
-            KeyPolicy::new(cosign()).identity(repo(sample)),
+            c1().identity(repo(sample)),
             false,
         ),
     ];
@@ -469,14 +390,14 @@ fn containers_image_fixtures_get_the_expected_answers() {
         checked += 1;
     }
     // The key-rekor case with its bundle annotation removed is refused when a Rekor key is set.
-    let (digest, mut layers) = dir_image(&f.join("dir-img-cosign-key-rekor-valid"));
+    let (digest, mut layers) = dir_image(&f.join(logged));
     for l in &mut layers {
         l.annotations.remove("dev.sigstore.cosign/bundle");
     }
     let err = check_layers(
         &digest.unwrap(),
         &layers,
-        &KeyPolicy::new(cosign2()).rekor_key(rekor()),
+        &c2().rekor_key(rekor()),
         &Claim::Signature,
     )
     .unwrap_err();
@@ -503,24 +424,20 @@ async fn verify_examples_follow_their_contracts() {
     )
     .unwrap();
     let (store, text, digest) = registry.push_image("verify/cli", "cli").await;
-    sign_image(
+    sign_v1(
         &store,
-        &tag("v1"),
         &text,
         &key,
         &SignOptions::new().annotation("env", "prod"),
     )
-    .await
-    .unwrap();
-    attest_image(
+    .await;
+    attest_v1(
         &store,
-        &tag("v1"),
         &text,
         &key,
-        &AttestOptions::new("https://slsa.dev/provenance/v1", json!({"x": 1})),
+        &AttestOptions::new(SLSA, json!({"x": 1})),
     )
-    .await
-    .unwrap();
+    .await;
 
     let out = run(&format!("verify --key k.pub -a env=prod {text}"), d);
     support::assert_success(&out);
@@ -565,9 +482,7 @@ async fn image_verifier_counts_attestors_and_caches() {
     let c = PrivateKey::generate().unwrap();
     let (store, text, digest) = registry.push_image("verify/policy", "p").await;
     for key in [&a, &b] {
-        sign_image(&store, &tag("v1"), &text, key, &SignOptions::new())
-            .await
-            .unwrap();
+        sign_v1(&store, &text, key, &SignOptions::new()).await;
     }
     let verifier =
         RegistryVerifier::new(RegistryOptions::new(), std::time::Duration::from_secs(60));
@@ -727,6 +642,7 @@ fn keyless_legacy_signatures_from_the_containers_image_fixtures() {
 
 const SLSA: &str = "https://slsa.dev/provenance/v1";
 const SPDX: &str = "https://spdx.dev/Document";
+const CDX: &str = "https://cyclonedx.org/bom";
 const ID: &str = "dev@example.com";
 const ISSUER: &str = "https://issuer.example";
 
@@ -809,7 +725,7 @@ async fn keyless_attestations_verify_end_to_end() {
     let (store, _, k) = keyless_image(&registry).await;
     let digest = k.digest;
     let good = k.good();
-    let all = verify_in(&store, &tag("v1"), &good, &Claim::Attestation(None))
+    let all = verify_v1(&store, &good, &Claim::Attestation(None))
         .await
         .unwrap();
     assert_eq!(all.digest, digest);
@@ -830,24 +746,19 @@ async fn keyless_attestations_verify_end_to_end() {
         );
         assert!(a.statement.as_ref().unwrap().matches_digest(&digest));
     }
-    let only = verify_in(&store, &tag("v1"), &good, &Claim::attestation(SLSA))
+    let only = verify_v1(&store, &good, &Claim::attestation(SLSA))
         .await
         .unwrap();
     assert_eq!(only.verified.len(), 1);
     assert_eq!(only.verified[0].layout, Layout::Legacy);
     assert_eq!(only.verified[0].payload, private_sigstore::json_of(&k.slsa));
-    let only = verify_in(&store, &tag("v1"), &good, &Claim::attestation(SPDX))
+    let only = verify_v1(&store, &good, &Claim::attestation(SPDX))
         .await
         .unwrap();
     assert_eq!(only.verified[0].layout, Layout::Bundle);
-    let err = verify_in(
-        &store,
-        &tag("v1"),
-        &good,
-        &Claim::attestation("https://cyclonedx.org/bom"),
-    )
-    .await
-    .unwrap_err();
+    let err = verify_v1(&store, &good, &Claim::attestation(CDX))
+        .await
+        .unwrap_err();
     assert!(
         err.reason().contains("is not https://cyclonedx.org/bom"),
         "{err}"
@@ -858,14 +769,12 @@ async fn keyless_attestations_verify_end_to_end() {
         Matcher::regex("^https://issuer\\.").unwrap(),
     ));
     assert!(
-        verify_in(&store, &tag("v1"), &pattern, &Claim::attestation(SLSA))
+        verify_v1(&store, &pattern, &Claim::attestation(SLSA))
             .await
             .is_ok()
     );
     // The keyless image signature (bundle referrer) verifies too.
-    let signed = verify_in(&store, &tag("v1"), &good, &Claim::Signature)
-        .await
-        .unwrap();
+    let signed = verify_v1(&store, &good, &Claim::Signature).await.unwrap();
     assert_eq!(signed.verified.len(), 1);
     assert_eq!(signed.verified[0].layout, Layout::Bundle);
 }
@@ -893,7 +802,7 @@ async fn keyless_attestations_for_another_identity_issuer_or_root_are_refused() 
             ),
         ),
     ] {
-        let err = verify_in(&store, &tag("v1"), &bad, &Claim::Attestation(None))
+        let err = verify_v1(&store, &bad, &Claim::Attestation(None))
             .await
             .unwrap_err();
         assert!(
@@ -903,9 +812,8 @@ async fn keyless_attestations_for_another_identity_issuer_or_root_are_refused() 
         assert!(err.reason().contains("attestation 0"), "{what}: {err}");
         assert!(err.reason().contains("bundle sha256:"), "{what}: {err}");
     }
-    let err = verify_in(
+    let err = verify_v1(
         &store,
-        &tag("v1"),
         &k.policy(Identity::exact("someone@example.com", ISSUER)),
         &Claim::Attestation(None),
     )
@@ -919,9 +827,8 @@ async fn keyless_attestations_for_another_identity_issuer_or_root_are_refused() 
 async fn keyless_attestations_do_not_satisfy_a_key_policy() {
     let registry = support::Registry::start();
     let (store, _, _) = keyless_image(&registry).await;
-    let err = verify_in(
+    let err = verify_v1(
         &store,
-        &tag("v1"),
         &KeyPolicy::new(PrivateKey::generate().unwrap().public_key()),
         &Claim::Attestation(None),
     )
@@ -1100,24 +1007,20 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
     let registry = support::Registry::start();
     let key = PrivateKey::generate().unwrap();
     let (store, text, digest) = registry.push_image("verify/backends", "b").await;
-    attest_image(
+    attest_v1(
         &store,
-        &tag("v1"),
         &text,
         &key,
-        &AttestOptions::new("https://slsa.dev/provenance/v1", json!({"x": 1})),
+        &AttestOptions::new(SLSA, json!({"x": 1})),
     )
-    .await
-    .unwrap();
-    sign_image(
+    .await;
+    sign_v1(
         &store,
-        &tag("v1"),
         &text,
         &key,
         &SignOptions::new().annotation("a", "b"),
     )
-    .await
-    .unwrap();
+    .await;
     let verifier =
         RegistryVerifier::new(RegistryOptions::new(), std::time::Duration::from_secs(60));
     let image_ref: Reference = text.parse().unwrap();
@@ -1125,7 +1028,7 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
         .verify(
             &image_ref,
             &AttestorSet::all(vec![Attestor::Key(key.public_key())]).into(),
-            &Claim::attestation("https://slsa.dev/provenance/v1"),
+            &Claim::attestation(SLSA),
         )
         .await
         .unwrap();
@@ -1134,7 +1037,7 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
         .verify(
             &image_ref,
             &AttestorSet::all(vec![Attestor::Key(key.public_key())]).into(),
-            &Claim::attestation("https://cyclonedx.org/bom"),
+            &Claim::attestation(CDX),
         )
         .await
         .unwrap_err();
@@ -1196,9 +1099,7 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
         );
         let wrong = KeyPolicy::new(PrivateKey::generate().unwrap().public_key()).backend(*backend);
         assert!(check_layers(&digest, &layers, &wrong, &Claim::Signature).is_err());
-        let ok = verify_in(&store, &tag("v1"), &policy, &Claim::Signature)
-            .await
-            .unwrap();
+        let ok = verify_v1(&store, &policy, &Claim::Signature).await.unwrap();
         assert_eq!(ok.verified.len(), 1, "{backend}");
     }
 }
@@ -1322,23 +1223,20 @@ async fn key_bundles_with_a_required_transparency_log() {
 
     // Signed offline: no entry, refused under the requirement, accepted without it.
     let (store, text, _) = registry.push_image("tlog/offline", "offline bundle").await;
-    sign_image(
+    sign_v1(
         &store,
-        &tag("v1"),
         &text,
         &signer,
         &SignOptions::new().format(SignatureFormat::Bundle),
     )
-    .await
-    .unwrap();
-    let err = verify_in(&store, &tag("v1"), &logged, &Claim::Signature)
+    .await;
+    let err = verify_v1(&store, &logged, &Claim::Signature)
         .await
         .unwrap_err();
     assert!(err.reason().contains("no transparency-log entry"), "{err}");
     assert!(
-        verify_in(
+        verify_v1(
             &store,
-            &tag("v1"),
             &KeyPolicy::new(signer.public_key()),
             &Claim::Signature
         )

@@ -79,11 +79,17 @@ impl<T, E: Into<Failure>> Context<T> for Result<T, E> {
 pub trait Code<T> {
     /// The error's message with exit status `code`.
     fn code(self, code: u8) -> Result<T, Failure>;
+    /// The error's message prefixed by `what: `, with exit status `code`.
+    fn or_exit(self, code: u8, what: impl Display) -> Result<T, Failure>;
 }
 
 impl<T, E: Display> Code<T> for Result<T, E> {
     fn code(self, code: u8) -> Result<T, Failure> {
         self.map_err(|e| Failure::new(e, code))
+    }
+
+    fn or_exit(self, code: u8, what: impl Display) -> Result<T, Failure> {
+        self.map_err(|e| Failure::new(format!("{what}: {e}"), code))
     }
 }
 

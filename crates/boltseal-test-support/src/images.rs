@@ -9,7 +9,9 @@ use boltseal_oci::{
     RegistryStore, Store,
 };
 use boltseal_reference::{Digest, Reference, media_type};
-use boltseal_sign::{SignOptions, SignatureFormat, sign_image, signature_tag};
+use boltseal_sign::{
+    AttestOptions, SignOptions, SignatureFormat, Signed, attest_image, sign_image, signature_tag,
+};
 
 /// A layer to push: its blob and its annotations.
 pub type Layer = (Vec<u8>, BTreeMap<String, String>);
@@ -52,20 +54,45 @@ pub async fn push_image(
     (store, text, desc.digest)
 }
 
+/// Signs `v1` in `store` as `identity` with `key` and `options`.
+///
+/// # Panics
+/// When signing fails.
+pub async fn sign_v1<S: Store>(
+    store: &S,
+    identity: &str,
+    key: &boltseal_keys::PrivateKey,
+    options: &SignOptions,
+) -> Signed {
+    (sign_image(store, &tag("v1"), identity, key, options).await).expect("signed")
+}
+
+/// Attests `v1` in `store` as `identity` with `key` and `options`.
+///
+/// # Panics
+/// When attesting fails.
+pub async fn attest_v1<S: Store>(
+    store: &S,
+    identity: &str,
+    key: &boltseal_keys::PrivateKey,
+    options: &AttestOptions,
+) -> Signed {
+    (attest_image(store, &tag("v1"), identity, key, options).await).expect("attested")
+}
+
+/// A minimal SPDX attestation (`{"spdxVersion": "SPDX-2.3"}`) in the bundle layout.
+#[must_use]
+pub fn spdx_bundle() -> AttestOptions {
+    let predicate = serde_json::json!({"spdxVersion": "SPDX-2.3"});
+    AttestOptions::new("https://spdx.dev/Document", predicate).format(SignatureFormat::Bundle)
+}
+
 /// Signs the image `text` (a `:v1` tag) with `key` in the given layout.
 ///
 /// # Panics
 /// When signing fails.
 pub async fn sign(text: &str, key: &boltseal_keys::PrivateKey, format: SignatureFormat) {
-    sign_image(
-        &store(text),
-        &tag("v1"),
-        text,
-        key,
-        &SignOptions::new().format(format),
-    )
-    .await
-    .expect("signed");
+    sign_v1(&store(text), text, key, &SignOptions::new().format(format)).await;
 }
 
 /// Pushes `bytes` as a blob of `media_type`; its descriptor.
@@ -123,30 +150,14 @@ pub async fn push_att<S: Store>(store: &S, image: &Digest, layers: Vec<Layer>) {
     push_layers(store, media_type::DSSE_ENVELOPE, layers, &tag).await;
 }
 
-/// Pushes a Sigstore bundle as an OCI referrer of the image tagged `v1` (cosign v3's layout),
-/// annotated with its predicate type.
+/// Pushes a Sigstore bundle (DSSE) as an OCI referrer of the image tagged `v1` (cosign v3's
+/// layout, [`boltseal_sign::attach_bundle`]), annotated with its predicate type.
 ///
 /// # Panics
 /// When a push fails.
 pub async fn push_bundle_referrer<S: Store>(store: &S, bundle: &[u8], predicate_type: &str) {
     let image = store.resolve(&tag("v1")).await.expect("image v1");
-    let empty = put_blob(store, media_type::OCI_EMPTY, b"{}".to_vec()).await;
-    let layer = put_blob(store, media_type::SIGSTORE_BUNDLE_V03, bundle.to_vec()).await;
-    let mut manifest = ImageManifest::new(empty, vec![layer]);
-    manifest.artifact_type = Some(media_type::SIGSTORE_BUNDLE_V03.to_owned());
-    manifest.subject = Some(Descriptor::new(
-        image.media_type.clone(),
-        image.digest,
-        image.size,
-    ));
-    manifest.annotations.insert(
-        "dev.sigstore.bundle.predicateType".to_owned(),
-        predicate_type.to_owned(),
-    );
-    let raw = manifest.to_raw().expect("a manifest");
-    store
-        .put_manifest(&raw, None)
-        .await
+    (boltseal_sign::attach_bundle(store, &image, bundle, predicate_type, None).await)
         .expect("referrer pushed");
 }
 

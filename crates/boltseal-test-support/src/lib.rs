@@ -17,7 +17,7 @@ pub use cli::{
 pub use cost::{Cost, peak_rss_of, run_measured};
 #[cfg(feature = "images")]
 pub use images::{
-    Layer, check_layers, push_att, push_bundle_referrer, push_image, push_layers,
-    push_signature_manifest, put_blob, read_blob, sign, store, tag,
+    Layer, attest_v1, check_layers, push_att, push_bundle_referrer, push_image, push_layers,
+    push_signature_manifest, put_blob, read_blob, sign, sign_v1, spdx_bundle, store, tag,
 };
 pub use registry::{CountingProxy, Registry, repository_of};

@@ -406,15 +406,18 @@ impl Instance {
             extension(FULCIO_ISSUER_V2, false, &utf8(issuer)),
         ];
         let spki = key.public_key().to_spki_der();
-        let precert = tbs(
-            serial,
-            &self.ca_name,
-            t - 30,
-            t + 600,
-            &seq(&[]),
-            &spki,
-            &extensions,
-        );
+        let leaf_tbs = |extensions: &[Vec<u8>]| {
+            tbs(
+                serial,
+                &self.ca_name,
+                t - 30,
+                t + 600,
+                &seq(&[]),
+                &spki,
+                extensions,
+            )
+        };
+        let precert = leaf_tbs(&extensions);
         // The SCT signs the precertificate TBS (RFC 6962 §3.2).
         let timestamp_ms = (t as u64) * 1000;
         let issuer_key_hash = sha256(&self.ca_key.public_key().to_spki_der());
@@ -437,15 +440,7 @@ impl Instance {
         list.extend_from_slice(&(sct.len() as u16).to_be_bytes());
         list.extend_from_slice(&sct);
         extensions.push(extension(SCT_LIST, false, &octets(&list)));
-        let tbs = tbs(
-            serial,
-            &self.ca_name,
-            t - 30,
-            t + 600,
-            &seq(&[]),
-            &spki,
-            &extensions,
-        );
+        let tbs = leaf_tbs(&extensions);
         Leaf {
             der: certificate(&tbs, &self.ca_key),
             key,

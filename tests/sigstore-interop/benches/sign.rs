@@ -41,6 +41,17 @@ struct Fixture {
     store: RegistryStore,
 }
 
+/// A sigstore-rs client speaking plain HTTP (the loopback registry).
+fn sigstore_client() -> sigstore::cosign::Client {
+    ClientBuilder::default()
+        .with_oci_client_config(ClientConfig {
+            protocol: ClientProtocol::Http,
+            ..Default::default()
+        })
+        .build()
+        .unwrap()
+}
+
 fn rt() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
@@ -139,13 +150,7 @@ fn sign_image_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
     bencher.bench(|| {
         let n = N.fetch_add(1, Ordering::Relaxed).to_string();
         rt().block_on(async {
-            let mut client = ClientBuilder::default()
-                .with_oci_client_config(ClientConfig {
-                    protocol: ClientProtocol::Http,
-                    ..Default::default()
-                })
-                .build()
-                .unwrap();
+            let mut client = sigstore_client();
             let image: OciReference = f.image.parse().unwrap();
             let (sig_image, digest) = client.triangulate(&image, &Auth::Anonymous).await.unwrap();
             let mut layer = SignatureLayer::new_unsigned(&image, &digest).unwrap();
@@ -211,13 +216,7 @@ fn verify_fixture() -> &'static VerifyFixture {
             )
             .await
             .unwrap();
-            let mut client = ClientBuilder::default()
-                .with_oci_client_config(ClientConfig {
-                    protocol: ClientProtocol::Http,
-                    ..Default::default()
-                })
-                .build()
-                .unwrap();
+            let mut client = sigstore_client();
             let image: OciReference = f.image.parse().unwrap();
             client
                 .trusted_signature_layers(&Auth::Anonymous, &image)
@@ -334,13 +333,7 @@ fn verify_image_registry_sigstore_rs(bencher: divan::Bencher<'_, '_>) {
     let pem = f.key.public_key().to_pem();
     bencher.bench_local(|| {
         rt().block_on(async {
-            let mut client = ClientBuilder::default()
-                .with_oci_client_config(ClientConfig {
-                    protocol: ClientProtocol::Http,
-                    ..Default::default()
-                })
-                .build()
-                .unwrap();
+            let mut client = sigstore_client();
             let image: OciReference = f.image.parse().unwrap();
             let layers = client
                 .trusted_signature_layers(&Auth::Anonymous, &image)
