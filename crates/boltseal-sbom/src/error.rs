@@ -50,7 +50,8 @@ pub enum Error {
 }
 
 impl Error {
-    /// The kind of error.
+    /// The kind of error, finer than the workspace-wide kind of
+    /// [`boltseal_core::Classify::kind`] (for which every one is invalid input).
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Json { .. } | Error::Encoding => ErrorKind::Syntax,

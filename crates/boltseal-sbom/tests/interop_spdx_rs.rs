@@ -4,6 +4,8 @@
 
 mod interop_support;
 
+use boltseal_sbom::{Format, WriteOptions};
+
 use boltseal_sbom::interop::spdx_rs::{from_spdx, to_spdx};
 use interop_support::{CYCLONEDX_1_5, SPDX_2_3, facts, relationships};
 
@@ -51,4 +53,28 @@ fn a_cyclonedx_document_reaches_spdx_rs_mapped() {
         "DEPENDS_ON".to_owned(),
         "zlib".to_owned()
     )));
+}
+
+/// Real generator output (syft, cdxgen): what boltseal's own writer keeps of packages, purls,
+/// versions, licenses, checksums and dependencies in this format also survives the trip
+/// through `spdx-rs` and back.
+#[test]
+fn generator_outputs_keep_their_facts() {
+    for (name, bytes) in interop_support::generator_outputs() {
+        let sbom = boltseal_sbom::read(&bytes).unwrap();
+        let (peer, _report) = to_spdx(&sbom).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let back = from_spdx(&peer).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let written = boltseal_sbom::write(
+            &sbom,
+            Format::Spdx(boltseal_sbom::SpdxVersion::V2_3),
+            &WriteOptions::new(),
+        )
+        .unwrap();
+        let ours = boltseal_sbom::read(&written.bytes).unwrap();
+        assert!(facts(&back) == facts(&ours), "{name}: packages differ");
+        assert!(
+            relationships(&back) == relationships(&ours),
+            "{name}: relationships differ"
+        );
+    }
 }

@@ -109,3 +109,28 @@ pub(crate) fn relationships(sbom: &Sbom) -> Vec<(String, String, String)> {
     out.sort();
     out
 }
+
+/// The generator outputs of the shared corpus (syft, cdxgen; gzip-compressed ones
+/// decompressed), when the corpus is present.
+pub(crate) fn generator_outputs() -> Vec<(String, Vec<u8>)> {
+    let Some(dir) = boltseal_test_support::corpus("fixtures/sbom") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let bytes = if name.ends_with(".gz") {
+            let mut plain = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut plain)
+                .unwrap();
+            plain
+        } else {
+            bytes
+        };
+        out.push((name, bytes));
+    }
+    out.sort();
+    out
+}
