@@ -105,7 +105,7 @@ fn run() -> Result<(), Failure> {
     }
     let scan = result.map_err(|e| {
         let code = match &e {
-            boltseal::scan::Error::Store(s) => common::store_exit(s),
+            boltseal::scan::Error::Store(s) => Classify::kind(s).exit_code(),
             // A malformed or hostile layer (a limit) and local I/O are input errors.
             _ => match e.kind() {
                 ErrorKind::InvalidInput | ErrorKind::LimitExceeded | ErrorKind::Io => 2,

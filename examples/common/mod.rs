@@ -182,24 +182,15 @@ pub fn parse_annotation(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// The exit status for a store error: missing things and failed checks are 1, bad input 2.
-pub fn store_exit(e: &boltseal::oci::Error) -> u8 {
-    match e.kind() {
-        boltseal::oci::ErrorKind::Usage => 2,
-        _ => 1,
-    }
-}
-
 /// Opens the store an image location names and resolves it to its digest, once; errors name
 /// the image.
 pub async fn open(
     image: &boltseal::oci::ImageLocation,
     allow_http_registry: bool,
 ) -> Result<(boltseal::oci::AnyStore, boltseal::oci::ManifestRef), Failure> {
-    let store_failure = |e: boltseal::oci::Error| Failure::new(&e, store_exit(&e)).context(image);
     let options = boltseal::oci::RegistryOptions::new().allow_http(allow_http_registry);
-    let store = image.open(&options).await.map_err(store_failure)?;
-    let digest = image.resolve(&store).await.map_err(store_failure)?;
+    let store = image.open(&options).await.context(image)?;
+    let digest = image.resolve(&store).await.context(image)?;
     Ok((store, boltseal::oci::ManifestRef::Digest(digest.digest)))
 }
 

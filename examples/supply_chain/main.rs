@@ -169,8 +169,7 @@ async fn run(args: Args) -> Result<(), Failure> {
         None => format!("{repository}:{tag}"),
     };
     let location = ImageLocation::parse(&destination(TAG)).code(2)?;
-    let published = location.create(&options).await;
-    let published = published.map_err(|e| Failure::new(&e, common::store_exit(&e)))?;
+    let published = location.create(&options).await?;
     let mut reports = Vec::new();
     for (digest, tag) in [(built.digest, TAG), (unsigned, UNSIGNED_TAG)] {
         let options = CopyOptions::new().with_signatures(tag == TAG);
