@@ -24,7 +24,7 @@ use common::Failure;
 )]
 struct Args {
     #[command(flatten)]
-    verify: common::VerifyArgs,
+    verify: common::verify::VerifyArgs,
     /// Predicate type: a cosign type name (spdxjson, cyclonedx, slsaprovenance1, …) or a URI.
     #[arg(long = "type", default_value = "custom")]
     predicate_type: String,

@@ -26,7 +26,7 @@ use common::Failure;
 )]
 struct Args {
     #[command(flatten)]
-    verify: common::VerifyArgs,
+    verify: common::verify::VerifyArgs,
     /// Also check the signed identity: REPO:TAG must match exactly, REPO matches any tag.
     #[arg(long)]
     identity: Option<String>,

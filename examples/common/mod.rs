@@ -9,6 +9,8 @@ use std::process::ExitCode;
 
 use boltseal_core::Classify;
 
+pub mod verify;
+
 /// Why an example stops: one `error:` line (none when the message is empty) and an exit
 /// status. Every boltseal error converts with `?`, its kind giving the status
 /// ([`boltseal_core::ErrorKind::exit_code`]).
@@ -198,82 +200,4 @@ pub async fn open(
 /// [`Failure`]).
 pub fn fail(message: impl Display, code: u8) -> ExitCode {
     report(Failure::new(message, code))
-}
-
-/// The flags `verify` and `verify-attestation` share: cosign's (who must have signed) and the
-/// image.
-#[derive(clap::Args, Debug)]
-pub struct VerifyArgs {
-    /// Public key file (PEM); repeat to accept signatures by any of several keys.
-    #[arg(long)]
-    key: Vec<std::path::PathBuf>,
-    /// Keyless: the certificate identity (SAN) that must have signed.
-    #[arg(long)]
-    certificate_identity: Option<String>,
-    /// Keyless: a regular expression the certificate identity must match.
-    #[arg(long)]
-    certificate_identity_regexp: Option<String>,
-    /// Keyless: the OIDC issuer recorded in the certificate.
-    #[arg(long)]
-    certificate_oidc_issuer: Option<String>,
-    /// Keyless: a regular expression the OIDC issuer must match.
-    #[arg(long)]
-    certificate_oidc_issuer_regexp: Option<String>,
-    /// Keyless: a trusted_root.json (default: the embedded public-good root).
-    #[arg(long)]
-    trusted_root: Option<std::path::PathBuf>,
-    /// Annotation the signature (or the statement's subject) must carry (repeatable).
-    #[arg(short = 'a', long = "annotations", value_parser = parse_annotation)]
-    annotations: Vec<(String, String)>,
-    /// Allow plain HTTP to registries that are not on a loopback address.
-    #[arg(long)]
-    allow_http_registry: bool,
-    /// The image: HOST/REPO[:TAG|@DIGEST] or oci:DIR[:TAG|@DIGEST].
-    image: boltseal::oci::ImageLocation,
-}
-
-impl VerifyArgs {
-    /// cosign's flags, for [`boltseal::evidence::cosign::CosignFlags::authority`].
-    pub fn flags(&self) -> boltseal::evidence::cosign::CosignFlags {
-        let mut flags = boltseal::evidence::cosign::CosignFlags::default();
-        flags.keys.clone_from(&self.key);
-        flags
-            .certificate_identity
-            .clone_from(&self.certificate_identity);
-        flags
-            .certificate_identity_regexp
-            .clone_from(&self.certificate_identity_regexp);
-        flags
-            .certificate_oidc_issuer
-            .clone_from(&self.certificate_oidc_issuer);
-        flags
-            .certificate_oidc_issuer_regexp
-            .clone_from(&self.certificate_oidc_issuer_regexp);
-        flags.trusted_root.clone_from(&self.trusted_root);
-        flags.annotations.clone_from(&self.annotations);
-        flags
-    }
-
-    /// Verifies `claim` about the image under `authority`; prints the verified
-    /// payloads as a JSON array on stdout and `Verification for DIGEST -- N <what>` on stderr.
-    /// A failed verification is exit status 1, naming the image.
-    pub fn verify(
-        &self,
-        authority: &boltseal::verify::Authority,
-        claim: &boltseal::verify::Claim,
-        what: &str,
-    ) -> Result<ExitCode, Failure> {
-        runtime().block_on(async {
-            let (store, reference) = open(&self.image, self.allow_http_registry).await?;
-            let verified = boltseal::evidence::verify(&store, &reference, authority, claim)
-                .await
-                .code(1)
-                .context(&self.image)?;
-            let n = verified.verified.len();
-            eprintln!("Verification for {} -- {n} {what}", verified.digest);
-            let payloads: Vec<_> = verified.payloads().cloned().collect();
-            println!("{}", serde_json::Value::from(payloads));
-            Ok(ExitCode::SUCCESS)
-        })
-    }
 }
