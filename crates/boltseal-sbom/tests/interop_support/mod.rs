@@ -1,7 +1,7 @@
 //! Documents and comparisons shared by the interop round-trip tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
-use boltseal_sbom::{LicenseValue, Sbom};
+use boltseal_sbom::{Format, LicenseValue, Sbom, WriteOptions};
 
 /// Two packages with purls, versions, licenses and hashes, a dependency and the image.
 pub(crate) const CYCLONEDX_1_5: &str = r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
@@ -133,4 +133,35 @@ pub(crate) fn generator_outputs() -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+/// Each generator output through `trip` (to a peer and back) keeps what boltseal's own writer
+/// keeps of it in `format`: the same package facts and relationships.
+pub(crate) fn assert_generator_outputs_survive(
+    format: Format,
+    trip: impl Fn(&Sbom) -> Result<Sbom, boltseal_sbom::interop::InteropError>,
+) {
+    for (name, bytes) in generator_outputs() {
+        let sbom = boltseal_sbom::read(&bytes).unwrap();
+        let back = trip(&sbom).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let written = boltseal_sbom::write(&sbom, format, &WriteOptions::new()).unwrap();
+        let ours = boltseal_sbom::read(&written.bytes).unwrap();
+        assert!(facts(&back) == facts(&ours), "{name}: packages differ");
+        assert!(
+            relationships(&back) == relationships(&ours),
+            "{name}: relationships differ"
+        );
+    }
+}
+
+/// After a conversion from the other family, the packages are all there and musl still
+/// depends on zlib.
+pub(crate) fn assert_mapped(back: &Sbom, sbom: &Sbom) {
+    assert_eq!(facts(back), facts(sbom));
+    let edge = (
+        "musl".to_owned(),
+        "DEPENDS_ON".to_owned(),
+        "zlib".to_owned(),
+    );
+    assert!(relationships(back).contains(&edge));
 }
