@@ -17,7 +17,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use common::{Code as _, Context as _, Failure};
+use common::{Code as _, Failure};
 
 use boltseal::reference::Digest;
 use boltseal::verify::bundle::{Artifact, Identity, Policy, Verifier};
@@ -78,24 +78,19 @@ struct Unsupported {
 
 fn verify_bundle(args: &VerifyBundle) -> Result<ExitCode, Failure> {
     let trust = match (&args.trusted_root, args.staging) {
-        (Some(path), _) => TrustedRoot::from_json(&common::read(path)?)
-            .code(2)
-            .context(path.display())?,
+        (Some(path), _) => {
+            TrustedRoot::from_json(&common::read(path)?).or_exit(2, path.display())?
+        }
         (None, true) => Err(Failure::usage(
             "--staging needs --trusted-root: no staging trust root is embedded",
         ))?,
         (None, false) => TrustedRoot::public_good(),
     };
-    let policy = match (
-        &args.key,
-        &args.certificate_identity,
-        &args.certificate_oidc_issuer,
-    ) {
-        (Some(path), None, None) => Policy::key(
-            PublicKey::from_pem(&common::read(path)?)
-                .code(2)
-                .context(path.display())?,
-        ),
+    let (key, identity) = (&args.key, &args.certificate_identity);
+    let policy = match (key, identity, &args.certificate_oidc_issuer) {
+        (Some(path), None, None) => {
+            Policy::key(PublicKey::from_pem(&common::read(path)?).or_exit(2, path.display())?)
+        }
         (None, Some(identity), Some(issuer)) => Policy::identity(Identity::exact(identity, issuer)),
         _ => Err(Failure::usage(
             "give either --key or both --certificate-identity and --certificate-oidc-issuer",
@@ -105,9 +100,7 @@ fn verify_bundle(args: &VerifyBundle) -> Result<ExitCode, Failure> {
     let data;
     let artifact = match args.file_or_digest.strip_prefix("sha256:") {
         Some(hex) => Artifact::Digest(
-            Digest::parse(&format!("sha256:{hex}"))
-                .code(2)
-                .context(&args.file_or_digest)?,
+            Digest::parse(&format!("sha256:{hex}")).or_exit(2, &args.file_or_digest)?,
         ),
         None => {
             data = common::read(Path::new(&args.file_or_digest))?;
