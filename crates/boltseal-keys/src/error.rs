@@ -38,9 +38,9 @@ pub enum KeyError {
         reason: String,
     },
     /// A key type this crate does not handle here: signing keys are ECDSA P-256; verification
-    /// keys are ECDSA P-256/P-384, Ed25519 or RSA.
+    /// keys are ECDSA P-256/P-384/P-521, Ed25519 or RSA (PKCS #1 v1.5, PSS).
     #[error(
-        "unsupported key type {key_type} (boltseal signs with ECDSA P-256 and verifies with ECDSA P-256/P-384, Ed25519 and RSA)"
+        "unsupported key type {key_type} (boltseal signs with ECDSA P-256 and verifies with ECDSA P-256/P-384/P-521, Ed25519 and RSA)"
     )]
     UnsupportedKeyType {
         /// The key type found (e.g. `RSA`, `Ed25519`, `ECDSA P-384`).

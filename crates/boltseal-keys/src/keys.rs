@@ -1,4 +1,4 @@
-//! ECDSA P-256 private keys in the PEM forms cosign reads and writes, the [`Signer`] trait, and
+//! ECDSA P-256 private keys in the PEM forms cosign reads and writes (a [`Signer`]), and
 //! reading a verification key from any key file cosign's `--key` takes.
 
 use std::fmt;
@@ -11,9 +11,11 @@ use zeroize::Zeroizing;
 
 use crate::encrypted::{self, ScryptCost};
 use crate::error::{KeyError, SignError};
+use crate::signer::Signer;
+use crate::ec::EcKey;
 use crate::public::{
     EC_PUBLIC_KEY, ED25519, PUBLIC_KEY_LABEL, PublicKey, RSA, RSA_PUBLIC_KEY_LABEL, SECP256R1,
-    SECP384R1, key_type_name,
+    SECP384R1, SECP521R1, key_type_name,
 };
 
 /// PEM label of cosign's encrypted private keys (cosign ≥ 2.0).
@@ -251,19 +253,6 @@ impl PrivateKey {
     }
 }
 
-/// A source of signatures: the private key file today; KMS, PKCS#11 or remote signers can
-/// implement this in their own crates.
-pub trait Signer: Send + Sync {
-    /// The public key that verifies this signer's signatures.
-    fn public_key(&self) -> PublicKey;
-
-    /// Signs `message` (ECDSA P-256, SHA-256), returning an ASN.1 DER signature.
-    ///
-    /// # Errors
-    /// [`SignError`] when the backend fails.
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError>;
-}
-
 impl Signer for PrivateKey {
     fn public_key(&self) -> PublicKey {
         PrivateKey::public_key(self)
@@ -343,9 +332,11 @@ fn public_of_pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
         }
         (EC_PUBLIC_KEY, Some(SECP384R1)) => {
             let secret = p384::SecretKey::from_pkcs8_der(der).map_err(invalid_private)?;
-            Ok(PublicKey::from_p384(
-                *p384::ecdsa::SigningKey::from(secret).verifying_key(),
-            ))
+            Ok(PublicKey::from_ec(EcKey::P384(secret.public_key().into())))
+        }
+        (EC_PUBLIC_KEY, Some(SECP521R1)) => {
+            let secret = p521::SecretKey::from_pkcs8_der(der).map_err(invalid_private)?;
+            Ok(PublicKey::from_ec(EcKey::P521(secret.public_key().into())))
         }
         (ED25519, _) => {
             // RFC 8410: the private key is an OCTET STRING holding the 32-byte seed.
@@ -367,16 +358,16 @@ fn public_of_pkcs8(der: &[u8]) -> Result<PublicKey, KeyError> {
     }
 }
 
-/// The public half of a SEC1 `ECPrivateKey` on P-256 or P-384.
+/// The public half of a SEC1 `ECPrivateKey` on P-256, P-384 or P-521.
 fn public_of_sec1(der: &[u8]) -> Result<PublicKey, KeyError> {
     if let Ok(secret) = p256::SecretKey::from_sec1_der(der) {
-        return Ok(PublicKey::from_p256(
-            *SigningKey::from(secret).verifying_key(),
-        ));
+        return Ok(PublicKey::from_ec(EcKey::P256(secret.public_key().into())));
     }
-    let secret = p384::SecretKey::from_sec1_der(der)
-        .map_err(|e| invalid_private(format!("SEC1: {e} (P-256 and P-384 keys are read)")))?;
-    Ok(PublicKey::from_p384(
-        *p384::ecdsa::SigningKey::from(secret).verifying_key(),
-    ))
+    if let Ok(secret) = p384::SecretKey::from_sec1_der(der) {
+        return Ok(PublicKey::from_ec(EcKey::P384(secret.public_key().into())));
+    }
+    let secret = p521::SecretKey::from_sec1_der(der).map_err(|e| {
+        invalid_private(format!("SEC1: {e} (P-256, P-384 and P-521 keys are read)"))
+    })?;
+    Ok(PublicKey::from_ec(EcKey::P521(secret.public_key().into())))
 }

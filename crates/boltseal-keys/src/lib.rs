@@ -3,6 +3,7 @@
 
 mod encrypted;
 mod error;
+mod ec;
 mod files;
 mod keys;
 mod password;
@@ -10,6 +11,7 @@ pub mod pem;
 mod public;
 mod rsa;
 mod secretbox;
+mod signer;
 
 /// The hash of a signature: SHA-256, SHA-384 or SHA-512 (the digest algorithms of
 /// `boltseal-reference`, one vocabulary).
@@ -21,8 +23,8 @@ pub use files::{
 };
 pub use keys::{
     COSIGN_PRIVATE_KEY_LABEL, EC_PRIVATE_KEY_LABEL, KeyFormat, MAX_KEY_FILE_BYTES,
-    PRIVATE_KEY_LABEL, PrivateKey, RSA_PRIVATE_KEY_LABEL, SIGSTORE_PRIVATE_KEY_LABEL, Signer,
-    StoredAs,
+    PRIVATE_KEY_LABEL, PrivateKey, RSA_PRIVATE_KEY_LABEL, SIGSTORE_PRIVATE_KEY_LABEL, StoredAs,
 };
 pub use password::{PASSWORD_ENV, read_password};
+pub use signer::{AsyncSigner, SignFuture, Signer};
 pub use public::{Backend, KeyAlgorithm, PUBLIC_KEY_LABEL, PublicKey, RSA_PUBLIC_KEY_LABEL, hash};

@@ -1,5 +1,5 @@
-//! [`PublicKey`]: every key type boltseal verifies with — ECDSA P-256 and P-384, Ed25519, RSA —
-//! and the ECDSA [`Backend`]s.
+//! [`PublicKey`]: every key type boltseal verifies with — ECDSA P-256, P-384 and P-521,
+//! Ed25519, RSA (PKCS #1 v1.5 and PSS).
 
 use std::fmt;
 
@@ -8,12 +8,13 @@ use boltseal_reference::Algorithm;
 use der::oid::ObjectIdentifier;
 use der::{Decode as _, Encode as _};
 use ecdsa::signature::Verifier as _;
-use ecdsa::signature::hazmat::PrehashVerifier as _;
 use sha2::Digest as _;
 use spki::SubjectPublicKeyInfoRef;
 
+pub use crate::ec::Backend;
+use crate::ec::EcKey;
 use crate::error::{KeyError, VerifyError};
-use crate::rsa::RsaKey;
+use crate::rsa::{RsaKey, RsaScheme};
 
 /// `id-ecPublicKey` (RFC 5480).
 pub(crate) const EC_PUBLIC_KEY: ObjectIdentifier =
@@ -22,10 +23,14 @@ pub(crate) const EC_PUBLIC_KEY: ObjectIdentifier =
 pub(crate) const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 /// `secp384r1` (P-384).
 pub(crate) const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+/// `secp521r1` (P-521).
+pub(crate) const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 /// `id-Ed25519` (RFC 8410).
 pub(crate) const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 /// `rsaEncryption`.
 pub(crate) const RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// `id-RSASSA-PSS` (RFC 4055): an RSA key bound to PSS signatures.
+pub(crate) const RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
 
 /// PEM label of public keys (SubjectPublicKeyInfo DER).
 pub const PUBLIC_KEY_LABEL: &str = "PUBLIC KEY";
@@ -40,26 +45,46 @@ pub enum KeyAlgorithm {
     EcdsaP256,
     /// ECDSA on NIST P-384 (signatures over SHA-384 unless a certificate says otherwise).
     EcdsaP384,
+    /// ECDSA on NIST P-521 (signatures over SHA-512 unless a certificate says otherwise).
+    EcdsaP521,
     /// Ed25519 (pure, RFC 8032).
     Ed25519,
-    /// RSA (PKCS #1 v1.5 signatures; 2048 to 8192 bits).
+    /// RSA with PKCS #1 v1.5 signatures (2048 to 8192 bits): every `rsaEncryption` key, as
+    /// cosign's `--key` and Kyverno's `publicKeys` verify it.
     Rsa,
+    /// RSA with PSS signatures (MGF1 over the signature's hash, any salt length): an
+    /// `id-RSASSA-PSS` key, or an `rsaEncryption` key given [`PublicKey::with_rsa_pss`].
+    RsaPss,
 }
 
 impl KeyAlgorithm {
     /// Whether this is an ECDSA algorithm (the ones a [`Backend`] applies to).
     #[must_use]
     pub fn is_ecdsa(self) -> bool {
-        matches!(self, KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384)
+        matches!(
+            self,
+            KeyAlgorithm::EcdsaP256 | KeyAlgorithm::EcdsaP384 | KeyAlgorithm::EcdsaP521
+        )
+    }
+
+    /// Whether this is an RSA algorithm (PKCS #1 v1.5 or PSS).
+    #[must_use]
+    pub fn is_rsa(self) -> bool {
+        matches!(self, KeyAlgorithm::Rsa | KeyAlgorithm::RsaPss)
     }
 
     /// The hash a signature by such a key is made over when nothing else says: SHA-256 for
-    /// P-256 and RSA, SHA-384 for P-384, none for Ed25519 (it signs the message itself).
+    /// P-256 and RSA, SHA-384 for P-384, SHA-512 for P-521 (sigstore's algorithm registry),
+    /// none for Ed25519 (it signs the message itself). An `id-RSASSA-PSS` key whose
+    /// parameters name another hash uses that one.
     #[must_use]
     pub fn default_hash(self) -> Option<Algorithm> {
         match self {
-            KeyAlgorithm::EcdsaP256 | KeyAlgorithm::Rsa => Some(Algorithm::Sha256),
+            KeyAlgorithm::EcdsaP256 | KeyAlgorithm::Rsa | KeyAlgorithm::RsaPss => {
+                Some(Algorithm::Sha256)
+            }
             KeyAlgorithm::EcdsaP384 => Some(Algorithm::Sha384),
+            KeyAlgorithm::EcdsaP521 => Some(Algorithm::Sha512),
             KeyAlgorithm::Ed25519 => None,
         }
     }
@@ -70,79 +95,30 @@ impl fmt::Display for KeyAlgorithm {
         f.write_str(match self {
             KeyAlgorithm::EcdsaP256 => "ECDSA P-256",
             KeyAlgorithm::EcdsaP384 => "ECDSA P-384",
+            KeyAlgorithm::EcdsaP521 => "ECDSA P-521",
             KeyAlgorithm::Ed25519 => "Ed25519",
             KeyAlgorithm::Rsa => "RSA",
-        })
-    }
-}
-
-/// The implementation that verifies ECDSA signatures (Ed25519 and RSA have one each).
-///
-/// [`Backend::RustCrypto`] (pure Rust, `p256` / `p384`) is always there; the `aws-lc` feature
-/// adds [`Backend::AwsLc`] (AWS-LC through `aws-lc-rs`, the library rustls already uses in this
-/// workspace), about five times faster, and makes it the default. Both answer alike: strict
-/// DER, `r` and `s` in `1..n`, high `s` accepted.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Backend {
-    /// RustCrypto's `p256` and `p384` crates.
-    RustCrypto,
-    /// AWS-LC through `aws-lc-rs` (feature `aws-lc`).
-    #[cfg(feature = "aws-lc")]
-    AwsLc,
-}
-
-impl Backend {
-    /// What [`PublicKey::verify`] uses: [`Backend::AwsLc`] with the `aws-lc` feature, else
-    /// [`Backend::RustCrypto`].
-    #[cfg(feature = "aws-lc")]
-    pub const DEFAULT: Backend = Backend::AwsLc;
-    /// What [`PublicKey::verify`] uses: [`Backend::AwsLc`] with the `aws-lc` feature, else
-    /// [`Backend::RustCrypto`].
-    #[cfg(not(feature = "aws-lc"))]
-    pub const DEFAULT: Backend = Backend::RustCrypto;
-
-    /// Every backend compiled in.
-    #[must_use]
-    pub fn available() -> &'static [Backend] {
-        #[cfg(feature = "aws-lc")]
-        {
-            &[Backend::RustCrypto, Backend::AwsLc]
-        }
-        #[cfg(not(feature = "aws-lc"))]
-        {
-            &[Backend::RustCrypto]
-        }
-    }
-}
-
-impl Default for Backend {
-    fn default() -> Self {
-        Backend::DEFAULT
-    }
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Backend::RustCrypto => "p256",
-            #[cfg(feature = "aws-lc")]
-            Backend::AwsLc => "aws-lc",
+            KeyAlgorithm::RsaPss => "RSA-PSS",
         })
     }
 }
 
 #[derive(Clone)]
 enum Inner {
-    P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
+    Ec(EcKey),
     Ed25519(ed25519_dalek::VerifyingKey),
-    Rsa(RsaKey),
+    Rsa(RsaKey, RsaScheme),
 }
 
-/// A public key that verifies signatures: ECDSA P-256 or P-384, Ed25519, or RSA (PKCS #1
-/// v1.5, 2048 to 8192 bits) — cosign's key types and those of Sigstore trust roots (Fulcio,
-/// Rekor v1 and v2, CT logs, timestamp authorities).
+/// A public key that verifies signatures: ECDSA P-256, P-384 or P-521, Ed25519, or RSA
+/// (PKCS #1 v1.5 or PSS, 2048 to 8192 bits) — every key type cosign verifies, and those of
+/// Sigstore trust roots (Fulcio, Rekor v1 and v2, CT logs, timestamp authorities).
+///
+/// An RSA key read from an `rsaEncryption` SubjectPublicKeyInfo (or PKCS #1) verifies PKCS #1
+/// v1.5 signatures, as cosign's `--key` does (its key loader defaults RSA keys to PKCS #1
+/// v1.5 with SHA-256); [`PublicKey::with_rsa_pss`] switches it to PSS, as a trusted root's
+/// `PKIX_RSA_PSS_*` key details or cosign's PSS option do. An `id-RSASSA-PSS` key verifies PSS
+/// only, with the hash its parameters name (SHA-256 without parameters).
 ///
 /// It keeps the exact SubjectPublicKeyInfo DER it was read from: key hints, log ids and
 /// transparency-log bodies are computed over those bytes, and two keys are equal when those
@@ -230,10 +206,11 @@ pub(crate) fn key_type_name(oid: ObjectIdentifier, curve: Option<ObjectIdentifie
     match (oid, curve) {
         (EC_PUBLIC_KEY, Some(SECP256R1)) => KeyAlgorithm::EcdsaP256.to_string(),
         (EC_PUBLIC_KEY, Some(SECP384R1)) => KeyAlgorithm::EcdsaP384.to_string(),
-        (EC_PUBLIC_KEY, Some(c)) if c.to_string() == "1.3.132.0.35" => "ECDSA P-521".to_owned(),
+        (EC_PUBLIC_KEY, Some(SECP521R1)) => KeyAlgorithm::EcdsaP521.to_string(),
         (EC_PUBLIC_KEY, Some(c)) => format!("ECDSA on curve {c}"),
         (EC_PUBLIC_KEY, None) => "ECDSA without a named curve".to_owned(),
         (RSA, _) => KeyAlgorithm::Rsa.to_string(),
+        (RSA_PSS, _) => KeyAlgorithm::RsaPss.to_string(),
         (ED25519, _) => KeyAlgorithm::Ed25519.to_string(),
         (other, _) => format!("with algorithm {other}"),
     }
@@ -259,14 +236,13 @@ impl PublicKey {
                 .ok_or_else(|| invalid("EC key without curve parameters"))?
                 .decode_as()
                 .map_err(invalid)?;
-            if curve == SECP256R1 {
-                Inner::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(invalid)?)
-            } else if curve == SECP384R1 {
-                Inner::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes).map_err(invalid)?)
-            } else {
-                return Err(KeyError::UnsupportedKeyType {
-                    key_type: key_type_name(oid, Some(curve)),
-                });
+            match EcKey::from_sec1(curve, key_bytes) {
+                Some(key) => Inner::Ec(key.map_err(invalid)?),
+                None => {
+                    return Err(KeyError::UnsupportedKeyType {
+                        key_type: key_type_name(oid, Some(curve)),
+                    });
+                }
             }
         } else if oid == ED25519 {
             if info.algorithm.parameters.is_some() {
@@ -276,11 +252,16 @@ impl PublicKey {
                 .try_into()
                 .map_err(|_| invalid("Ed25519 key is not 32 bytes"))?;
             Inner::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(invalid)?)
-        } else if oid == RSA {
-            Inner::Rsa(
-                RsaKey::from_pkcs1(key_bytes)
-                    .ok_or_else(|| invalid("not an RSA public key of 2048 to 8192 bits"))?,
-            )
+        } else if oid == RSA || oid == RSA_PSS {
+            let scheme = if oid == RSA {
+                RsaScheme::Pkcs1v15
+            } else {
+                let hash = crate::rsa::pss_key_hash(info.algorithm.parameters).map_err(invalid)?;
+                RsaScheme::Pss { hash }
+            };
+            let key = RsaKey::from_pkcs1(key_bytes)
+                .ok_or_else(|| invalid("not an RSA public key of 2048 to 8192 bits"))?;
+            Inner::Rsa(key, scheme)
         } else {
             return Err(KeyError::UnsupportedKeyType {
                 key_type: key_type_name(oid, None),
@@ -300,7 +281,7 @@ impl PublicKey {
         let key = RsaKey::from_pkcs1(der)
             .ok_or_else(|| invalid("not an RSA public key of 2048 to 8192 bits"))?;
         Ok(PublicKey {
-            inner: Inner::Rsa(key),
+            inner: Inner::Rsa(key, RsaScheme::Pkcs1v15),
             spki: rsa_spki(der)?,
         })
     }
@@ -323,28 +304,15 @@ impl PublicKey {
         }
     }
 
-    pub(crate) fn from_p256(key: p256::ecdsa::VerifyingKey) -> Self {
-        use p256::pkcs8::EncodePublicKey as _;
-        let spki = key
-            .to_public_key_der()
-            .map(|d| d.as_bytes().to_vec())
-            .unwrap_or_default();
+    pub(crate) fn from_ec(key: EcKey) -> Self {
         PublicKey {
-            inner: Inner::P256(key),
-            spki,
+            spki: key.spki_der(),
+            inner: Inner::Ec(key),
         }
     }
 
-    pub(crate) fn from_p384(key: p384::ecdsa::VerifyingKey) -> Self {
-        use p384::pkcs8::EncodePublicKey as _;
-        let spki = key
-            .to_public_key_der()
-            .map(|d| d.as_bytes().to_vec())
-            .unwrap_or_default();
-        PublicKey {
-            inner: Inner::P384(key),
-            spki,
-        }
+    pub(crate) fn from_p256(key: p256::ecdsa::VerifyingKey) -> Self {
+        Self::from_ec(EcKey::P256(key))
     }
 
     /// The public half of a PKCS #1 `RSAPrivateKey`.
@@ -355,7 +323,7 @@ impl PublicKey {
                 reason: "not an RSA private key of 2048 to 8192 bits".to_owned(),
             })?;
         Ok(PublicKey {
-            inner: Inner::Rsa(key),
+            inner: Inner::Rsa(key, RsaScheme::Pkcs1v15),
             spki: rsa_spki(&public)?,
         })
     }
@@ -376,10 +344,44 @@ impl PublicKey {
     #[must_use]
     pub fn algorithm(&self) -> KeyAlgorithm {
         match self.inner {
-            Inner::P256(_) => KeyAlgorithm::EcdsaP256,
-            Inner::P384(_) => KeyAlgorithm::EcdsaP384,
+            Inner::Ec(EcKey::P256(_)) => KeyAlgorithm::EcdsaP256,
+            Inner::Ec(EcKey::P384(_)) => KeyAlgorithm::EcdsaP384,
+            Inner::Ec(EcKey::P521(_)) => KeyAlgorithm::EcdsaP521,
             Inner::Ed25519(_) => KeyAlgorithm::Ed25519,
-            Inner::Rsa(_) => KeyAlgorithm::Rsa,
+            Inner::Rsa(_, RsaScheme::Pkcs1v15) => KeyAlgorithm::Rsa,
+            Inner::Rsa(_, RsaScheme::Pss { .. }) => KeyAlgorithm::RsaPss,
+        }
+    }
+
+    /// The same RSA key verifying RSASSA-PSS signatures (MGF1 over the signature's hash, any
+    /// salt length) instead of PKCS #1 v1.5: what sigstore-go does for a trusted root's
+    /// `PKIX_RSA_PSS_*` keys. Its SubjectPublicKeyInfo, hint and key id do not change. Other
+    /// keys (and `id-RSASSA-PSS` keys, PSS already) are returned as they are.
+    ///
+    /// ```
+    /// use boltseal_keys::{KeyAlgorithm, PublicKey};
+    ///
+    /// let pem = include_bytes!("../tests/data/rsa.pub.pem");
+    /// let key = PublicKey::from_pem(pem)?;
+    /// assert_eq!(key.algorithm(), KeyAlgorithm::Rsa);
+    /// let pss = key.clone().with_rsa_pss();
+    /// assert_eq!((pss.algorithm(), pss.hint()), (KeyAlgorithm::RsaPss, key.hint()));
+    /// # Ok::<(), boltseal_keys::KeyError>(())
+    /// ```
+    #[must_use]
+    pub fn with_rsa_pss(mut self) -> Self {
+        if let Inner::Rsa(_, scheme @ RsaScheme::Pkcs1v15) = &mut self.inner {
+            *scheme = RsaScheme::Pss { hash: None };
+        }
+        self
+    }
+
+    /// The modulus length of an RSA key, in bits.
+    #[must_use]
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Rsa(key, _) => Some(key.bits()),
+            _ => None,
         }
     }
 
@@ -425,8 +427,10 @@ impl PublicKey {
     }
 
     /// Verifies `signature` over `message` the way cosign signs with this key type, with
-    /// [`Backend::DEFAULT`] for ECDSA: ECDSA (ASN.1 DER signature) over SHA-256 for P-256 and
-    /// SHA-384 for P-384, Ed25519 over the message itself, RSA PKCS #1 v1.5 over SHA-256.
+    /// [`Backend::DEFAULT`] for ECDSA: ECDSA (ASN.1 DER signature) over SHA-256 for P-256,
+    /// SHA-384 for P-384 and SHA-512 for P-521, Ed25519 over the message itself, RSA PKCS #1
+    /// v1.5 over SHA-256, RSA-PSS over SHA-256 (or the hash an `id-RSASSA-PSS` key's
+    /// parameters name).
     ///
     /// ```
     /// use boltseal_keys::PrivateKey;
@@ -473,6 +477,9 @@ impl PublicKey {
                     ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError)?;
                 key.verify(message, &sig).map_err(|_| VerifyError)
             }
+            Inner::Rsa(_, RsaScheme::Pss { hash: Some(h) }) => {
+                self.verify_prehash_with(backend, &hash(*h, message), signature)
+            }
             _ => {
                 let h = self.algorithm().default_hash().ok_or(VerifyError)?;
                 self.verify_prehash_with(backend, &hash(h, message), signature)
@@ -502,7 +509,8 @@ impl PublicKey {
     }
 
     /// Verifies `signature` over `message` hashed with `hash` (what a certificate's or an SCT's
-    /// signature algorithm names): ECDSA (DER) or RSA PKCS #1 v1.5. Ed25519 keys refuse.
+    /// signature algorithm names): ECDSA (DER) or RSA (the key's PKCS #1 v1.5 or PSS).
+    /// Ed25519 keys refuse.
     ///
     /// # Errors
     /// [`VerifyError`] when the signature is malformed, does not verify, or the key is Ed25519.
@@ -518,7 +526,7 @@ impl PublicKey {
         self.verify_prehash(&hash(hash_algorithm, message), signature)
     }
 
-    /// Verifies an ECDSA (DER) or RSA PKCS #1 v1.5 signature over a precomputed digest
+    /// Verifies an ECDSA (DER) or RSA (PKCS #1 v1.5 or PSS) signature over a precomputed digest
     /// (SHA-256, -384 or -512, told by its length) with [`Backend::DEFAULT`]. Ed25519 keys
     /// refuse (they sign messages, not digests).
     ///
@@ -540,71 +548,15 @@ impl PublicKey {
         signature: &[u8],
     ) -> Result<(), VerifyError> {
         let h = hash_of_len(digest.len()).ok_or(VerifyError)?;
-        let ok = match (&self.inner, backend) {
-            (Inner::Ed25519(_), _) => false,
-            (Inner::Rsa(key), _) => key.verify_pkcs1v15(h, digest, signature),
-            (_, Backend::RustCrypto) => self.verify_prehash_rust_crypto(digest, signature),
-            #[cfg(feature = "aws-lc")]
-            (_, Backend::AwsLc) => self.verify_prehash_aws_lc(h, digest, signature),
+        let ok = match &self.inner {
+            Inner::Ed25519(_) => false,
+            Inner::Rsa(key, RsaScheme::Pkcs1v15) => key.verify_pkcs1v15(h, digest, signature),
+            Inner::Rsa(key, RsaScheme::Pss { hash }) => {
+                hash.is_none_or(|bound| bound == h) && key.verify_pss(h, digest, signature)
+            }
+            Inner::Ec(key) => key.verify_prehash(backend, h, digest, signature),
         };
         if ok { Ok(()) } else { Err(VerifyError) }
-    }
-
-    fn verify_prehash_rust_crypto(&self, digest: &[u8], signature: &[u8]) -> bool {
-        match &self.inner {
-            Inner::P256(key) => match p256::ecdsa::DerSignature::from_bytes(signature) {
-                Ok(sig) => key.verify_prehash(digest, &sig).is_ok(),
-                Err(_) => false,
-            },
-            Inner::P384(key) => match p384::ecdsa::DerSignature::from_bytes(signature) {
-                Ok(sig) => key.verify_prehash(digest, &sig).is_ok(),
-                Err(_) => false,
-            },
-            Inner::Ed25519(_) | Inner::Rsa(_) => false,
-        }
-    }
-
-    #[cfg(feature = "aws-lc")]
-    fn verify_prehash_aws_lc(&self, h: Algorithm, digest: &[u8], signature: &[u8]) -> bool {
-        use aws_lc_rs::digest as d;
-        use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
-        let (hash, p256_alg, p384_alg): (
-            &'static d::Algorithm,
-            &'static dyn VerificationAlgorithm,
-            &'static dyn VerificationAlgorithm,
-        ) = match h {
-            Algorithm::Sha384 => (
-                &d::SHA384,
-                &sig::ECDSA_P256_SHA384_ASN1,
-                &sig::ECDSA_P384_SHA384_ASN1,
-            ),
-            Algorithm::Sha512 => (
-                &d::SHA512,
-                &sig::ECDSA_P256_SHA512_ASN1,
-                &sig::ECDSA_P384_SHA512_ASN1,
-            ),
-            _ => (
-                &d::SHA256,
-                &sig::ECDSA_P256_SHA256_ASN1,
-                &sig::ECDSA_P384_SHA256_ASN1,
-            ),
-        };
-        let Ok(prehash) = d::Digest::import_less_safe(digest, hash) else {
-            return false;
-        };
-        match &self.inner {
-            Inner::P256(key) => {
-                UnparsedPublicKey::new(p256_alg, key.to_sec1_point(false).as_bytes())
-                    .verify_digest(&prehash, signature)
-                    .is_ok()
-            }
-            Inner::P384(key) => {
-                UnparsedPublicKey::new(p384_alg, key.to_sec1_point(false).as_bytes())
-                    .verify_digest(&prehash, signature)
-                    .is_ok()
-            }
-            Inner::Ed25519(_) | Inner::Rsa(_) => false,
-        }
     }
 }
 

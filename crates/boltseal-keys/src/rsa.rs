@@ -1,5 +1,6 @@
-//! RSA public keys and RSASSA-PKCS1-v1_5 verification (RFC 8017 §8.2.2), composed from
-//! `crypto-bigint` (which the RustCrypto curves already bring; no second RSA stack).
+//! RSA public keys, RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.2) and RSASSA-PSS (§8.1.2, MGF1 with the
+//! message's hash) verification, composed from `crypto-bigint` (which the RustCrypto curves
+//! already bring; no second RSA stack).
 
 use boltseal_reference::Algorithm;
 use der::Decode as _;
@@ -35,6 +36,74 @@ pub(crate) struct RsaKey {
     exponent: crypto_bigint::BoxedUint,
     /// The modulus length in bytes (the length of every signature).
     len: usize,
+    /// The modulus length in bits.
+    bits: usize,
+}
+
+/// The signature scheme an RSA key verifies with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RsaScheme {
+    /// RSASSA-PKCS1-v1_5 (an `rsaEncryption` key, cosign's default).
+    Pkcs1v15,
+    /// RSASSA-PSS with MGF1 over the same hash and any salt length; `hash` is the one an
+    /// `id-RSASSA-PSS` key's parameters bind it to (`None`: any of SHA-256/384/512).
+    Pss {
+        /// The only hash this key signs with, if its parameters say so.
+        hash: Option<Algorithm>,
+    },
+}
+
+/// `id-sha256`, `id-sha384`, `id-sha512` (NIST hash algorithm arc).
+fn hash_of_oid(oid: der::oid::ObjectIdentifier) -> Option<Algorithm> {
+    match oid.to_string().as_str() {
+        "2.16.840.1.101.3.4.2.1" => Some(Algorithm::Sha256),
+        "2.16.840.1.101.3.4.2.2" => Some(Algorithm::Sha384),
+        "2.16.840.1.101.3.4.2.3" => Some(Algorithm::Sha512),
+        _ => None,
+    }
+}
+
+/// `RSASSA-PSS-params` (RFC 4055 §3.1); absent fields take their defaults (SHA-1, which this
+/// crate refuses).
+#[derive(der::Sequence)]
+struct PssParamsDer<'a> {
+    #[asn1(context_specific = "0", optional = "true")]
+    hash: Option<spki::AlgorithmIdentifierRef<'a>>,
+    #[asn1(context_specific = "1", optional = "true")]
+    mask_gen: Option<spki::AlgorithmIdentifierRef<'a>>,
+    #[asn1(context_specific = "2", optional = "true")]
+    salt_length: Option<u32>,
+    #[asn1(context_specific = "3", optional = "true")]
+    trailer_field: Option<u32>,
+}
+
+/// The hash an `id-RSASSA-PSS` key's parameters bind it to: `Ok(None)` without parameters
+/// (any hash), `Err` for SHA-1, a mask other than MGF1 over the same hash, or a trailer other
+/// than `0xbc`.
+pub(crate) fn pss_key_hash(params: Option<der::asn1::AnyRef<'_>>) -> Result<Option<Algorithm>, String> {
+    let Some(params) = params else {
+        return Ok(None);
+    };
+    let params: PssParamsDer<'_> = params.decode_as().map_err(|e: der::Error| e.to_string())?;
+    let hash = params
+        .hash
+        .and_then(|h| hash_of_oid(h.oid))
+        .ok_or("RSA-PSS key parameters name a hash other than SHA-256, SHA-384 or SHA-512")?;
+    const MGF1: der::oid::ObjectIdentifier =
+        der::oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
+    let mgf_hash = params
+        .mask_gen
+        .filter(|m| m.oid == MGF1)
+        .and_then(|m| m.parameters?.decode_as::<spki::AlgorithmIdentifierRef<'_>>().ok())
+        .and_then(|h| hash_of_oid(h.oid));
+    if mgf_hash != Some(hash) {
+        return Err("RSA-PSS key parameters: the mask is not MGF1 over the signature's hash".into());
+    }
+    if params.trailer_field.is_some_and(|t| t != 1) {
+        return Err("RSA-PSS key parameters: trailer field other than 1".into());
+    }
+    let _ = params.salt_length;
+    Ok(Some(hash))
 }
 
 impl RsaKey {
@@ -80,27 +149,75 @@ impl RsaKey {
             params: crypto_bigint::modular::BoxedMontyParams::new_vartime(modulus),
             exponent: crypto_bigint::BoxedUint::from_be_slice_vartime(&e),
             len: n.len(),
+            bits,
         })
     }
 
-    /// RSASSA-PKCS1-v1_5 verification over `digest`, made with `hash`.
-    pub(crate) fn verify_pkcs1v15(&self, hash: Algorithm, digest: &[u8], signature: &[u8]) -> bool {
+    /// The modulus length in bits.
+    pub(crate) fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// `signature ^ e mod n` as `len` big-endian bytes; `None` when the signature is not an
+    /// integer below the modulus of exactly `len` bytes.
+    fn open(&self, signature: &[u8]) -> Option<Vec<u8>> {
         use crypto_bigint::modular::BoxedMontyForm;
         if signature.len() != self.len {
-            return false;
+            return None;
         }
         let precision = self.params.bits_precision();
-        let Ok(s) = crypto_bigint::BoxedUint::from_be_slice(signature, precision) else {
-            return false;
-        };
+        let s = crypto_bigint::BoxedUint::from_be_slice(signature, precision).ok()?;
         if s >= *self.params.modulus().as_ref() {
-            return false;
+            return None;
         }
         let m = BoxedMontyForm::new(s, &self.params)
             .pow(&self.exponent)
             .retrieve();
         let bytes = m.to_be_bytes();
-        let Some(em) = bytes.get(bytes.len() - self.len..) else {
+        bytes.get(bytes.len().checked_sub(self.len)?..).map(<[u8]>::to_vec)
+    }
+
+    /// RSASSA-PSS verification (EMSA-PSS-VERIFY, RFC 8017 §9.1.2) over `digest`, made with
+    /// `hash`, MGF1 over `hash`, the salt length read from the encoding (Go's
+    /// `PSSSaltLengthAuto`, what sigstore's verifiers use).
+    pub(crate) fn verify_pss(&self, hash: Algorithm, digest: &[u8], signature: &[u8]) -> bool {
+        if crate::public::hash(hash, b"").len() != digest.len() {
+            return false;
+        }
+        let Some(m) = self.open(signature) else {
+            return false;
+        };
+        let em_bits = self.bits - 1;
+        let em_len = em_bits.div_ceil(8);
+        // With emBits a multiple of 8 the integer is one byte shorter than the modulus.
+        let (leading, em) = m.split_at(m.len() - em_len);
+        let h_len = digest.len();
+        if leading.iter().any(|&b| b != 0) || em_len < h_len + 2 || em.last() != Some(&0xbc) {
+            return false;
+        }
+        let (masked_db, rest) = em.split_at(em_len - h_len - 1);
+        let h = &rest[..h_len];
+        let unused_bits = 8 * em_len - em_bits;
+        if unused_bits > 0 && masked_db[0] >> (8 - unused_bits) != 0 {
+            return false;
+        }
+        let mask = mgf1(hash, h, masked_db.len());
+        let mut db: Vec<u8> = masked_db.iter().zip(&mask).map(|(a, b)| a ^ b).collect();
+        db[0] &= 0xff >> unused_bits;
+        let Some(one) = db.iter().position(|&b| b != 0) else {
+            return false;
+        };
+        if db[one] != 0x01 {
+            return false;
+        }
+        let salt = &db[one + 1..];
+        let m_prime = [&[0u8; 8][..], digest, salt].concat();
+        crate::public::hash(hash, &m_prime) == h
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification over `digest`, made with `hash`.
+    pub(crate) fn verify_pkcs1v15(&self, hash: Algorithm, digest: &[u8], signature: &[u8]) -> bool {
+        let Some(em) = self.open(signature) else {
             return false;
         };
         // DigestInfo prefixes (RFC 8017 §9.2, note 1).
@@ -129,8 +246,20 @@ impl RsaKey {
         expected.push(0x00);
         expected.extend_from_slice(prefix);
         expected.extend_from_slice(digest);
-        em == expected.as_slice()
+        em == expected
     }
+}
+
+/// MGF1 (RFC 8017 §B.2.1) over `hash`: `len` bytes of mask from `seed`.
+fn mgf1(hash: Algorithm, seed: &[u8], len: usize) -> Vec<u8> {
+    let mut mask = Vec::with_capacity(len + 64);
+    let mut counter = 0u32;
+    while mask.len() < len {
+        mask.extend(crate::public::hash(hash, &[seed, &counter.to_be_bytes()].concat()));
+        counter += 1;
+    }
+    mask.truncate(len);
+    mask
 }
 
 #[cfg(test)]

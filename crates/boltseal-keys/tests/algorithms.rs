@@ -33,7 +33,7 @@ fn check(key: &PublicKey, message: &[u8], signature: &[u8], expected: bool) {
 #[test]
 fn openssl_keys_in_every_form_verify_openssl_signatures() {
     let payload = data("payload.txt");
-    let cases: [(&str, &[&str], &str, KeyAlgorithm); 4] = [
+    let cases: [(&str, &[&str], &str, KeyAlgorithm); 7] = [
         (
             "p256",
             &["p256.pkcs8.pem", "p256.sec1.pem"],
@@ -46,6 +46,10 @@ fn openssl_keys_in_every_form_verify_openssl_signatures() {
             "p384.sha384.sig",
             KeyAlgorithm::EcdsaP384,
         ),
+        ("p521", &["p521.pkcs8.pem", "p521.sec1.pem"], "p521.sha512.sig", KeyAlgorithm::EcdsaP521),
+        // id-RSASSA-PSS keys: 3072 bits bound to SHA-256 by their parameters, 4096 bits free.
+        ("rsapss", &[], "rsapss.sha256.sig", KeyAlgorithm::RsaPss),
+        ("rsapss4096", &[], "rsapss4096.sha512.sig", KeyAlgorithm::RsaPss),
         (
             "ed25519",
             &["ed25519.pkcs8.pem"],
@@ -72,6 +76,18 @@ fn openssl_keys_in_every_form_verify_openssl_signatures() {
             assert_eq!(read, key, "{form}");
         }
         let signature = data(sig);
+        if name == "rsapss4096" {
+            // No parameters: any hash; `verify` means SHA-256, this one is SHA-512.
+            check(&key, &payload, &signature, false);
+            let sha512 = <sha2::Sha512 as sha2::Digest>::digest(&payload);
+            let mut damaged = signature.clone();
+            damaged[10] ^= 0x01;
+            for backend in Backend::available() {
+                assert!(key.verify_prehash_with(*backend, &sha512, &signature).is_ok());
+                assert!(key.verify_prehash_with(*backend, &sha512, &damaged).is_err());
+            }
+            continue;
+        }
         check(&key, &payload, &signature, true);
         check(&key, b"another payload", &signature, false);
         for i in [0, signature.len() / 2, signature.len() - 1] {
@@ -166,17 +182,26 @@ fn sigstore_rs_encrypted_keys_of_every_type_give_their_public_key() {
 
 #[test]
 fn unsupported_and_malformed_keys_say_so() {
-    // A P-521 key: a clear "unsupported key type", not a parse error.
+    // A secp256k1 key (no cosign key type): a clear "unsupported key type", not a parse error.
+    let k1 = "-----BEGIN PUBLIC KEY-----\n\
+        MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAEeOdK+9NvHR8SIzE2OO1GNY4HlE+BW/hL\n\
+        rN0qOifFYT3t5erL0d1Q7ipLFjgYMKRZC6nkucHAFsWrJ4qqT2J41Q==\n\
+        -----END PUBLIC KEY-----\n";
+    match PublicKey::from_pem(k1.as_bytes()) {
+        Err(KeyError::UnsupportedKeyType { key_type }) => {
+            assert_eq!(key_type, "ECDSA on curve 1.3.132.0.10");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The P-521 key that used to be refused there now reads.
     let p521 = "-----BEGIN PUBLIC KEY-----\n\
         MIGbMBAGByqGSM49AgEGBSuBBAAjA4GGAAQBgc4HZz+/fBbC7lmEww0AO3NK9wVZ\n\
         PDZ0VEnsaUFLEYpTzb90nITtJUcPUbvOsdZIZ1Q8fnbquAYgxXL5UgHMoywAib47\n\
         6MkyyYgPk0BXZq3mq4zImTRNuaU9slj9TVJ3ScT3L1bXwVuPJDzpr5GOFpaj+WwM\n\
         Al8G7CqwoJOsW7Kddns=\n\
         -----END PUBLIC KEY-----\n";
-    match PublicKey::from_pem(p521.as_bytes()) {
-        Err(KeyError::UnsupportedKeyType { key_type }) => assert_eq!(key_type, "ECDSA P-521"),
-        other => panic!("{other:?}"),
-    }
+    let p521 = PublicKey::from_pem(p521.as_bytes()).unwrap();
+    assert_eq!(p521.algorithm(), KeyAlgorithm::EcdsaP521);
     let rsa = PublicKey::from_pem(&data("rsa.pub.pem")).unwrap();
     let mut spki = rsa.to_spki_der();
     let last = spki.len() - 1;
@@ -192,4 +217,58 @@ fn unsupported_and_malformed_keys_say_so() {
         ),
         Err(KeyError::UnsupportedPemLabel { .. })
     ));
+}
+
+/// RSA-PSS with an `rsaEncryption` key: PKCS #1 v1.5 by default (cosign's `--key`), PSS once
+/// asked for (a trusted root's `PKIX_RSA_PSS_*`), never both; OpenSSL's salt lengths (the
+/// digest length and the maximum) are read from the encoding.
+#[test]
+fn rsa_encryption_keys_verify_pss_only_when_asked() {
+    let payload = data("payload.txt");
+    let pkcs1 = PublicKey::from_pem(&data("rsa.pub.pem")).unwrap();
+    let pss = pkcs1.clone().with_rsa_pss();
+    assert_eq!(
+        (pss.algorithm(), pss.key_id(), pss.rsa_bits()),
+        (KeyAlgorithm::RsaPss, pkcs1.key_id(), Some(2048))
+    );
+    let v15 = data("rsa.sha256.sig");
+    let pss256 = data("rsa.pss.sha256.sig");
+    let pss384max = data("rsa.pss-max.sha384.sig");
+    check(&pkcs1, &payload, &v15, true);
+    check(&pkcs1, &payload, &pss256, false);
+    check(&pss, &payload, &pss256, true);
+    check(&pss, &payload, &v15, false);
+    check(&pss, b"another payload", &pss256, false);
+    assert!(pss.verify_hashed(HashAlgorithm::Sha384, &payload, &pss384max).is_ok());
+    assert!(pss.verify_hashed(HashAlgorithm::Sha512, &payload, &pss384max).is_err());
+    assert!(pkcs1.verify_hashed(HashAlgorithm::Sha384, &payload, &pss384max).is_err());
+    // A key bound to SHA-256 by its parameters refuses every other hash.
+    let bound = PublicKey::from_pem(&data("rsapss.pub.pem")).unwrap();
+    assert_eq!(bound.rsa_bits(), Some(3072));
+    let sha384 = <sha2::Sha384 as sha2::Digest>::digest(&payload);
+    assert!(bound.verify_prehash(&sha384, &data("rsapss.sha256.sig")).is_err());
+    assert_eq!(bound.clone().with_rsa_pss(), bound);
+    assert!(KeyAlgorithm::RsaPss.is_rsa() && !KeyAlgorithm::EcdsaP521.is_rsa());
+    assert_eq!(KeyAlgorithm::EcdsaP521.default_hash(), Some(HashAlgorithm::Sha512));
+}
+
+/// P-521 with the hashes certificates name (`ecdsa-with-SHA256/384/512`): every backend
+/// agrees; OpenSSL's SHA-256 signature over a P-521 key verifies as SHA-256 only.
+#[test]
+fn p521_verifies_every_hash_on_every_backend() {
+    let payload = data("payload.txt");
+    let key = PublicKey::from_key_pem(&data("p521.pkcs8.pem"), no_password).unwrap();
+    let sig = data("p521.sha512.sig");
+    for backend in Backend::available() {
+        let sha512 = <sha2::Sha512 as sha2::Digest>::digest(&payload);
+        assert!(key.verify_prehash_with(*backend, &sha512, &sig).is_ok(), "{backend}");
+        assert!(key.verify_prehash_with(*backend, &sha512[..48], &sig).is_err(), "{backend}");
+    }
+    let sha256_sig = data("p521.sha256.sig");
+    assert!(key.verify_hashed(HashAlgorithm::Sha256, &payload, &sha256_sig).is_ok());
+    assert!(key.verify(&payload, &sha256_sig).is_err(), "P-521's default hash is SHA-512");
+    for backend in Backend::available() {
+        let sha256 = <sha2::Sha256 as sha2::Digest>::digest(&payload);
+        assert!(key.verify_prehash_with(*backend, &sha256, &sha256_sig).is_ok(), "{backend}");
+    }
 }
