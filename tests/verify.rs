@@ -1104,81 +1104,99 @@ async fn key_attestations_through_the_image_verifier_and_every_backend() {
     }
 }
 
-/// A key-signed legacy attestation under a transparency-log requirement: accepted when its
-/// Rekor SET verifies with the required log key and the entry records this envelope and key;
-/// refused without a bundle, with another log's key, or when the entry is another envelope's.
-#[test]
-fn key_attestations_with_a_required_transparency_log() {
-    let sigstore = private_sigstore::Instance::new();
-    let signer = PrivateKey::generate().unwrap();
-    let digest: Digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
-    let statement = |n: u32| {
+/// A key-signed legacy attestation logged in a private Rekor log: its signer, the log, and
+/// the layer's blob and annotations (`dev.sigstore.cosign/bundle`: SET and entry).
+struct LoggedAttestation {
+    sigstore: private_sigstore::Instance,
+    signer: PrivateKey,
+    digest: Digest,
+    blob: Vec<u8>,
+    annotations: BTreeMap<String, String>,
+}
+
+impl LoggedAttestation {
+    fn new() -> Self {
+        let sigstore = private_sigstore::Instance::new();
+        let signer = PrivateKey::generate().unwrap();
+        let digest: Digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
+        let (blob, annotations) =
+            sigstore.legacy_key_attestation(&signer, &Self::statement(1), SLSA);
+        LoggedAttestation {
+            sigstore,
+            signer,
+            digest,
+            blob,
+            annotations,
+        }
+    }
+
+    /// The `n`th SLSA statement about the image.
+    fn statement(n: u32) -> Vec<u8> {
         serde_json::to_vec(&json!({
             "_type": "https://in-toto.io/Statement/v1",
             "subject": [{"name": "img", "digest": {"sha256": "ab".repeat(32)}}],
-            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicateType": SLSA,
             "predicate": {"n": n}
         }))
         .unwrap()
-    };
-    let predicate = "https://slsa.dev/provenance/v1";
-    let layer = |blob: Vec<u8>, annotations: BTreeMap<String, String>| {
-        SignatureLayer::new(media_type::DSSE_ENVELOPE.to_owned(), blob, annotations)
-    };
-    let (blob, annotations) = sigstore.legacy_key_attestation(&signer, &statement(1), predicate);
-    let policy = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
+    }
 
-    let ok = check_layers(
-        &digest,
-        &[layer(blob.clone(), annotations.clone())],
-        &policy,
-        &Claim::attestation(predicate),
-    )
-    .unwrap();
+    /// The policy requiring this log.
+    fn logged(&self) -> KeyPolicy {
+        KeyPolicy::new(self.signer.public_key()).rekor_key(self.sigstore.rekor_public_key())
+    }
+
+    /// The attestation's layer with `annotations` under `policy`.
+    fn check(
+        &self,
+        annotations: BTreeMap<String, String>,
+        policy: &KeyPolicy,
+    ) -> Result<Verification, VerifyError> {
+        let layer = SignatureLayer::new(media_type::DSSE_ENVELOPE, self.blob.clone(), annotations);
+        check_layers(&self.digest, &[layer], policy, &Claim::attestation(SLSA))
+    }
+}
+
+/// A key-signed legacy attestation under a transparency-log requirement is accepted when its
+/// Rekor SET verifies with the required log key and the entry records this envelope and key;
+/// without the requirement, the same layer unlogged verifies too.
+#[test]
+fn key_attestations_with_a_required_transparency_log() {
+    let a = LoggedAttestation::new();
+    let ok = a.check(a.annotations.clone(), &a.logged()).unwrap();
     assert_eq!(ok.verified.len(), 1);
-    // Without the requirement the same layer verifies too.
-    let plain = KeyPolicy::new(signer.public_key());
-    assert!(
-        check_layers(
-            &digest,
-            &[layer(blob.clone(), BTreeMap::new())],
-            &plain,
-            &Claim::Attestation(None)
-        )
-        .is_ok()
-    );
-    // Not logged.
-    let err = check_layers(
-        &digest,
-        &[layer(blob.clone(), BTreeMap::new())],
-        &policy,
-        &Claim::Attestation(None),
-    )
-    .unwrap_err();
+    let plain = KeyPolicy::new(a.signer.public_key());
+    assert!(a.check(BTreeMap::new(), &plain).is_ok());
+}
+
+#[test]
+fn unlogged_attestation_is_refused_when_a_log_is_required() {
+    let a = LoggedAttestation::new();
+    let err = a.check(BTreeMap::new(), &a.logged()).unwrap_err();
     assert!(
         err.reason().contains("transparency-log entry is required"),
         "{err}"
     );
-    // Logged in another log than the one required.
-    let other =
-        KeyPolicy::new(signer.public_key()).rekor_key(PrivateKey::generate().unwrap().public_key());
-    let err = check_layers(
-        &digest,
-        &[layer(blob.clone(), annotations.clone())],
-        &other,
-        &Claim::Attestation(None),
-    )
-    .unwrap_err();
+}
+
+#[test]
+fn attestation_logged_in_another_log_is_refused() {
+    let a = LoggedAttestation::new();
+    let another_log = PrivateKey::generate().unwrap().public_key();
+    let other = KeyPolicy::new(a.signer.public_key()).rekor_key(another_log);
+    let err = a.check(a.annotations.clone(), &other).unwrap_err();
     assert!(err.reason().contains("Rekor SET does not verify"), "{err}");
-    // A genuine log entry, but for another envelope by the same key.
-    let (_, other_entry) = sigstore.legacy_key_attestation(&signer, &statement(2), predicate);
-    let err = check_layers(
-        &digest,
-        &[layer(blob, other_entry)],
-        &policy,
-        &Claim::Attestation(None),
-    )
-    .unwrap_err();
+}
+
+/// A genuine log entry, but for another envelope by the same key.
+#[test]
+fn log_entry_of_another_attestation_is_refused() {
+    let a = LoggedAttestation::new();
+    let statement = LoggedAttestation::statement(2);
+    let (_, other_entry) = a
+        .sigstore
+        .legacy_key_attestation(&a.signer, &statement, SLSA);
+    let err = a.check(other_entry, &a.logged()).unwrap_err();
     assert!(err.reason().contains("Rekor entry"), "{err}");
 }
 
