@@ -29,6 +29,14 @@ fn wrapped(modinfo: &str) -> Vec<u8> {
     m
 }
 
+/// The build info of `executable`, checked ([`check`]) and read from the `format` expected.
+fn check_in(executable: &[u8], format: BinaryFormat) -> BuildInfo {
+    let info = read_build_info(executable).unwrap().unwrap();
+    check(&info);
+    assert_eq!(info.format, Some(format));
+    info
+}
+
 fn check(info: &BuildInfo) {
     assert_eq!(info.go_version, "go1.21.4");
     assert_eq!(info.path, "example.com/app/cmd/app");
@@ -61,9 +69,7 @@ fn inline_strings_format() {
         sec(".text", 0x40_0000, &[0x90; 64]),
         sec(".go.buildinfo", 0x50_0000, &blob),
     ]);
-    let info = read_build_info(&elf).unwrap().unwrap();
-    check(&info);
-    assert_eq!(info.format, Some(BinaryFormat::Elf));
+    let info = check_in(&elf, BinaryFormat::Elf);
     // The module text written back parses to the same value.
     let again =
         boltseal_scan::formats::golang::parse_modinfo("go1.21.4", &info.to_modinfo()).unwrap();
@@ -200,9 +206,7 @@ fn mach_o_and_pe() {
         sec("__text", 0x1_0000_1000, &[0; 32]),
         sec("__go_buildinfo", 0x1_0000_2000, &blob),
     ]);
-    let info = read_build_info(&macho).unwrap().unwrap();
-    check(&info);
-    assert_eq!(info.format, Some(BinaryFormat::MachO));
+    check_in(&macho, BinaryFormat::MachO);
 
     // PE has no dedicated section: the header sits 16-byte aligned in .data.
     let mut data = vec![0u8; 48];
@@ -211,9 +215,7 @@ fn mach_o_and_pe() {
         sec(".text", 0x1000, &[0xc3; 16]),
         sec(".data", 0x2000, &data),
     ]);
-    let info = read_build_info(&pe).unwrap().unwrap();
-    check(&info);
-    assert_eq!(info.format, Some(BinaryFormat::Pe));
+    check_in(&pe, BinaryFormat::Pe);
 
     // Pre-1.18 pointers in PE are virtual addresses: image base + RVA.
     let base = 0x1_4000_0000u64 + 0x3000;
