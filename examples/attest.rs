@@ -1,7 +1,9 @@
 //! `attest --key K --type spdxjson|cyclonedx|slsaprovenance1|URI --predicate FILE IMAGE`:
-//! attach a signed in-toto attestation to an image (stands in for `cosign attest`).
+//! attach a signed in-toto attestation to an image (stands in for `cosign attest`), written to
+//! the transparency log `--signing-config` names unless `--tlog-upload=false`.
 
 mod common;
+mod tlog;
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -36,6 +38,8 @@ struct Args {
     /// The subject name written into the statement (default: the repository named).
     #[arg(long)]
     identity: Option<String>,
+    #[command(flatten)]
+    tlog: tlog::TlogArgs,
     /// The image: HOST/REPO[:TAG|@DIGEST] or oci:DIR[:TAG|@DIGEST].
     image: ImageLocation,
 }
@@ -61,6 +65,9 @@ fn run() -> Result<ExitCode, Failure> {
         .format(args.format);
     if let Some(identity) = &args.identity {
         options = options.identity(identity);
+    }
+    if let Some(log) = args.tlog.log()? {
+        options = options.transparency_log(log);
     }
     let key = common::private_key(&args.key)?;
     let registry = RegistryOptions::new().allow_http(args.allow_http_registry);

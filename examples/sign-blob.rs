@@ -1,13 +1,15 @@
 //! `sign-blob --key K --bundle OUT FILE`: sign a file into a Sigstore bundle v0.3 (message
-//! signature, public-key hint), as `cosign sign-blob --key --bundle` does without a log.
+//! signature, public-key hint), as `cosign sign-blob --key --bundle` does; the signature is
+//! written to the transparency log `--signing-config` names unless `--tlog-upload=false`.
 
 mod common;
+mod tlog;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use boltseal::core::fs::{AtomicWrite, write_atomic};
-use boltseal::sign::sign_blob;
+use boltseal::sign::{sign_blob_bytes, sign_blob_logged};
 use clap::Parser;
 use common::{Code, Context, Failure};
 
@@ -20,6 +22,8 @@ struct Args {
     /// Where to write the bundle.
     #[arg(long)]
     bundle: PathBuf,
+    #[command(flatten)]
+    tlog: tlog::TlogArgs,
     /// The file to sign.
     file: PathBuf,
 }
@@ -32,7 +36,13 @@ fn run() -> Result<ExitCode, Failure> {
     let args: Args = common::args()?;
     let data = common::read(&args.file)?;
     let key = common::private_key(&args.key)?;
-    let bundle = sign_blob(&data, &key).code(1)?;
+    let bundle = match args.tlog.log()? {
+        Some(log) => common::runtime()
+            .block_on(sign_blob_logged(&data, &key, &log))
+            .context("sign-blob")?,
+        None => sign_blob_bytes(&data, &key).code(1)?,
+    }
+    .to_bytes();
     // Written next to the target and renamed, so an interrupted run never leaves half a bundle.
     write_atomic(&args.bundle, &bundle, AtomicWrite::replace())
         .code(2)

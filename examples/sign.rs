@@ -3,9 +3,11 @@
 //!
 //! The tag is resolved once and the digest is signed. `legacy` (default) appends to the
 //! `sha256-<hex>.sig` tag (cosign 2, skopeo/podman, Kyverno); `bundle` pushes a Sigstore bundle
-//! v0.3 as an OCI 1.1 referrer (cosign 3). Prints where the signature was written on stdout.
+//! v0.3 as an OCI 1.1 referrer (cosign 3). The signature is written to the transparency log
+//! `--signing-config` names unless `--tlog-upload=false`. Prints where it was written on stdout.
 
 mod common;
+mod tlog;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,8 @@ struct Args {
     /// The docker-reference written into the payload (default: the repository and tag named).
     #[arg(long)]
     identity: Option<String>,
+    #[command(flatten)]
+    tlog: tlog::TlogArgs,
     /// The image: HOST/REPO[:TAG|@DIGEST] or oci:DIR[:TAG|@DIGEST].
     image: ImageLocation,
 }
@@ -50,6 +54,9 @@ fn run() -> Result<ExitCode, Failure> {
     }
     if let Some(identity) = &args.identity {
         options = options.identity(identity);
+    }
+    if let Some(log) = args.tlog.log()? {
+        options = options.transparency_log(log);
     }
     let registry = RegistryOptions::new().allow_http(args.allow_http_registry);
     let signed = common::runtime()

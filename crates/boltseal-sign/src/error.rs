@@ -31,6 +31,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The transparency log could not be reached, refused the entry, or answered something that
+    /// does not verify against the trusted root (nothing was signed with it).
+    #[error("transparency log {url}: {reason}")]
+    TransparencyLog {
+        /// The log's base URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A signing configuration or trusted root is unusable.
+    #[error("signing configuration: {reason}")]
+    SigningConfig {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The signing identity is not a valid image reference.
     #[error("signing identity {identity:?}: {reason}")]
     Identity {
@@ -50,7 +65,10 @@ impl boltseal_core::Classify for Error {
             Error::Runtime { .. } => ErrorKind::Io,
             // What the store holds is unusable: refused, as a store's bad content is.
             Error::ExistingSignatures { .. } => ErrorKind::Refused,
-            Error::Predicate { .. } | Error::Identity { .. } => ErrorKind::InvalidInput,
+            Error::TransparencyLog { .. } => ErrorKind::Refused,
+            Error::Predicate { .. } | Error::Identity { .. } | Error::SigningConfig { .. } => {
+                ErrorKind::InvalidInput
+            }
         }
     }
 }

@@ -15,11 +15,14 @@ use boltseal_reference::{Digest, Reference, media_type};
 use serde_json::{Value, json};
 
 use crate::error::Error;
+use crate::tlog::{Log, rekor_bundle_annotation};
 
 /// The layer annotation that carries a legacy signature (standard base64 of the DER signature).
 pub const ANNOTATION_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
 /// The layer annotation naming an attestation's predicate type in `.att` manifests.
 pub const ANNOTATION_PREDICATE_TYPE: &str = "predicateType";
+/// The layer annotation carrying the Rekor bundle (SET and entry) of a logged legacy signature.
+pub const ANNOTATION_REKOR_BUNDLE: &str = "dev.sigstore.cosign/bundle";
 /// The manifest annotation saying what a bundle referrer contains (`dsse-envelope`).
 pub const ANNOTATION_BUNDLE_CONTENT: &str = "dev.sigstore.bundle.content";
 /// The manifest annotation naming the predicate type of a bundle referrer.
@@ -84,6 +87,15 @@ macro_rules! shared_builders {
             self
         }
 
+        /// Uploads the signature to `log` and stores the verified entry with it: the
+        /// `dev.sigstore.cosign/bundle` annotation (legacy; needs a Rekor v1 log) or the
+        /// bundle's `tlogEntries`. Without it nothing is logged.
+        #[must_use]
+        pub fn transparency_log(mut self, log: Log) -> Self {
+            self.transparency_log = Some(log);
+            self
+        }
+
         #[doc = $identity_doc]
         #[must_use]
         pub fn identity(mut self, identity: &str) -> Self {
@@ -107,6 +119,8 @@ pub struct SignOptions {
     /// The signing identity of [`crate::sign_image_at`] and [`crate::blocking::sign_image`]
     /// (`docker-reference`); [`crate::signing_identity`] of the location when unset.
     pub identity: Option<String>,
+    /// The transparency log the signature is written to; none when unset.
+    pub transparency_log: Option<Log>,
 }
 
 impl SignOptions {
@@ -141,6 +155,8 @@ pub struct AttestOptions {
     /// The statement's subject name when attesting a location ([`crate::attest_image_at`]);
     /// [`crate::signing_identity`] of the location when unset.
     pub identity: Option<String>,
+    /// The transparency log the attestation is written to; none when unset.
+    pub transparency_log: Option<Log>,
 }
 
 impl AttestOptions {
@@ -153,6 +169,7 @@ impl AttestOptions {
             predicate,
             created: None,
             identity: None,
+            transparency_log: None,
         }
     }
 
@@ -234,8 +251,18 @@ pub async fn sign_image<S: Store>(
             }
             let payload = payload.to_bytes();
             let signature = signer.sign(&payload)?;
-            let layer = Descriptor::of_bytes(media_type::COSIGN_SIMPLE_SIGNING, &payload)
+            let mut layer = Descriptor::of_bytes(media_type::COSIGN_SIMPLE_SIGNING, &payload)
                 .with_annotation(ANNOTATION_SIGNATURE, b64(&signature));
+            if let Some(log) = &options.transparency_log {
+                let key = signer.public_key();
+                let entry = log
+                    .log_message(&Digest::sha256_of(&payload), &signature, &key)
+                    .await?;
+                layer = layer.with_annotation(
+                    ANNOTATION_REKOR_BUNDLE,
+                    rekor_bundle_annotation(&entry, log.url())?,
+                );
+            }
             let tag = signature_tag(&image.digest, "sig");
             let (manifest, appended) = append_layer(store, &tag, layer, &payload).await?;
             Ok(Signed {
@@ -255,7 +282,8 @@ pub async fn sign_image<S: Store>(
                     *subject = subject.clone().annotation(k.clone(), v.clone());
                 }
             }
-            bundle_referrer(store, &image, statement, signer, options.created).await
+            let log = options.transparency_log.as_ref();
+            bundle_referrer(store, &image, statement, signer, options.created, log).await
         }
     }
 }
@@ -287,9 +315,18 @@ pub async fn attest_image<S: Store>(
             let signature = signer.sign(&envelope.pae())?;
             let envelope = envelope.with_signature(dsse::Signature::new("", signature.clone()));
             let bytes = envelope.to_bytes();
-            let layer = Descriptor::of_bytes(media_type::DSSE_ENVELOPE, &bytes)
+            let mut layer = Descriptor::of_bytes(media_type::DSSE_ENVELOPE, &bytes)
                 .with_annotation(ANNOTATION_SIGNATURE, "")
                 .with_annotation(ANNOTATION_PREDICATE_TYPE, options.predicate_type.clone());
+            if let Some(log) = &options.transparency_log {
+                let entry = log
+                    .log_envelope(&envelope, &image.digest, &signer.public_key())
+                    .await?;
+                layer = layer.with_annotation(
+                    ANNOTATION_REKOR_BUNDLE,
+                    rekor_bundle_annotation(&entry, log.url())?,
+                );
+            }
             let tag = signature_tag(&image.digest, "att");
             let (manifest, appended) = append_layer(store, &tag, layer, &bytes).await?;
             Ok(Signed {
@@ -302,7 +339,8 @@ pub async fn attest_image<S: Store>(
             })
         }
         SignatureFormat::Bundle => {
-            bundle_referrer(store, &image, statement, signer, options.created).await
+            let log = options.transparency_log.as_ref();
+            bundle_referrer(store, &image, statement, signer, options.created, log).await
         }
     }
 }
@@ -403,15 +441,19 @@ async fn bundle_referrer<S: Store>(
     statement: Statement,
     signer: &dyn Signer,
     created: Option<Timestamp>,
+    log: Option<&Log>,
 ) -> Result<Signed, Error> {
     let payload = statement.to_bytes();
     let envelope = dsse::Envelope::new(dsse::PAYLOAD_TYPE_IN_TOTO, payload.clone());
     let signature = signer.sign(&envelope.pae())?;
     let envelope = envelope.with_signature(dsse::Signature::new("", signature.clone()));
-    let bundle = Bundle::new(
-        VerificationMaterial::public_key(signer.public_key().hint()),
-        Content::DsseEnvelope(envelope),
-    );
+    let key = signer.public_key();
+    let mut material = VerificationMaterial::public_key(key.hint());
+    if let Some(log) = log {
+        material =
+            material.with_tlog_entry(log.log_envelope(&envelope, &image.digest, &key).await?);
+    }
+    let bundle = Bundle::new(material, Content::DsseEnvelope(envelope));
     let manifest = attach_bundle(
         store,
         image,

@@ -9,6 +9,7 @@ pub mod images;
 #[cfg(feature = "images")]
 pub mod private_sigstore;
 mod registry;
+pub mod sigstore_services;
 
 pub use cli::{
     Example, assert_error, assert_success, corpus, example, have, require_tool, run, run_in,

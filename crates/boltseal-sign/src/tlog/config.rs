@@ -1,0 +1,130 @@
+//! Sigstore's `signing_config.json` (v0.2): which transparency log to write to.
+
+use boltseal_core::Timestamp;
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// The media type of the signing configurations this crate reads.
+pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
+
+/// The Rekor API versions this crate writes to, best first.
+const SUPPORTED_REKOR_VERSIONS: [u32; 2] = [2, 1];
+
+/// One service of a signing configuration.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The service's base URL.
+    pub url: String,
+    /// The major version of its API (`1` or `2` for Rekor).
+    pub major_api_version: u32,
+    /// Start of the validity period, Unix seconds.
+    pub start: i64,
+    /// End of the validity period, Unix seconds (open when `None`).
+    pub end: Option<i64>,
+}
+
+impl Service {
+    fn valid_at(&self, now: i64) -> bool {
+        self.start <= now && self.end.is_none_or(|end| now <= end)
+    }
+}
+
+/// A Sigstore signing configuration (`signing_config.json`, media type
+/// [`SIGNING_CONFIG_MEDIA_TYPE`]): the services a signer talks to.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SigningConfig {
+    /// `caUrls`: Fulcio instances.
+    pub ca_urls: Vec<Service>,
+    /// `rekorTlogUrls`: transparency logs.
+    pub rekor_tlog_urls: Vec<Service>,
+    /// `tsaUrls`: RFC 3161 timestamp authorities.
+    pub tsa_urls: Vec<Service>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire {
+    media_type: String,
+    #[serde(default)]
+    ca_urls: Vec<WireService>,
+    #[serde(default)]
+    rekor_tlog_urls: Vec<WireService>,
+    #[serde(default)]
+    tsa_urls: Vec<WireService>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireService {
+    url: String,
+    major_api_version: u32,
+    valid_for: WireValidity,
+}
+
+#[derive(Deserialize)]
+struct WireValidity {
+    start: String,
+    #[serde(default)]
+    end: Option<String>,
+}
+
+fn invalid(reason: impl Into<String>) -> Error {
+    Error::SigningConfig {
+        reason: reason.into(),
+    }
+}
+
+fn unix(text: &str) -> Result<i64, Error> {
+    Timestamp::parse_rfc3339(text)
+        .map(|t| t.unix_seconds())
+        .map_err(|e| invalid(format!("validFor time {text:?}: {e}")))
+}
+
+fn services(list: Vec<WireService>) -> Result<Vec<Service>, Error> {
+    list.into_iter()
+        .map(|s| {
+            Ok(Service {
+                url: s.url.trim_end_matches('/').to_owned(),
+                major_api_version: s.major_api_version,
+                start: unix(&s.valid_for.start)?,
+                end: s.valid_for.end.as_deref().map(unix).transpose()?,
+            })
+        })
+        .collect()
+}
+
+impl SigningConfig {
+    /// Parses `signing_config.json` v0.2.
+    ///
+    /// # Errors
+    /// [`Error::SigningConfig`] for another media type, malformed JSON or times.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Error> {
+        let wire: Wire = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+        if wire.media_type != SIGNING_CONFIG_MEDIA_TYPE {
+            return Err(invalid(format!(
+                "media type {:?} is not {SIGNING_CONFIG_MEDIA_TYPE}",
+                wire.media_type
+            )));
+        }
+        Ok(SigningConfig {
+            ca_urls: services(wire.ca_urls)?,
+            rekor_tlog_urls: services(wire.rekor_tlog_urls)?,
+            tsa_urls: services(wire.tsa_urls)?,
+        })
+    }
+
+    /// The transparency log to write to at `now` (Unix seconds), chosen as sigstore-go does:
+    /// among the logs valid at `now` whose API version this crate speaks, the highest version,
+    /// and of those the first listed.
+    #[must_use]
+    pub fn rekor_at(&self, now: i64) -> Option<&Service> {
+        SUPPORTED_REKOR_VERSIONS.iter().find_map(|version| {
+            self.rekor_tlog_urls
+                .iter()
+                .find(|s| s.major_api_version == *version && s.valid_at(now))
+        })
+    }
+}
