@@ -1200,12 +1200,16 @@ fn log_entry_of_another_attestation_is_refused() {
     assert!(err.reason().contains("Rekor entry"), "{err}");
 }
 
-/// Key-signed bundles (cosign v3) under a transparency-log requirement: a bundle whose `dsse`
-/// entry is in the required log verifies; a bundle without an entry (boltseal signs offline),
-/// or whose log is not the required one, is refused.
-#[tokio::test]
-async fn key_bundles_with_a_required_transparency_log() {
-    let registry = support::Registry::start();
+/// An image with a key-signed bundle (cosign v3 `sign --key` with a log) whose `dsse` entry is
+/// in a private Rekor log; the store, the digest, the signer and the log.
+async fn logged_bundle_image(
+    registry: &support::Registry,
+) -> (
+    RegistryStore,
+    Digest,
+    PrivateKey,
+    private_sigstore::Instance,
+) {
     let sigstore = private_sigstore::Instance::new();
     let signer = PrivateKey::generate().unwrap();
     let (store, text, digest) = registry.push_image("tlog/app", "logged bundle").await;
@@ -1216,49 +1220,64 @@ async fn key_bundles_with_a_required_transparency_log() {
         "predicate": {}
     }))
     .unwrap();
-    push_bundle_referrer(
+    let bundle = sigstore.key_dsse_bundle(&signer, &statement);
+    push_bundle_referrer(&store, &bundle, predicate::COSIGN_SIGN_V1).await;
+    (store, digest, signer, sigstore)
+}
+
+/// A key-signed bundle whose `dsse` entry is in the required log verifies.
+#[tokio::test]
+async fn key_bundles_with_a_required_transparency_log() {
+    let registry = support::Registry::start();
+    let (store, digest, signer, sigstore) = logged_bundle_image(&registry).await;
+    let logged = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
+    let v = verify_in(
         &store,
-        &sigstore.key_dsse_bundle(&signer, &statement),
-        predicate::COSIGN_SIGN_V1,
+        &ManifestRef::Digest(digest),
+        &logged,
+        &Claim::Signature,
     )
     .await;
-    let by_digest = ManifestRef::Digest(digest);
-    let logged = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
-    let v = verify_in(&store, &by_digest, &logged, &Claim::Signature)
-        .await
-        .unwrap();
+    let v = v.unwrap();
     assert_eq!(v.verified.len(), 1);
     assert_eq!(v.verified[0].layout, Layout::Bundle);
-    let elsewhere =
-        KeyPolicy::new(signer.public_key()).rekor_key(PrivateKey::generate().unwrap().public_key());
-    let err = verify_in(&store, &by_digest, &elsewhere, &Claim::Signature)
-        .await
-        .unwrap_err();
+}
+
+#[tokio::test]
+async fn bundle_logged_in_another_log_is_refused() {
+    let registry = support::Registry::start();
+    let (store, digest, signer, _) = logged_bundle_image(&registry).await;
+    let another_log = PrivateKey::generate().unwrap().public_key();
+    let elsewhere = KeyPolicy::new(signer.public_key()).rekor_key(another_log);
+    let err = verify_in(
+        &store,
+        &ManifestRef::Digest(digest),
+        &elsewhere,
+        &Claim::Signature,
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.reason().contains("transparency-log entry is required"),
         "{err}"
     );
+}
 
-    // Signed offline: no entry, refused under the requirement, accepted without it.
+/// Signed offline (boltseal signs without a log): no entry, refused under the requirement,
+/// accepted without it.
+#[tokio::test]
+async fn offline_bundle_is_refused_when_a_log_is_required() {
+    let registry = support::Registry::start();
+    let sigstore = private_sigstore::Instance::new();
+    let signer = PrivateKey::generate().unwrap();
     let (store, text, _) = registry.push_image("tlog/offline", "offline bundle").await;
-    sign_v1(
-        &store,
-        &text,
-        &signer,
-        &SignOptions::new().format(SignatureFormat::Bundle),
-    )
-    .await;
+    let bundle = SignOptions::new().format(SignatureFormat::Bundle);
+    sign_v1(&store, &text, &signer, &bundle).await;
+    let logged = KeyPolicy::new(signer.public_key()).rekor_key(sigstore.rekor_public_key());
     let err = verify_v1(&store, &logged, &Claim::Signature)
         .await
         .unwrap_err();
     assert!(err.reason().contains("no transparency-log entry"), "{err}");
-    assert!(
-        verify_v1(
-            &store,
-            &KeyPolicy::new(signer.public_key()),
-            &Claim::Signature
-        )
-        .await
-        .is_ok()
-    );
+    let plain = KeyPolicy::new(signer.public_key());
+    assert!(verify_v1(&store, &plain, &Claim::Signature).await.is_ok());
 }
