@@ -1,5 +1,6 @@
 //! Key files are untrusted input: PEM parsing (the bounded `boltseal_keys::pem`), the
-//! encrypted-key envelope and PKCS#8/SEC1/PKCS#1/SPKI decoding of every key type never panic.
+//! encrypted-key envelope and PKCS#8/SEC1/PKCS#1/SPKI decoding of every key type (P-521 and
+//! id-RSASSA-PSS parameters included) never panic, nor does RSA PKCS #1 v1.5 or PSS decoding.
 //! The scrypt cost is bounded by the parser, so this stays fast.
 #![no_main]
 
@@ -26,6 +27,10 @@ fuzz_target!(|input: (u8, Vec<u8>)| {
         // Arbitrary signatures and digests against a key of any algorithm (RSA arithmetic too).
         let _ = key.verify(b"message", &body);
         let _ = key.verify_prehash(&body[..body.len().min(64)], &body);
+        // RSA keys once more as PSS keys (EMSA-PSS decoding of arbitrary integers).
+        let pss = key.with_rsa_pss();
+        let _ = pss.verify(b"message", &body);
+        let _ = pss.verify_prehash(&body[..body.len().min(48)], &body);
     }
     let wrapped = pem::encode(label, &body);
     // Decrypting runs scrypt only for well-formed envelopes with an allowed cost.

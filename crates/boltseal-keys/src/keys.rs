@@ -9,14 +9,14 @@ use p256::ecdsa::{Signature, SigningKey};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use zeroize::Zeroizing;
 
+use crate::ec::EcKey;
 use crate::encrypted::{self, ScryptCost};
 use crate::error::{KeyError, SignError};
-use crate::signer::Signer;
-use crate::ec::EcKey;
 use crate::public::{
     EC_PUBLIC_KEY, ED25519, PUBLIC_KEY_LABEL, PublicKey, RSA, RSA_PUBLIC_KEY_LABEL, SECP256R1,
     SECP384R1, SECP521R1, key_type_name,
 };
+use crate::signer::Signer;
 
 /// PEM label of cosign's encrypted private keys (cosign ≥ 2.0).
 pub const SIGSTORE_PRIVATE_KEY_LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";

@@ -1,9 +1,9 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+mod ec;
 mod encrypted;
 mod error;
-mod ec;
 mod files;
 mod keys;
 mod password;
@@ -26,5 +26,5 @@ pub use keys::{
     PRIVATE_KEY_LABEL, PrivateKey, RSA_PRIVATE_KEY_LABEL, SIGSTORE_PRIVATE_KEY_LABEL, StoredAs,
 };
 pub use password::{PASSWORD_ENV, read_password};
-pub use signer::{AsyncSigner, SignFuture, Signer};
 pub use public::{Backend, KeyAlgorithm, PUBLIC_KEY_LABEL, PublicKey, RSA_PUBLIC_KEY_LABEL, hash};
+pub use signer::{AsyncSigner, SignFuture, Signer};

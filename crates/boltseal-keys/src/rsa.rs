@@ -80,7 +80,9 @@ struct PssParamsDer<'a> {
 /// The hash an `id-RSASSA-PSS` key's parameters bind it to: `Ok(None)` without parameters
 /// (any hash), `Err` for SHA-1, a mask other than MGF1 over the same hash, or a trailer other
 /// than `0xbc`.
-pub(crate) fn pss_key_hash(params: Option<der::asn1::AnyRef<'_>>) -> Result<Option<Algorithm>, String> {
+pub(crate) fn pss_key_hash(
+    params: Option<der::asn1::AnyRef<'_>>,
+) -> Result<Option<Algorithm>, String> {
     let Some(params) = params else {
         return Ok(None);
     };
@@ -94,10 +96,16 @@ pub(crate) fn pss_key_hash(params: Option<der::asn1::AnyRef<'_>>) -> Result<Opti
     let mgf_hash = params
         .mask_gen
         .filter(|m| m.oid == MGF1)
-        .and_then(|m| m.parameters?.decode_as::<spki::AlgorithmIdentifierRef<'_>>().ok())
+        .and_then(|m| {
+            m.parameters?
+                .decode_as::<spki::AlgorithmIdentifierRef<'_>>()
+                .ok()
+        })
         .and_then(|h| hash_of_oid(h.oid));
     if mgf_hash != Some(hash) {
-        return Err("RSA-PSS key parameters: the mask is not MGF1 over the signature's hash".into());
+        return Err(
+            "RSA-PSS key parameters: the mask is not MGF1 over the signature's hash".into(),
+        );
     }
     if params.trailer_field.is_some_and(|t| t != 1) {
         return Err("RSA-PSS key parameters: trailer field other than 1".into());
@@ -174,7 +182,9 @@ impl RsaKey {
             .pow(&self.exponent)
             .retrieve();
         let bytes = m.to_be_bytes();
-        bytes.get(bytes.len().checked_sub(self.len)?..).map(<[u8]>::to_vec)
+        bytes
+            .get(bytes.len().checked_sub(self.len)?..)
+            .map(<[u8]>::to_vec)
     }
 
     /// RSASSA-PSS verification (EMSA-PSS-VERIFY, RFC 8017 §9.1.2) over `digest`, made with
@@ -255,7 +265,10 @@ fn mgf1(hash: Algorithm, seed: &[u8], len: usize) -> Vec<u8> {
     let mut mask = Vec::with_capacity(len + 64);
     let mut counter = 0u32;
     while mask.len() < len {
-        mask.extend(crate::public::hash(hash, &[seed, &counter.to_be_bytes()].concat()));
+        mask.extend(crate::public::hash(
+            hash,
+            &[seed, &counter.to_be_bytes()].concat(),
+        ));
         counter += 1;
     }
     mask.truncate(len);

@@ -46,10 +46,20 @@ fn openssl_keys_in_every_form_verify_openssl_signatures() {
             "p384.sha384.sig",
             KeyAlgorithm::EcdsaP384,
         ),
-        ("p521", &["p521.pkcs8.pem", "p521.sec1.pem"], "p521.sha512.sig", KeyAlgorithm::EcdsaP521),
+        (
+            "p521",
+            &["p521.pkcs8.pem", "p521.sec1.pem"],
+            "p521.sha512.sig",
+            KeyAlgorithm::EcdsaP521,
+        ),
         // id-RSASSA-PSS keys: 3072 bits bound to SHA-256 by their parameters, 4096 bits free.
         ("rsapss", &[], "rsapss.sha256.sig", KeyAlgorithm::RsaPss),
-        ("rsapss4096", &[], "rsapss4096.sha512.sig", KeyAlgorithm::RsaPss),
+        (
+            "rsapss4096",
+            &[],
+            "rsapss4096.sha512.sig",
+            KeyAlgorithm::RsaPss,
+        ),
         (
             "ed25519",
             &["ed25519.pkcs8.pem"],
@@ -83,8 +93,14 @@ fn openssl_keys_in_every_form_verify_openssl_signatures() {
             let mut damaged = signature.clone();
             damaged[10] ^= 0x01;
             for backend in Backend::available() {
-                assert!(key.verify_prehash_with(*backend, &sha512, &signature).is_ok());
-                assert!(key.verify_prehash_with(*backend, &sha512, &damaged).is_err());
+                assert!(
+                    key.verify_prehash_with(*backend, &sha512, &signature)
+                        .is_ok()
+                );
+                assert!(
+                    key.verify_prehash_with(*backend, &sha512, &damaged)
+                        .is_err()
+                );
             }
             continue;
         }
@@ -239,17 +255,34 @@ fn rsa_encryption_keys_verify_pss_only_when_asked() {
     check(&pss, &payload, &pss256, true);
     check(&pss, &payload, &v15, false);
     check(&pss, b"another payload", &pss256, false);
-    assert!(pss.verify_hashed(HashAlgorithm::Sha384, &payload, &pss384max).is_ok());
-    assert!(pss.verify_hashed(HashAlgorithm::Sha512, &payload, &pss384max).is_err());
-    assert!(pkcs1.verify_hashed(HashAlgorithm::Sha384, &payload, &pss384max).is_err());
+    assert!(
+        pss.verify_hashed(HashAlgorithm::Sha384, &payload, &pss384max)
+            .is_ok()
+    );
+    assert!(
+        pss.verify_hashed(HashAlgorithm::Sha512, &payload, &pss384max)
+            .is_err()
+    );
+    assert!(
+        pkcs1
+            .verify_hashed(HashAlgorithm::Sha384, &payload, &pss384max)
+            .is_err()
+    );
     // A key bound to SHA-256 by its parameters refuses every other hash.
     let bound = PublicKey::from_pem(&data("rsapss.pub.pem")).unwrap();
     assert_eq!(bound.rsa_bits(), Some(3072));
     let sha384 = <sha2::Sha384 as sha2::Digest>::digest(&payload);
-    assert!(bound.verify_prehash(&sha384, &data("rsapss.sha256.sig")).is_err());
+    assert!(
+        bound
+            .verify_prehash(&sha384, &data("rsapss.sha256.sig"))
+            .is_err()
+    );
     assert_eq!(bound.clone().with_rsa_pss(), bound);
     assert!(KeyAlgorithm::RsaPss.is_rsa() && !KeyAlgorithm::EcdsaP521.is_rsa());
-    assert_eq!(KeyAlgorithm::EcdsaP521.default_hash(), Some(HashAlgorithm::Sha512));
+    assert_eq!(
+        KeyAlgorithm::EcdsaP521.default_hash(),
+        Some(HashAlgorithm::Sha512)
+    );
 }
 
 /// P-521 with the hashes certificates name (`ecdsa-with-SHA256/384/512`): every backend
@@ -261,14 +294,31 @@ fn p521_verifies_every_hash_on_every_backend() {
     let sig = data("p521.sha512.sig");
     for backend in Backend::available() {
         let sha512 = <sha2::Sha512 as sha2::Digest>::digest(&payload);
-        assert!(key.verify_prehash_with(*backend, &sha512, &sig).is_ok(), "{backend}");
-        assert!(key.verify_prehash_with(*backend, &sha512[..48], &sig).is_err(), "{backend}");
+        assert!(
+            key.verify_prehash_with(*backend, &sha512, &sig).is_ok(),
+            "{backend}"
+        );
+        assert!(
+            key.verify_prehash_with(*backend, &sha512[..48], &sig)
+                .is_err(),
+            "{backend}"
+        );
     }
     let sha256_sig = data("p521.sha256.sig");
-    assert!(key.verify_hashed(HashAlgorithm::Sha256, &payload, &sha256_sig).is_ok());
-    assert!(key.verify(&payload, &sha256_sig).is_err(), "P-521's default hash is SHA-512");
+    assert!(
+        key.verify_hashed(HashAlgorithm::Sha256, &payload, &sha256_sig)
+            .is_ok()
+    );
+    assert!(
+        key.verify(&payload, &sha256_sig).is_err(),
+        "P-521's default hash is SHA-512"
+    );
     for backend in Backend::available() {
         let sha256 = <sha2::Sha256 as sha2::Digest>::digest(&payload);
-        assert!(key.verify_prehash_with(*backend, &sha256, &sha256_sig).is_ok(), "{backend}");
+        assert!(
+            key.verify_prehash_with(*backend, &sha256, &sha256_sig)
+                .is_ok(),
+            "{backend}"
+        );
     }
 }

@@ -51,7 +51,10 @@ proptest! {
         let p384_sig: p384::ecdsa::Signature = p384.sign(&message);
         let ed = ed25519_dalek::SigningKey::from_bytes(&seed);
         let ed_spki = [&[0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00][..], ed.verifying_key().as_bytes()].concat();
+        let p521 = p521::ecdsa::SigningKey::from_slice(&[[0u8; 34].as_slice(), &scalar].concat()).unwrap();
+        let p521_sig: p521::ecdsa::Signature = p521.sign(&message);
         let cases = [
+            (p521::pkcs8::EncodePublicKey::to_public_key_der(p521.verifying_key()).unwrap().into_vec(), p521_sig.to_der().as_bytes().to_vec()),
             (p384::pkcs8::EncodePublicKey::to_public_key_der(p384.verifying_key()).unwrap().into_vec(), p384_sig.to_der().as_bytes().to_vec()),
             (ed_spki, ed25519_dalek::Signer::sign(&ed, &message).to_bytes().to_vec()),
             (p256::ecdsa::SigningKey::from_slice(&scalar).unwrap().verifying_key().to_public_key_der().unwrap().into_vec(), PrivateKey::from_pem(
@@ -66,6 +69,28 @@ proptest! {
             let mut other = message.clone();
             other.push(0);
             prop_assert!(key.verify(&other, &signature).is_err());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// RSA keys of both schemes and sizes: arbitrary signatures (of every length, the modulus
+    /// length included) never verify and never panic, whatever the digest.
+    #[test]
+    fn arbitrary_rsa_signatures_never_verify(signature in proptest::collection::vec(any::<u8>(), 0..520), digest_len in prop_oneof![Just(32usize), Just(48), Just(64), 0usize..80], fill in any::<u8>()) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        for file in ["rsa.pub.pem", "rsapss.pub.pem", "rsapss4096.pub.pem"] {
+            let key = PublicKey::from_pem(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+            for key in [key.clone(), key.with_rsa_pss()] {
+                let len = key.rsa_bits().unwrap() / 8;
+                let mut full = signature.clone();
+                full.resize(len, fill);
+                prop_assert!(key.verify_prehash(&vec![fill; digest_len], &signature).is_err());
+                prop_assert!(key.verify_prehash(&vec![fill; digest_len], &full).is_err());
+                prop_assert!(key.verify(b"message", &full).is_err());
+            }
         }
     }
 }
