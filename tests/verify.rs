@@ -51,6 +51,23 @@ async fn verify_v1<P: Clone + Into<Authority>>(
     verify_in(store, &tag("v1"), policy, claim).await
 }
 
+/// Under `policy`, the SPDX attestation of `v1` is the bundle one and no CycloneDX one
+/// verifies.
+async fn spdx_bundle_and_no_cyclonedx<P: Clone + Into<Authority>>(
+    store: &RegistryStore,
+    policy: &P,
+) {
+    let spdx = verify_v1(store, policy, &Claim::attestation(SPDX)).await;
+    assert_eq!(spdx.unwrap().verified[0].layout, Layout::Bundle);
+    let err = verify_v1(store, policy, &Claim::attestation(CDX))
+        .await
+        .unwrap_err();
+    assert!(
+        err.reason().contains("is not https://cyclonedx.org/bom"),
+        "{err}"
+    );
+}
+
 /// The refusal of `v1` in `store` under `policy`, one line.
 async fn refusal(store: &RegistryStore, policy: &KeyPolicy) -> String {
     let err = verify_v1(store, policy, &Claim::Signature)
@@ -78,8 +95,7 @@ const BOTH: &[SignatureFormat] = &[SignatureFormat::Legacy, SignatureFormat::Bun
 
 #[tokio::test]
 async fn legacy_and_bundle_signatures_verify() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let (store, text, digest) = signed_image(&registry, "verify/app", &key, BOTH).await;
     let policy = KeyPolicy::new(key.public_key());
     let ok = verify_v1(
@@ -116,8 +132,7 @@ async fn refusal_of_signed(
     repo: &str,
     policy: impl FnOnce(&PrivateKey, &support::Registry) -> KeyPolicy,
 ) -> String {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let (store, _, _) = signed_image(&registry, repo, &key, BOTH).await;
     refusal(&store, &policy(&key, &registry)).await
 }
@@ -151,8 +166,7 @@ async fn unmet_annotation_is_refused() {
 /// Image B's `.sig` tag holds image A's (genuine) signature manifest.
 #[tokio::test]
 async fn signature_manifest_replayed_from_another_image_is_refused() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let legacy = &[SignatureFormat::Legacy];
     let (store, _, digest_a) = signed_image(&registry, "verify/replay", &key, legacy).await;
     let (_, _, digest_b) = registry.push_image("verify/replay", "b-content").await;
@@ -179,8 +193,7 @@ async fn signature_manifest_replayed_from_another_image_is_refused() {
 /// The `.sig` layer's signature annotation with one bit of its signature flipped.
 #[tokio::test]
 async fn tampered_signature_annotation_is_refused() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let legacy = &[SignatureFormat::Legacy];
     let (store, _, digest) = signed_image(&registry, "verify/tampered", &key, legacy).await;
     let raw = store
@@ -210,8 +223,7 @@ async fn tampered_signature_annotation_is_refused() {
 /// A payload about another digest, correctly signed, under this image's `.sig` tag.
 #[tokio::test]
 async fn signed_payload_for_another_digest_is_refused() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let (store, text, digest) = registry.push_image("verify/other", "d").await;
     let another = Digest::sha256_of(b"another image");
     let forged = boltseal::envelope::simple_signing::SimpleSigning::new(&text, another).to_bytes();
@@ -223,16 +235,15 @@ async fn signed_payload_for_another_digest_is_refused() {
     assert!(reason.contains("not the image"), "{reason}");
 }
 
+/// Key attestations in both layouts, chosen by predicate type; a signature is not one, and
+/// another key's policy accepts none.
 #[tokio::test]
 async fn attestations_are_filtered_by_type_and_subject() {
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let (store, text, digest) = registry.push_image("verify/attested", "x").await;
     let policy = KeyPolicy::new(key.public_key());
-    let err = verify_v1(&store, &policy, &Claim::Attestation(None))
-        .await
-        .unwrap_err();
-    assert!(err.reason().contains("no attestations"), "{err}");
+    let none = verify_v1(&store, &policy, &Claim::Attestation(None)).await;
+    assert!(none.is_err_and(|e| e.reason().contains("no attestations")));
     let slsa =
         json!({"buildDefinition": {"buildType": "b"}, "runDetails": {"builder": {"id": "i"}}});
     attest_v1(&store, &text, &key, &AttestOptions::new(SLSA, slsa.clone())).await;
@@ -264,17 +275,7 @@ async fn attestations_are_filtered_by_type_and_subject() {
             .unwrap()
             .matches_digest(&digest)
     );
-    let spdx = verify_v1(&store, &policy, &Claim::attestation(SPDX))
-        .await
-        .unwrap();
-    assert_eq!(spdx.verified[0].layout, Layout::Bundle);
-    let err = verify_v1(&store, &policy, &Claim::attestation(CDX))
-        .await
-        .unwrap_err();
-    assert!(
-        err.reason().contains("is not https://cyclonedx.org/bom"),
-        "{err}"
-    );
+    spdx_bundle_and_no_cyclonedx(&store, &policy).await;
     let err = verify_v1(
         &store,
         &KeyPolicy::new(PrivateKey::generate().unwrap().public_key()),
@@ -752,17 +753,7 @@ async fn keyless_attestations_verify_end_to_end() {
     assert_eq!(only.verified.len(), 1);
     assert_eq!(only.verified[0].layout, Layout::Legacy);
     assert_eq!(only.verified[0].payload, private_sigstore::json_of(&k.slsa));
-    let only = verify_v1(&store, &good, &Claim::attestation(SPDX))
-        .await
-        .unwrap();
-    assert_eq!(only.verified[0].layout, Layout::Bundle);
-    let err = verify_v1(&store, &good, &Claim::attestation(CDX))
-        .await
-        .unwrap_err();
-    assert!(
-        err.reason().contains("is not https://cyclonedx.org/bom"),
-        "{err}"
-    );
+    spdx_bundle_and_no_cyclonedx(&store, &good).await;
     // Regular expressions for identity and issuer.
     let pattern = k.policy(Identity::new(
         Matcher::regex("^dev@example\\.(com|org)$").unwrap(),
@@ -1004,8 +995,7 @@ async fn image_verifier_counts_keyless_attestors() {
 #[tokio::test]
 async fn key_attestations_through_the_image_verifier_and_every_backend() {
     use boltseal::keys::Backend;
-    let registry = support::Registry::start();
-    let key = PrivateKey::generate().unwrap();
+    let (registry, key) = (support::Registry::start(), PrivateKey::generate().unwrap());
     let (store, text, digest) = registry.push_image("verify/backends", "b").await;
     attest_v1(
         &store,
