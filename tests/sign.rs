@@ -318,12 +318,18 @@ async fn keygen_sign_attest_sign_blob_examples() {
     let (store, text, digest) = registry.push_image("cli/app", "cli").await;
 
     // sign: wrong password is one error line, exit 2; then legacy and bundle.
-    let out = run("sign", &["--key", "release.key", &text], d, Some("nope"));
+    let out = run(
+        "sign",
+        &["--tlog-upload=false", "--key", "release.key", &text],
+        d,
+        Some("nope"),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out), "error: release.key: wrong password");
     let out = run(
         "sign",
         &[
+            "--tlog-upload=false",
             "--key",
             "release.key",
             "-a",
@@ -347,7 +353,14 @@ async fn keygen_sign_attest_sign_blob_examples() {
     assert!(verify_layer_payload(&public, &payload, &layers[0].1));
     let out = run(
         "sign",
-        &["--key", "release.key", "--format", "bundle", &text],
+        &[
+            "--tlog-upload=false",
+            "--key",
+            "release.key",
+            "--format",
+            "bundle",
+            &text,
+        ],
         d,
         Some("s3cret"),
     );
@@ -355,7 +368,14 @@ async fn keygen_sign_attest_sign_blob_examples() {
     assert_eq!(store.referrers(&digest, None).await.unwrap().len(), 1);
     let out = run(
         "sign",
-        &["--key", "release.key", "-a", "novalue", &text],
+        &[
+            "--tlog-upload=false",
+            "--key",
+            "release.key",
+            "-a",
+            "novalue",
+            &text,
+        ],
         d,
         Some("s3cret"),
     );
@@ -369,6 +389,7 @@ async fn keygen_sign_attest_sign_blob_examples() {
     .unwrap();
     let attest = |predicate: &str| {
         let args = [
+            "--tlog-upload=false",
             "--key",
             "release.key",
             "--type",
@@ -394,6 +415,7 @@ async fn keygen_sign_attest_sign_blob_examples() {
     let out = run(
         "sign-blob",
         &[
+            "--tlog-upload=false",
             "--key",
             "release.key",
             "--bundle",

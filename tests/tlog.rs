@@ -271,3 +271,53 @@ async fn log_answering_a_wrong_set_a_wrong_body_or_garbage_is_refused_at_signing
         assert!(reason.contains(expected), "{reason}");
     }
 }
+
+#[test]
+fn sign_blob_example_logs_by_default_and_says_how_to_opt_out_without_a_signing_config() {
+    use boltseal_test_support::{Example, assert_error, assert_success};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = PrivateKey::generate().unwrap();
+    let pem = key.to_encrypted_pem(b"pw", boltseal::keys::KeyFormat::default());
+    std::fs::write(d.join("k.pem"), pem.unwrap()).unwrap();
+    std::fs::write(d.join("a.txt"), b"artifact\n").unwrap();
+    let sign_blob = |extra: &[&str]| {
+        let args = [&["--key", "k.pem", "--bundle", "a.json"], extra, &["a.txt"]].concat();
+        Example::new("sign-blob")
+            .args(&args)
+            .dir(d)
+            .password(Some("pw"))
+            .run()
+    };
+    let err = assert_error(&sign_blob(&[]), 2);
+    assert!(
+        err.contains("--signing-config") && err.contains("--tlog-upload=false"),
+        "{err}"
+    );
+    assert!(!d.join("a.json").exists());
+    assert_success(&sign_blob(&["--tlog-upload=false"]));
+    let unlogged = Bundle::parse(&std::fs::read(d.join("a.json")).unwrap()).unwrap();
+    assert!(unlogged.verification_material.tlog_entries.is_empty());
+    let Some(services) = SigstoreServices::start() else {
+        return;
+    };
+    let (config, root) = (
+        services.signing_config.to_str().unwrap(),
+        services.trusted_root.to_str().unwrap(),
+    );
+    assert_success(&sign_blob(&[
+        "--signing-config",
+        config,
+        "--trusted-root",
+        root,
+    ]));
+    let bundle = std::fs::read(d.join("a.json")).unwrap();
+    let verified = Verifier::new(&trust(&services))
+        .verify_json(
+            &bundle,
+            &Artifact::Bytes(b"artifact\n"),
+            &Policy::key(key.public_key()),
+        )
+        .unwrap();
+    assert_eq!(verified.tlog_entries, 1);
+}
