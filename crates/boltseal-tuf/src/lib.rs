@@ -25,7 +25,8 @@ pub const PUBLIC_GOOD_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
 /// root versions forward from it, each signed by a threshold of the previous root's keys.
 pub const PUBLIC_GOOD_ROOT: &[u8] = include_bytes!("../data/public-good-root.json");
 
-pub(crate) const PUBLIC_GOOD_SIGNING_CONFIG: &[u8] = include_bytes!("../data/public-good-signing-config.json");
+pub(crate) const PUBLIC_GOOD_SIGNING_CONFIG: &[u8] =
+    include_bytes!("../data/public-good-signing-config.json");
 
 /// The TUF target name of Sigstore's trusted root.
 pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";
@@ -200,10 +201,17 @@ fn parse_config(bytes: &[u8], origin: impl FnOnce() -> String) -> Result<Signing
     })
 }
 
-fn parse_targets(targets: &Targets, origin: &str) -> Result<(TrustedRoot, SigningConfig), TufError> {
+fn parse_targets(
+    targets: &Targets,
+    origin: &str,
+) -> Result<(TrustedRoot, SigningConfig), TufError> {
     Ok((
-        parse_root(&targets.trusted_root, || format!("{origin} {TRUSTED_ROOT_TARGET}"))?,
-        parse_config(&targets.signing_config, || format!("{origin} {SIGNING_CONFIG_TARGET}"))?,
+        parse_root(&targets.trusted_root, || {
+            format!("{origin} {TRUSTED_ROOT_TARGET}")
+        })?,
+        parse_config(&targets.signing_config, || {
+            format!("{origin} {SIGNING_CONFIG_TARGET}")
+        })?,
     ))
 }
 
@@ -223,18 +231,26 @@ fn parse_targets(targets: &Targets, origin: &str) -> Result<(TrustedRoot, Signin
 /// or nothing to fall back on.
 pub async fn load(source: &TrustSource, options: &TrustOptions) -> Result<Trust, TufError> {
     let root_file = match &options.trusted_root_file {
-        Some(path) => Some(parse_root(&read_file(path)?, || path.display().to_string())?),
+        Some(path) => Some(parse_root(&read_file(path)?, || {
+            path.display().to_string()
+        })?),
         None => None,
     };
     let config_file = match &options.signing_config_file {
-        Some(path) => Some(parse_config(&read_file(path)?, || path.display().to_string())?),
+        Some(path) => Some(parse_config(&read_file(path)?, || {
+            path.display().to_string()
+        })?),
         None => None,
     };
     let (trusted_root, signing_config, freshness) = match (root_file, config_file) {
         (Some(root), Some(config)) => (root, config, Freshness::Files),
         (root_file, config_file) => {
             let (root, config, freshness) = from_repository(source, options).await?;
-            (root_file.unwrap_or(root), config_file.unwrap_or(config), freshness)
+            (
+                root_file.unwrap_or(root),
+                config_file.unwrap_or(config),
+                freshness,
+            )
         }
     };
     Ok(Trust {
@@ -267,7 +283,10 @@ async fn from_repository(
     let (url, root) = source.url_and_root()?;
     let shown = url.as_str().trim_end_matches('/').to_owned();
     let repo = Repo {
-        cache: options.cache_dir.as_deref().map(|dir| cache_dir_for(dir, &url)),
+        cache: options
+            .cache_dir
+            .as_deref()
+            .map(|dir| cache_dir_for(dir, &url)),
         url,
         root,
         limits: &options.limits,
@@ -281,7 +300,9 @@ async fn from_repository(
                 repo.save(&targets)?;
                 return Ok((root, config, Freshness::Fresh));
             }
-            Err(err) if err.kind() == ErrorKind::Unavailable => format!("TUF refresh failed: {err}"),
+            Err(err) if err.kind() == ErrorKind::Unavailable => {
+                format!("TUF refresh failed: {err}")
+            }
             Err(err) => return Err(err),
         }
     };
@@ -291,7 +312,8 @@ async fn from_repository(
         return Ok((root, config, Freshness::Cached { reason }));
     }
     if *source == TrustSource::PublicGood {
-        let reason = format!("{why}; nothing cached, using the public-good trust compiled into boltseal");
+        let reason =
+            format!("{why}; nothing cached, using the public-good trust compiled into boltseal");
         return Ok((
             TrustedRoot::public_good(),
             SigningConfig::public_good(),

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use boltseal_core::Timestamp;
 use boltseal_core::fs::{AtomicWrite, write_atomic};
-use tough::{DefaultTransport, ExpirationEnforcement, HttpTransportBuilder, IntoVec, RepositoryLoader, TargetName};
+use tough::{
+    DefaultTransport, ExpirationEnforcement, HttpTransportBuilder, IntoVec, RepositoryLoader,
+    TargetName,
+};
 use url::Url;
 
 use crate::error::{from_tough, one_line};
@@ -51,7 +54,13 @@ pub(crate) fn cache_dir_for(base: &Path, url: &Url) -> PathBuf {
     }
     let name: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     base.join(name)
 }
@@ -154,17 +163,26 @@ impl Repo<'_> {
 
     /// Saves verified targets and the time of the refresh.
     pub(crate) fn save(&self, targets: &Targets) -> Result<(), TufError> {
-        let Some(dir) = &self.cache else { return Ok(()) };
+        let Some(dir) = &self.cache else {
+            return Ok(());
+        };
         let target_dir = dir.join("targets");
         std::fs::create_dir_all(&target_dir).map_err(|e| cache_error(&target_dir, e))?;
         let refreshed = Timestamp::now().to_rfc3339_seconds();
         let files = [
-            (target_dir.join(TRUSTED_ROOT_TARGET), targets.trusted_root.as_slice()),
-            (target_dir.join(SIGNING_CONFIG_TARGET), targets.signing_config.as_slice()),
+            (
+                target_dir.join(TRUSTED_ROOT_TARGET),
+                targets.trusted_root.as_slice(),
+            ),
+            (
+                target_dir.join(SIGNING_CONFIG_TARGET),
+                targets.signing_config.as_slice(),
+            ),
             (dir.join("refreshed"), refreshed.as_bytes()),
         ];
         for (path, bytes) in files {
-            write_atomic(&path, bytes, AtomicWrite::replace()).map_err(|e| cache_error(&path, e))?;
+            write_atomic(&path, bytes, AtomicWrite::replace())
+                .map_err(|e| cache_error(&path, e))?;
         }
         Ok(())
     }
@@ -177,7 +195,8 @@ impl Repo<'_> {
             trusted_root: read(TRUSTED_ROOT_TARGET)?,
             signing_config: read(SIGNING_CONFIG_TARGET)?,
         };
-        let refreshed = std::fs::read_to_string(dir.join("refreshed")).unwrap_or_else(|_| "an unknown time".into());
+        let refreshed = std::fs::read_to_string(dir.join("refreshed"))
+            .unwrap_or_else(|_| "an unknown time".into());
         Some((targets, refreshed.trim().to_owned()))
     }
 }

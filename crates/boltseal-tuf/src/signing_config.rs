@@ -26,7 +26,9 @@ pub enum SigningConfigError {
         limit: usize,
     },
     /// The media type is not the v0.2 signing config.
-    #[error("signing config media type {0:?} is not supported (expected {SIGNING_CONFIG_MEDIA_TYPE})")]
+    #[error(
+        "signing config media type {0:?} is not supported (expected {SIGNING_CONFIG_MEDIA_TYPE})"
+    )]
     UnsupportedMediaType(String),
     /// A field is missing or not valid.
     #[error("signing config {field}: {reason}")]
@@ -37,7 +39,9 @@ pub enum SigningConfigError {
         reason: String,
     },
     /// No service of this kind is valid now with an API version the caller supports.
-    #[error("signing config has no {kind} service valid at {at} with major API version in {versions:?}")]
+    #[error(
+        "signing config has no {kind} service valid at {at} with major API version in {versions:?}"
+    )]
     NoService {
         /// The kind of service.
         kind: ServiceKind,
@@ -200,9 +204,15 @@ fn services(list: Vec<ServiceWire>, name: &str) -> Result<Vec<Service>, SigningC
         .map(|(i, s)| {
             let at = |field: &str| format!("{name}[{i}].{field}");
             if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
-                return Err(invalid(at("url"), format!("{:?} is not an http(s) URL", s.url)));
+                return Err(invalid(
+                    at("url"),
+                    format!("{:?} is not an http(s) URL", s.url),
+                ));
             }
-            let start = s.valid_for.start.ok_or_else(|| invalid(at("validFor.start"), "missing"))?;
+            let start = s
+                .valid_for
+                .start
+                .ok_or_else(|| invalid(at("validFor.start"), "missing"))?;
             Ok(Service {
                 url: s.url,
                 major_api_version: s.major_api_version,
@@ -218,13 +228,21 @@ fn services(list: Vec<ServiceWire>, name: &str) -> Result<Vec<Service>, SigningC
 }
 
 fn selector(wire: Option<SelectorWire>, name: &str) -> Result<Selector, SigningConfigError> {
-    let Some(wire) = wire else { return Ok(Selector::Any) };
+    let Some(wire) = wire else {
+        return Ok(Selector::Any);
+    };
     match (wire.selector.as_str(), wire.count) {
         ("ALL", _) => Ok(Selector::All),
         ("ANY", _) => Ok(Selector::Any),
         ("EXACT", Some(count)) if count > 0 => Ok(Selector::Exact(count)),
-        ("EXACT", _) => Err(invalid(format!("{name}.count"), "EXACT needs a count above 0")),
-        (other, _) => Err(invalid(format!("{name}.selector"), format!("{other:?} is not ALL, ANY or EXACT"))),
+        ("EXACT", _) => Err(invalid(
+            format!("{name}.count"),
+            "EXACT needs a count above 0",
+        )),
+        (other, _) => Err(invalid(
+            format!("{name}.selector"),
+            format!("{other:?} is not ALL, ANY or EXACT"),
+        )),
     }
 }
 
@@ -349,16 +367,30 @@ mod tests {
     fn public_good_selects_rekor_v2_when_supported_and_v1_otherwise() {
         let config = SigningConfig::public_good();
         let now = at("2026-01-01T00:00:00Z");
-        let v2 = config.select(ServiceKind::TransparencyLog, &[1, 2], now).unwrap();
+        let v2 = config
+            .select(ServiceKind::TransparencyLog, &[1, 2], now)
+            .unwrap();
         assert_eq!(v2.len(), 1);
         assert_eq!(v2[0].url, "https://log2025-1.rekor.sigstore.dev");
-        let v1 = config.select(ServiceKind::TransparencyLog, &[1], now).unwrap();
+        let v1 = config
+            .select(ServiceKind::TransparencyLog, &[1], now)
+            .unwrap();
         assert_eq!(v1[0].url, "https://rekor.sigstore.dev");
-        let before_v2 = config.select(ServiceKind::TransparencyLog, &[1, 2], at("2025-01-01T00:00:00Z")).unwrap();
+        let before_v2 = config
+            .select(
+                ServiceKind::TransparencyLog,
+                &[1, 2],
+                at("2025-01-01T00:00:00Z"),
+            )
+            .unwrap();
         assert_eq!(before_v2[0].url, "https://rekor.sigstore.dev");
-        let fulcio = config.select(ServiceKind::CertificateAuthority, &[1], now).unwrap();
+        let fulcio = config
+            .select(ServiceKind::CertificateAuthority, &[1], now)
+            .unwrap();
         assert_eq!(fulcio[0].url, "https://fulcio.sigstore.dev");
-        let err = config.select(ServiceKind::CertificateAuthority, &[2], now).unwrap_err();
+        let err = config
+            .select(ServiceKind::CertificateAuthority, &[2], now)
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
     }
 
@@ -381,12 +413,19 @@ mod tests {
             .map(|s| s.url.as_str())
             .collect();
         assert_eq!(urls, ["https://a.example", "https://c.example"]);
-        assert!(config.select(ServiceKind::TimestampAuthority, &[1], now).unwrap().is_empty());
+        assert!(
+            config
+                .select(ServiceKind::TimestampAuthority, &[1], now)
+                .unwrap()
+                .is_empty()
+        );
         let three = SigningConfig {
             tlog_selector: Selector::Exact(3),
             ..config
         };
-        let err = three.select(ServiceKind::TransparencyLog, &[1], now).unwrap_err();
+        let err = three
+            .select(ServiceKind::TransparencyLog, &[1], now)
+            .unwrap_err();
         assert!(err.to_string().contains("asks for 3"), "{err}");
     }
 
@@ -409,7 +448,10 @@ mod tests {
         ];
         for (json, needle) in cases {
             let err = SigningConfig::from_json(json).unwrap_err();
-            assert!(err.to_string().contains(needle), "{err} should name {needle}");
+            assert!(
+                err.to_string().contains(needle),
+                "{err} should name {needle}"
+            );
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
         }
     }
