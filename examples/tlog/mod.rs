@@ -11,7 +11,7 @@ use crate::common::{Context, Failure};
 
 /// `--tlog-upload[=BOOL]`, `--signing-config F`, `--trusted-root F`.
 #[derive(Args, Debug)]
-pub struct TlogArgs {
+pub(crate) struct TlogArgs {
     /// Upload the signature to the transparency log (`--tlog-upload=false`: sign without one).
     #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", require_equals = true)]
@@ -26,7 +26,7 @@ pub struct TlogArgs {
 
 impl TlogArgs {
     /// The log to write to, or `None` with `--tlog-upload=false`.
-    pub fn log(&self) -> Result<Option<Log>, Failure> {
+    pub(crate) fn log(&self) -> Result<Option<Log>, Failure> {
         if !self.tlog_upload {
             return Ok(None);
         }

@@ -128,3 +128,49 @@ impl SigningConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(services: &str) -> Result<SigningConfig, Error> {
+        SigningConfig::from_json(
+            format!(
+                r#"{{"mediaType": "{SIGNING_CONFIG_MEDIA_TYPE}", "rekorTlogUrls": [{services}]}}"#
+            )
+            .as_bytes(),
+        )
+    }
+
+    #[test]
+    fn the_highest_api_version_valid_now_is_chosen_first_listed_first() {
+        let c = config(
+            r#"{"url": "https://v1/", "majorApiVersion": 1, "validFor": {"start": "2020-01-01T00:00:00Z"}},
+               {"url": "https://v2-old", "majorApiVersion": 2, "validFor": {"start": "2020-01-01T00:00:00Z", "end": "2021-01-01T00:00:00Z"}},
+               {"url": "https://v2", "majorApiVersion": 2, "validFor": {"start": "2020-01-01T00:00:00Z"}},
+               {"url": "https://v3", "majorApiVersion": 3, "validFor": {"start": "2020-01-01T00:00:00Z"}}"#,
+        )
+        .unwrap();
+        let now = Timestamp::parse_rfc3339("2025-01-01T00:00:00Z")
+            .unwrap()
+            .unix_seconds();
+        assert_eq!(c.rekor_at(now).unwrap().url, "https://v2");
+        let before = Timestamp::parse_rfc3339("2019-01-01T00:00:00Z")
+            .unwrap()
+            .unix_seconds();
+        assert!(c.rekor_at(before).is_none());
+        assert_eq!(
+            c.rekor_tlog_urls[0].url, "https://v1",
+            "trailing slash removed"
+        );
+    }
+
+    #[test]
+    fn other_media_types_and_bad_times_are_refused() {
+        let other = SigningConfig::from_json(br#"{"mediaType": "application/json"}"#);
+        assert!(matches!(other, Err(Error::SigningConfig { .. })));
+        let bad_time =
+            config(r#"{"url": "u", "majorApiVersion": 1, "validFor": {"start": "yesterday"}}"#);
+        assert!(bad_time.unwrap_err().to_string().contains("yesterday"));
+    }
+}
