@@ -1,0 +1,209 @@
+//! The `verify-blob` example (cosign's `verify-blob --bundle`): a key-signed bundle without a
+//! log entry verifies only with `--insecure-ignore-tlog` (cosign 3's default requires one), a
+//! tampered file or another key is refused, usage errors exit 2, and every case of
+//! sigstore-conformance's `bundle-verify` assets verifies or fails as its name says.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use boltseal::keys::PrivateKey;
+use boltseal_test_support as support;
+
+/// `verify-blob` with `args`.
+fn verify_blob<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    support::Example::new("verify-blob")
+        .args(args)
+        .password(None)
+        .run()
+}
+
+/// A file, a key pair's public half and a bundle of the file signed with no log entry (what
+/// `sign-blob --tlog-upload=false` writes), in `dir`.
+fn unlogged_bundle(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let key = PrivateKey::generate().unwrap();
+    let (file, public, bundle) = (dir.join("a.txt"), dir.join("k.pub"), dir.join("a.json"));
+    std::fs::write(&file, b"hello, verify-blob\n").unwrap();
+    std::fs::write(&public, key.public_key().to_pem()).unwrap();
+    let signed = boltseal::sign::sign_blob_bytes(&std::fs::read(&file).unwrap(), &key).unwrap();
+    std::fs::write(&bundle, signed.to_bytes()).unwrap();
+    (file, public, bundle)
+}
+
+#[test]
+fn a_key_signature_without_a_log_entry_needs_insecure_ignore_tlog() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, public, bundle) = unlogged_bundle(dir.path());
+    let key_args = [Path::new("--bundle"), &bundle, Path::new("--key"), &public];
+    let ok = verify_blob(
+        key_args
+            .iter()
+            .chain([&Path::new("--insecure-ignore-tlog"), &&*file]),
+    );
+    assert_eq!(support::assert_success(&ok), "");
+    assert_eq!(support::stderr(&ok).trim(), "Verified OK");
+    // cosign 3's default: a key's signature must be in the log.
+    let refused = verify_blob(key_args.iter().chain([&&*file]));
+    let err = support::assert_error(&refused, 1);
+    assert!(err.contains("transparency log"), "{err}");
+    // Another file, another key: refused even without the log.
+    std::fs::write(dir.path().join("b.txt"), b"hello, verify-blob!\n").unwrap();
+    let tampered = [
+        Path::new("--insecure-ignore-tlog"),
+        &dir.path().join("b.txt"),
+    ];
+    support::assert_error(&verify_blob(key_args.iter().chain(tampered.iter())), 1);
+    let other = dir.path().join("other.pub");
+    std::fs::write(
+        &other,
+        PrivateKey::generate().unwrap().public_key().to_pem(),
+    )
+    .unwrap();
+    let other_key = [
+        &bundle,
+        Path::new("--key"),
+        &other,
+        Path::new("--insecure-ignore-tlog"),
+        &file,
+    ];
+    support::assert_error(
+        &verify_blob([Path::new("--bundle")].iter().chain(other_key.iter())),
+        1,
+    );
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, public, bundle) = unlogged_bundle(dir.path());
+    let (file, public, bundle) = (
+        file.to_str().unwrap(),
+        public.to_str().unwrap(),
+        bundle.to_str().unwrap(),
+    );
+    let cases: [&[&str]; 6] = [
+        &["--bundle", bundle, file],
+        &[
+            "--bundle",
+            bundle,
+            "--key",
+            public,
+            "--certificate-identity",
+            "x",
+            file,
+        ],
+        &["--bundle", bundle, "--certificate-identity", "x", file],
+        &[
+            "--bundle",
+            bundle,
+            "--certificate-identity",
+            "x",
+            "--certificate-oidc-issuer-regexp",
+            "(",
+            file,
+        ],
+        &["--bundle", "missing.json", "--key", public, file],
+        &["--bundle", bundle, "--key", file, file],
+    ];
+    for args in cases {
+        let err = support::assert_error(&verify_blob(args), 2);
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+}
+
+/// The command line of one conformance case: its key or the identity the corpus README
+/// gives, its trusted root or the production snapshot, its artifact or `a.txt`.
+fn conformance_args(case: &Path, production_root: &Path) -> Vec<std::ffi::OsString> {
+    let own = |name: &str| Some(case.join(name)).filter(|p| p.exists());
+    let text = |name: &str, default: &str| {
+        own(name).map_or(default.to_owned(), |p| {
+            std::fs::read_to_string(p).unwrap().trim().to_owned()
+        })
+    };
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["--bundle".into(), case.join("bundle.sigstore.json").into()];
+    match own("key.pub") {
+        Some(key) => args.extend(["--key".into(), key.into()]),
+        None => args.extend([
+            "--certificate-identity".into(),
+            text("identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main").into(),
+            "--certificate-oidc-issuer".into(),
+            text("issuer", "https://token.actions.githubusercontent.com").into(),
+        ]),
+    }
+    let root = own("trusted_root.json").unwrap_or_else(|| production_root.to_owned());
+    args.extend(["--trusted-root".into(), root.into()]);
+    args.push(
+        own("artifact")
+            .unwrap_or_else(|| case.parent().unwrap().join("a.txt"))
+            .into(),
+    );
+    args
+}
+
+#[test]
+fn every_conformance_case_verifies_or_fails_as_named() {
+    let Some(corpus) = support::shared_corpus() else {
+        return;
+    };
+    let root = corpus.join("sigstore/production/trusted_root.json");
+    let dir = corpus.join("sigstore/sigstore-conformance/test/assets/bundle-verify");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 70);
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let output = verify_blob(conformance_args(case, &root));
+        let stderr = support::stderr(&output);
+        let expected = if name.ends_with("_fail") {
+            "error: "
+        } else {
+            "Verified OK"
+        };
+        if output.status.success() == name.ends_with("_fail")
+            || stderr.lines().count() != 1
+            || !stderr.starts_with(expected)
+        {
+            wrong.push(format!("{name}: {} {}", output.status, stderr.trim()));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "unexpected outcomes:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// The regular-expression forms of the identity flags, on a keyless conformance bundle.
+#[test]
+fn identity_patterns_select_the_signer() {
+    let Some(corpus) = support::shared_corpus() else {
+        return;
+    };
+    let dir = corpus.join("sigstore/sigstore-conformance/test/assets/bundle-verify");
+    let root = corpus.join("sigstore/production/trusted_root.json");
+    let base = conformance_args(&dir.join("happy-path-v0.3"), &root);
+    let with = |identity: &str, issuer: &str| {
+        let mut args = base.clone();
+        args.splice(
+            2..6,
+            [
+                "--certificate-identity-regexp",
+                identity,
+                "--certificate-oidc-issuer-regexp",
+                issuer,
+            ]
+            .map(Into::into),
+        );
+        verify_blob(args)
+    };
+    let github = r"^https://token\.actions\.githubusercontent\.com$";
+    support::assert_success(&with("^https://github.com/sigstore-conformance/", github));
+    support::assert_error(&with("^https://github.com/someone-else/", github), 1);
+    support::assert_error(&with("sigstore-conformance", "accounts.google.com"), 1);
+}
