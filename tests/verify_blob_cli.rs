@@ -207,3 +207,58 @@ fn identity_patterns_select_the_signer() {
     support::assert_error(&with("^https://github.com/someone-else/", github), 1);
     support::assert_error(&with("sigstore-conformance", "accounts.google.com"), 1);
 }
+
+/// Every key type cosign verifies, through `--key`: a bundle around an OpenSSL signature (the
+/// key crate's vectors) verifies with its OpenSSL public key; an `rsaEncryption` key means
+/// PKCS #1 v1.5 (cosign's default), so a PSS signature under it is refused, while an
+/// `id-RSASSA-PSS` key verifies PSS.
+#[test]
+fn openssl_keys_of_every_type_verify_their_bundles() {
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let data = support::workspace_root().join("crates/boltseal-keys/tests/data");
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, template) = unlogged_bundle(dir.path());
+    let template: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(template).unwrap()).unwrap();
+    let payload = data.join("payload.txt");
+    let digest = boltseal::reference::Digest::sha256_of(&std::fs::read(&payload).unwrap());
+    let cases = [
+        ("p256.pub.pem", "p256.sha256.sig", 0),
+        ("p384.pub.pem", "p384.sha384.sig", 0),
+        ("p521.pub.pem", "p521.sha512.sig", 0),
+        ("ed25519.pub.pem", "ed25519.sig", 0),
+        ("rsa.pub.pem", "rsa.sha256.sig", 0),
+        ("rsa.pkcs1.pub.pem", "rsa.sha256.sig", 0),
+        ("rsapss.pub.pem", "rsapss.sha256.sig", 0),
+        ("rsa.pub.pem", "rsa.pss.sha256.sig", 1),
+        ("p521.pub.pem", "p521.sha256.sig", 1),
+    ];
+    for (key, signature, expected) in cases {
+        let public =
+            boltseal::keys::PublicKey::from_pem(&std::fs::read(data.join(key)).unwrap()).unwrap();
+        let mut bundle = template.clone();
+        bundle["verificationMaterial"]["publicKey"]["hint"] = public.hint().into();
+        bundle["messageSignature"]["messageDigest"]["digest"] =
+            b64(&boltseal::core::hex::decode(digest.encoded()).unwrap()).into();
+        bundle["messageSignature"]["signature"] =
+            b64(&std::fs::read(data.join(signature)).unwrap()).into();
+        let path = dir.path().join(format!("{signature}.json"));
+        std::fs::write(&path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+        let args = [
+            Path::new("--bundle"),
+            &path,
+            Path::new("--key"),
+            &data.join(key),
+            Path::new("--insecure-ignore-tlog"),
+            &payload,
+        ];
+        let output = verify_blob(args);
+        assert_eq!(
+            output.status.code(),
+            Some(expected),
+            "{key} {signature}: {}",
+            support::stderr(&output)
+        );
+    }
+}
