@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use boltseal_core::{Classify, ErrorKind};
-use boltseal_tuf::{Freshness, ServiceKind, TrustOptions, TrustSource, TufError, load};
+use boltseal_tuf::{Freshness, ServiceKind, Trust, TrustOptions, TrustSource, TufError, load};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
@@ -130,6 +130,25 @@ impl Repository {
             ..TrustOptions::default()
         }
     }
+
+    async fn load(&self, cache: &Path) -> Result<Trust, TufError> {
+        load(&self.source(), &self.options(cache)).await
+    }
+
+    async fn load_fresh(&self, cache: &Path) -> Trust {
+        let trust = self.load(cache).await.unwrap();
+        assert_eq!(trust.freshness, Freshness::Fresh);
+        assert_test_trust(&trust);
+        trust
+    }
+
+    /// A new repository, loaded once into a new cache directory.
+    async fn loaded(test: &str) -> Option<(Self, tempfile::TempDir)> {
+        let repo = Repository::new(test)?;
+        let cache = tempfile::tempdir().unwrap();
+        repo.load_fresh(cache.path()).await;
+        Some((repo, cache))
+    }
 }
 
 impl Drop for Repository {
@@ -138,7 +157,7 @@ impl Drop for Repository {
     }
 }
 
-fn assert_refused(result: Result<boltseal_tuf::Trust, TufError>, needle: &str) {
+fn assert_refused(result: Result<Trust, TufError>, needle: &str) {
     let err = result.expect_err("TUF should refuse");
     assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
     let text = err.to_string();
@@ -150,7 +169,7 @@ fn assert_refused(result: Result<boltseal_tuf::Trust, TufError>, needle: &str) {
     eprintln!("refused as expected: {text}");
 }
 
-fn assert_test_trust(trust: &boltseal_tuf::Trust) {
+fn assert_test_trust(trust: &Trust) {
     assert_eq!(trust.trusted_root.tlogs().len(), 1);
     assert_eq!(
         trust.trusted_root.tlogs()[0].base_url(),
@@ -166,86 +185,54 @@ fn assert_test_trust(trust: &boltseal_tuf::Trust) {
 
 #[tokio::test]
 async fn fresh_load() {
-    let Some(repo) = Repository::new("fresh_load") else {
+    let Some((repo, _cache)) = Repository::loaded("fresh_load").await else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    let trust = load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
-    assert_eq!(trust.freshness, Freshness::Fresh);
-    assert_eq!(trust.freshness.warning(), None);
-    assert_test_trust(&trust);
     // Without a cache directory too (tough's temporary datastore).
     let trust = load(&repo.source(), &TrustOptions::default())
         .await
         .unwrap();
     assert_eq!(trust.freshness, Freshness::Fresh);
+    assert_eq!(trust.freshness.warning(), None);
+    assert_test_trust(&trust);
 }
 
 #[tokio::test]
 async fn root_rotation_is_followed() {
-    let Some(repo) = Repository::new("root_rotation_is_followed") else {
+    let Some((repo, cache)) = Repository::loaded("root_rotation_is_followed").await else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
     // Root v2 (signed by the old and the new root key) replaces the root and timestamp keys;
     // the new timestamp is signed by the new timestamp key only, so loading it proves v2 was
     // followed — by a client that saw v1 before and by one starting from v1 now.
     repo.step(&["rotate-root"]);
-    for cache_dir in [cache.path(), tempfile::tempdir().unwrap().path()] {
-        let trust = load(&repo.source(), &repo.options(cache_dir))
-            .await
-            .unwrap();
-        assert_eq!(trust.freshness, Freshness::Fresh);
-        assert_test_trust(&trust);
-    }
-    // The cache now starts from root v2.
-    let cached = std::fs::read_dir(cache.path())
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let root: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(cached.join("metadata/root.json")).unwrap()).unwrap();
+    repo.load_fresh(cache.path()).await;
+    repo.load_fresh(tempfile::tempdir().unwrap().path()).await;
+    // The cache now starts from root v2, and still loads.
+    let cached = std::fs::read_dir(cache.path()).unwrap().next().unwrap();
+    let root = std::fs::read(cached.unwrap().path().join("metadata/root.json")).unwrap();
+    let root: serde_json::Value = serde_json::from_slice(&root).unwrap();
     assert_eq!(root["signed"]["version"], 2);
-    let trust = load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
-    assert_eq!(trust.freshness, Freshness::Fresh);
+    repo.load_fresh(cache.path()).await;
 }
 
 #[tokio::test]
 async fn expired_timestamp_is_refused_and_offline_fallback_says_so() {
-    let Some(repo) = Repository::new("expired_timestamp_is_refused_and_offline_fallback_says_so")
-    else {
+    let test = "expired_timestamp_is_refused_and_offline_fallback_says_so";
+    let Some((repo, cache)) = Repository::loaded(test).await else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
     repo.step(&["expire-timestamp"]);
     // A repository answering with expired metadata is refused, cache or not.
-    assert_refused(
-        load(&repo.source(), &repo.options(cache.path())).await,
-        "expired",
-    );
+    assert_refused(repo.load(cache.path()).await, "expired");
     let empty = tempfile::tempdir().unwrap();
-    assert_refused(
-        load(&repo.source(), &repo.options(empty.path())).await,
-        "expired",
-    );
+    assert_refused(repo.load(empty.path()).await, "expired");
     // Offline, the cached trust of the earlier refresh is used, and says so.
-    let offline = TrustOptions {
+    let offline = |cache: &Path| TrustOptions {
         offline: true,
-        ..repo.options(cache.path())
+        ..repo.options(cache)
     };
-    let trust = load(&repo.source(), &offline).await.unwrap();
+    let trust = load(&repo.source(), &offline(cache.path())).await.unwrap();
     let Freshness::Cached { reason } = &trust.freshness else {
         panic!("expected cached trust, got {:?}", trust.freshness)
     };
@@ -256,88 +243,52 @@ async fn expired_timestamp_is_refused_and_offline_fallback_says_so() {
     assert_eq!(trust.freshness.warning(), Some(reason.as_str()));
     assert_test_trust(&trust);
     // Offline with nothing cached, a private repository has nothing to fall back on.
-    let err = load(
-        &repo.source(),
-        &TrustOptions {
-            offline: true,
-            ..repo.options(empty.path())
-        },
-    )
-    .await
-    .unwrap_err();
+    let err = load(&repo.source(), &offline(empty.path()))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
 
 #[tokio::test]
 async fn tampered_target_is_refused() {
-    let Some(repo) = Repository::new("tampered_target_is_refused") else {
+    let Some((repo, cache)) = Repository::loaded("tampered_target_is_refused").await else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
     // Same length, one bit flipped: the sha256 in the targets metadata no longer matches.
     repo.step(&["tamper", "trusted_root.json"]);
     // Refused, with or without an earlier cache (a hash mismatch is not an outage).
-    assert_refused(
-        load(&repo.source(), &repo.options(cache.path())).await,
-        "hash",
-    );
+    assert_refused(repo.load(cache.path()).await, "hash mismatch");
     let empty = tempfile::tempdir().unwrap();
-    assert_refused(
-        load(&repo.source(), &repo.options(empty.path())).await,
-        "hash",
-    );
+    assert_refused(repo.load(empty.path()).await, "hash mismatch");
 }
 
 #[tokio::test]
 async fn rollback_is_refused() {
-    let Some(repo) = Repository::new("rollback_is_refused") else {
+    let Some((repo, cache)) = Repository::loaded("rollback_is_refused").await else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
     repo.step(&["publish"]); // timestamp v2, snapshot v2
-    load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
+    repo.load_fresh(cache.path()).await;
     // A new, validly signed timestamp (v3) naming snapshot v1, older than the trusted v2.
     repo.step(&["rollback-snapshot"]);
-    assert_refused(
-        load(&repo.source(), &repo.options(cache.path())).await,
-        "snapshot",
-    );
+    assert_refused(repo.load(cache.path()).await, "snapshot version 1");
     // The validly signed timestamp v1 served again.
     repo.step(&["rollback-timestamp"]);
-    assert_refused(
-        load(&repo.source(), &repo.options(cache.path())).await,
-        "timestamp",
-    );
+    assert_refused(repo.load(cache.path()).await, "version 1 of timestamp");
 }
 
 #[tokio::test]
 async fn unreachable_repository_falls_back_to_the_cache_and_says_so() {
-    let Some(mut repo) =
-        Repository::new("unreachable_repository_falls_back_to_the_cache_and_says_so")
-    else {
+    let test = "unreachable_repository_falls_back_to_the_cache_and_says_so";
+    let Some((mut repo, cache)) = Repository::loaded(test).await else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
     repo.stop();
-    let trust = load(&repo.source(), &repo.options(cache.path()))
-        .await
-        .unwrap();
+    let trust = repo.load(cache.path()).await.unwrap();
     let reason = trust.freshness.warning().expect("a fallback says so");
     assert!(
         matches!(trust.freshness, Freshness::Cached { .. }),
-        "{:?}",
-        trust.freshness
+        "{reason}"
     );
     assert!(
         reason.contains("unavailable") && reason.contains(&repo.url),
@@ -348,13 +299,13 @@ async fn unreachable_repository_falls_back_to_the_cache_and_says_so() {
 
 #[tokio::test]
 async fn file_overrides_win() {
-    let root_file = format!("{DATA}/trusted_root.json");
-    let config_file = format!("{DATA}/signing_config.json");
+    let root_file = PathBuf::from(format!("{DATA}/trusted_root.json"));
+    let config_file = PathBuf::from(format!("{DATA}/signing_config.json"));
     // Both files: TUF is not consulted (this repository does not exist).
     let nowhere = TrustSource::repository("http://127.0.0.1:9", b"{}".to_vec());
     let both = TrustOptions {
-        trusted_root_file: Some(root_file.clone().into()),
-        signing_config_file: Some(config_file.clone().into()),
+        trusted_root_file: Some(root_file.clone()),
+        signing_config_file: Some(config_file),
         ..TrustOptions::default()
     };
     let trust = load(&nowhere, &both).await.unwrap();
@@ -362,8 +313,8 @@ async fn file_overrides_win() {
     assert_test_trust(&trust);
     // A bad override is an input error naming the file, before any network.
     let bad = TrustOptions {
-        signing_config_file: Some(root_file.clone().into()),
-        ..both.clone()
+        signing_config_file: Some(root_file),
+        ..both
     };
     let err = load(&nowhere, &bad).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
@@ -374,46 +325,37 @@ async fn file_overrides_win() {
     };
     let dir = tempfile::tempdir().unwrap();
     let empty_root = dir.path().join("empty_root.json");
+    let media_type = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
     std::fs::write(
         &empty_root,
-        br#"{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}"#,
+        serde_json::json!({ "mediaType": media_type }).to_string(),
     )
     .unwrap();
-    let public_config = dir.path().join("public.json");
-    let public = serde_json::json!({
+    let other_config = dir.path().join("other.json");
+    let other = serde_json::json!({
         "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
         "rekorTlogUrls": [{"url": "https://override.example", "majorApiVersion": 1,
                            "validFor": {"start": "2020-01-01T00:00:00Z"}, "operator": "o"}]
     });
-    std::fs::write(&public_config, public.to_string()).unwrap();
+    std::fs::write(&other_config, other.to_string()).unwrap();
     // Only the trusted root overridden: the signing config still comes from TUF.
-    let trust = load(
-        &repo.source(),
-        &TrustOptions {
-            trusted_root_file: Some(empty_root.clone()),
-            ..repo.options(dir.path())
-        },
-    )
-    .await
-    .unwrap();
+    let root_only = TrustOptions {
+        trusted_root_file: Some(empty_root),
+        ..repo.options(dir.path())
+    };
+    let trust = load(&repo.source(), &root_only).await.unwrap();
     assert_eq!(trust.freshness, Freshness::Fresh);
     assert!(trust.trusted_root.tlogs().is_empty());
     assert_eq!(trust.signing_config.transparency_logs.len(), 2);
     // Only the signing config overridden: the trusted root still comes from TUF.
-    let trust = load(
-        &repo.source(),
-        &TrustOptions {
-            signing_config_file: Some(public_config),
-            ..repo.options(dir.path())
-        },
-    )
-    .await
-    .unwrap();
+    let config_only = TrustOptions {
+        signing_config_file: Some(other_config),
+        ..repo.options(dir.path())
+    };
+    let trust = load(&repo.source(), &config_only).await.unwrap();
     assert_eq!(trust.trusted_root.tlogs().len(), 1);
-    assert_eq!(
-        trust.signing_config.transparency_logs[0].url,
-        "https://override.example"
-    );
+    let rekor = &trust.signing_config.transparency_logs;
+    assert_eq!(rekor[0].url, "https://override.example");
 }
 
 #[tokio::test]
@@ -433,15 +375,11 @@ async fn public_good_offline_without_cache_uses_the_embedded_trust_and_says_so()
         "{reason}"
     );
     assert!(!trust.trusted_root.tlogs().is_empty());
+    let now = boltseal_core::Timestamp::now();
     let fulcio = trust
         .signing_config
-        .select(
-            ServiceKind::CertificateAuthority,
-            &[1],
-            boltseal_core::Timestamp::now(),
-        )
-        .unwrap();
-    assert_eq!(fulcio[0].url, "https://fulcio.sigstore.dev");
+        .select(ServiceKind::CertificateAuthority, &[1], now);
+    assert_eq!(fulcio.unwrap()[0].url, "https://fulcio.sigstore.dev");
 }
 
 #[test]
@@ -449,16 +387,12 @@ fn embedded_public_good_root_is_a_root_signed_by_its_threshold() {
     let root: serde_json::Value = serde_json::from_slice(boltseal_tuf::PUBLIC_GOOD_ROOT).unwrap();
     assert_eq!(root["signed"]["_type"], "root");
     assert!(root["signed"]["version"].as_u64().unwrap() >= 12);
-    // The signatures themselves are checked by tough on every public-good load; here, that the
-    // file is the one with signatures from a threshold of root keys at all.
+    // tough checks the signatures on every public-good load; here, that the file carries
+    // signatures from at least a threshold of root keys at all.
     let threshold = root["signed"]["roles"]["root"]["threshold"]
         .as_u64()
         .unwrap();
-    let signed = root["signatures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["sig"] != "")
-        .count();
+    let signatures = root["signatures"].as_array().unwrap();
+    let signed = signatures.iter().filter(|s| s["sig"] != "").count();
     assert!(signed as u64 >= threshold);
 }
