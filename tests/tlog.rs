@@ -13,18 +13,22 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use base64::Engine as _;
-use boltseal::envelope::bundle::Bundle;
+use boltseal::core::hex;
+use boltseal::envelope::bundle::{Bundle, InclusionProof, TransparencyLogEntry};
 use boltseal::evidence::verify;
 use boltseal::keys::PrivateKey;
 use boltseal::oci::{ImageBuilder, LayoutStore, ManifestRef, Store};
+use boltseal::reference::Digest;
 use boltseal::sign::{
-    ANNOTATION_REKOR_BUNDLE, Error, Log, RekorVersion, SignOptions, SignatureFormat, Signed,
-    sign_blob_logged, sign_image,
+    ANNOTATION_REKOR_BUNDLE, AttestOptions, Error, Log, RekorVersion, SignOptions, SignatureFormat,
+    Signed, attest_image, sign_blob_logged, sign_image,
 };
 use boltseal::verify::bundle::{Artifact, Policy, Verifier};
 use boltseal::verify::trust::TrustedRoot;
 use boltseal::verify::{Claim, KeyPolicy};
+use boltseal_test_support::private_sigstore::Instance;
 use boltseal_test_support::sigstore_services::SigstoreServices;
+use serde_json::{Value, json};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -99,9 +103,12 @@ async fn mock_rekor_v2_takes_the_request_but_its_unverifiable_answer_is_refused(
     let log = log(&services, 2);
     assert_eq!(log.version(), RekorVersion::V2);
     let key = PrivateKey::generate().unwrap();
-    // A request the mock could not parse would be an HTTP 400; this is the answer's check.
+    // The mock answers (201, no HTTP error); its answer fails verification.
     let reason = refusal(sign_blob_logged(b"data", &key, &log).await);
-    assert!(reason.contains("does not verify"), "{reason}");
+    assert!(
+        reason.contains("does not verify") && !reason.contains("HTTP"),
+        "{reason}"
+    );
 }
 
 async fn image(dir: &std::path::Path) -> (LayoutStore, ManifestRef) {
@@ -170,8 +177,9 @@ async fn bundle_image_signature_is_refused_when_the_mock_logs_its_dsse_request_v
     assert!(reason.contains("does not match"), "{reason}");
 }
 
-/// A server answering every request with HTTP 201 and `body`; returns its URL.
-fn hostile_log(body: Vec<u8>) -> String {
+/// A server answering every request with HTTP 201 and what `answer` makes of the request's
+/// body; returns its URL.
+fn serve(answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
@@ -179,7 +187,10 @@ fn hostile_log(body: Vec<u8>) -> String {
             let mut request = Vec::new();
             let mut buf = [0u8; 4096];
             // Read the headers and the announced body, then answer.
-            while let Ok(n) = stream.read(&mut buf) {
+            let body_at = loop {
+                let Ok(n) = stream.read(&mut buf) else {
+                    break None;
+                };
                 request.extend_from_slice(&buf[..n]);
                 let text = String::from_utf8_lossy(&request).to_lowercase();
                 if let Some(end) = text.find("\r\n\r\n") {
@@ -189,13 +200,14 @@ fn hostile_log(body: Vec<u8>) -> String {
                         .and_then(|v| v.trim().parse::<usize>().ok())
                         .unwrap_or(0);
                     if request.len() >= end + 4 + length {
-                        break;
+                        break Some(end + 4);
                     }
                 }
                 if n == 0 {
-                    break;
+                    break None;
                 }
-            }
+            };
+            let body = answer(&request[body_at.unwrap_or(request.len())..]);
             let head = format!(
                 "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
@@ -205,6 +217,11 @@ fn hostile_log(body: Vec<u8>) -> String {
         }
     });
     url
+}
+
+/// A server answering every request with HTTP 201 and `body`; returns its URL.
+fn hostile_log(body: Vec<u8>) -> String {
+    serve(move |_| body.clone())
 }
 
 /// A Rekor v1 answer holding `bundle`'s entry (as the mock gave it), with its SET replaced by
@@ -320,4 +337,140 @@ fn sign_blob_example_logs_by_default_and_says_how_to_opt_out_without_a_signing_c
         )
         .unwrap();
     assert_eq!(verified.tlog_entries, 1);
+}
+
+/// A log written here from Rekor's API (NOT a peer: the mock above is the peer), for what the
+/// mock cannot show: it records `dsse` entries as Rekor v1 does (payload hash and signatures,
+/// not the request) and answers Rekor v2 requests with v2 entries (body, inclusion proof and
+/// checkpoint, no SET). Each entry is logged by `private_sigstore::Instance::log`.
+fn rekor_like(instance: std::sync::Arc<Instance>, version: u32) -> String {
+    serve(move |request| {
+        let request: Value = serde_json::from_slice(request).unwrap();
+        let sha256_hex = |b: &[u8]| Digest::sha256_of(b).encoded().to_owned();
+        let sha256_b64 =
+            |b: &[u8]| B64.encode(hex::decode(Digest::sha256_of(b).encoded()).unwrap());
+        let (kind, body) = if version == 1 && request["kind"] == "dsse" {
+            let proposed = &request["spec"]["proposedContent"];
+            let text = proposed["envelope"].as_str().unwrap();
+            let envelope: Value = serde_json::from_str(text).unwrap();
+            let payload = B64.decode(envelope["payload"].as_str().unwrap()).unwrap();
+            let spec = json!({
+                "envelopeHash": {"algorithm": "sha256", "value": sha256_hex(text.as_bytes())},
+                "payloadHash": {"algorithm": "sha256", "value": sha256_hex(&payload)},
+                "signatures": [{"signature": envelope["signatures"][0]["sig"], "verifier": proposed["verifiers"][0]}],
+            });
+            (
+                "dsse",
+                json!({"apiVersion": "0.0.1", "kind": "dsse", "spec": spec}),
+            )
+        } else if version == 1 {
+            ("hashedrekord", request)
+        } else if let Some(r) = request.get("hashedRekordRequestV002") {
+            let spec = json!({"hashedRekordV002": {
+                "data": {"algorithm": "SHA2_256", "digest": r["digest"]}, "signature": r["signature"],
+            }});
+            (
+                "hashedrekord",
+                json!({"apiVersion": "0.0.2", "kind": "hashedrekord", "spec": spec}),
+            )
+        } else {
+            let r = &request["dsseRequestV002"];
+            let payload = B64
+                .decode(r["envelope"]["payload"].as_str().unwrap())
+                .unwrap();
+            let spec = json!({"dsseV002": {
+                "payloadHash": {"algorithm": "SHA2_256", "digest": sha256_b64(&payload)},
+                "signatures": [{"content": r["envelope"]["signatures"][0]["sig"], "verifier": r["verifiers"][0]}],
+            }});
+            (
+                "dsse",
+                json!({"apiVersion": "0.0.2", "kind": "dsse", "spec": spec}),
+            )
+        };
+        let logged = instance.log(serde_json::to_vec(&body).unwrap());
+        let log_id = instance.trusted_root().tlogs()[0].log_id().to_vec();
+        let answer = if version == 1 {
+            json!({"0123": {
+                "body": B64.encode(&logged.body), "integratedTime": logged.integrated_time,
+                "logID": hex::encode(&log_id), "logIndex": logged.log_index,
+                "verification": {
+                    "signedEntryTimestamp": B64.encode(&logged.set),
+                    "inclusionProof": {"logIndex": 0, "treeSize": 1, "rootHash": hex::encode(&logged.root), "hashes": [], "checkpoint": logged.checkpoint},
+                },
+            }})
+        } else {
+            let proof =
+                InclusionProof::new(0, logged.root.to_vec(), 1, vec![], Some(logged.checkpoint));
+            let entry = TransparencyLogEntry::new(0, log_id, kind, "0.0.2", 0, logged.body);
+            serde_json::to_value(entry.with_inclusion_proof(proof)).unwrap()
+        };
+        serde_json::to_vec(&answer).unwrap()
+    })
+}
+
+/// A test log of `version`, its instance and the key policy requiring its entries.
+fn api_log(version: u32, key: &PrivateKey) -> (Log, KeyPolicy, std::sync::Arc<Instance>) {
+    let instance = std::sync::Arc::new(Instance::new());
+    let rekor = if version == 1 {
+        RekorVersion::V1
+    } else {
+        RekorVersion::V2
+    };
+    let log = Log::new(
+        rekor_like(instance.clone(), version),
+        rekor,
+        instance.trusted_root(),
+    );
+    let policy = KeyPolicy::new(key.public_key()).rekor_key(instance.rekor_public_key());
+    (log, policy, instance)
+}
+
+#[tokio::test]
+async fn rekor_v2_entries_verify_when_the_log_follows_the_api() {
+    let key = PrivateKey::generate().unwrap();
+    let (log, policy, instance) = api_log(2, &key);
+    let bundle = sign_blob_logged(b"data", &key, &log).await.unwrap();
+    let entry = &bundle.verification_material.tlog_entries[0];
+    assert!(entry.inclusion_promise.is_none() && entry.inclusion_proof.is_some());
+    let verified = Verifier::new(&instance.trusted_root())
+        .verify(
+            &bundle,
+            &Artifact::Bytes(b"data"),
+            &Policy::key(key.public_key()),
+        )
+        .unwrap();
+    assert_eq!(verified.tlog_entries, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (store, v1) = image(dir.path()).await;
+    let bundled = SignOptions::new()
+        .format(SignatureFormat::Bundle)
+        .transparency_log(log.clone());
+    sign(&store, &v1, &key, bundled).await.unwrap();
+    let ok = verify(&store, &v1, &policy.into(), &Claim::Signature).await;
+    assert!(ok.is_ok(), "{ok:?}");
+    // The legacy layout's annotation needs a SET, which v2 entries do not have.
+    let legacy = SignOptions::new().transparency_log(log);
+    let reason = refusal(sign(&store, &v1, &key, legacy).await);
+    assert!(reason.contains("bundle format"), "{reason}");
+}
+
+#[tokio::test]
+async fn dsse_entries_verify_when_the_log_records_them_as_rekor_v1_does() {
+    let key = PrivateKey::generate().unwrap();
+    let (log, policy, _instance) = api_log(1, &key);
+    let dir = tempfile::tempdir().unwrap();
+    let (store, v1) = image(dir.path()).await;
+    let bundled = SignOptions::new()
+        .format(SignatureFormat::Bundle)
+        .transparency_log(log.clone());
+    sign(&store, &v1, &key, bundled).await.unwrap();
+    let ok = verify(&store, &v1, &policy.clone().into(), &Claim::Signature).await;
+    assert!(ok.is_ok(), "{ok:?}");
+    let kind = "https://example.com/predicate/v1";
+    let options = AttestOptions::new(kind, json!({"built": true})).transparency_log(log);
+    attest_image(&store, &v1, "localhost/app:v1", &key, &options)
+        .await
+        .unwrap();
+    let ok = verify(&store, &v1, &policy.into(), &Claim::attestation(kind)).await;
+    assert!(ok.is_ok(), "{ok:?}");
 }
