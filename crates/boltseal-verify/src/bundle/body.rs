@@ -46,7 +46,18 @@ fn get_str<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
 }
 
 fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    boltseal_core::hex::encode(bytes)
+}
+
+/// The one signature a `dsse` body records (an entry for several signatures is not this one's).
+fn single_signature(spec: &Value) -> Result<&Value, String> {
+    let signatures = get(spec, &["signatures"])
+        .and_then(Value::as_array)
+        .ok_or("dsse body has no signatures")?;
+    match signatures.as_slice() {
+        [logged] => Ok(logged),
+        _ => Err("the log entry does not match the bundle: number of DSSE signatures".to_owned()),
+    }
 }
 
 /// Whether a base64 PEM (`CERTIFICATE` or `PUBLIC KEY`), as v1 bodies record signers, is the
@@ -150,12 +161,7 @@ pub(crate) fn check(
             {
                 return mismatch("DSSE payload");
             }
-            let signatures = get(spec, &["signatures"])
-                .and_then(Value::as_array)
-                .ok_or("dsse body has no signatures")?;
-            let [logged] = signatures.as_slice() else {
-                return mismatch("number of DSSE signatures");
-            };
+            let logged = single_signature(spec)?;
             if get_str(logged, &["signature"]).and_then(b64).as_deref() != Some(claims.signature) {
                 return mismatch("DSSE signature");
             }
@@ -177,12 +183,7 @@ pub(crate) fn check(
             {
                 return mismatch("DSSE payload");
             }
-            let signatures = get(spec, &["signatures"])
-                .and_then(Value::as_array)
-                .ok_or("dsse body has no signatures")?;
-            let [logged] = signatures.as_slice() else {
-                return mismatch("number of DSSE signatures");
-            };
+            let logged = single_signature(spec)?;
             if get_str(logged, &["content"]).and_then(b64).as_deref() != Some(claims.signature) {
                 return mismatch("DSSE signature");
             }

@@ -16,7 +16,7 @@ pub(crate) struct VerifiedEntry {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    boltseal_core::hex::encode(bytes)
 }
 
 /// Verifies one entry against the logs of `trust`: the log is known by its id, the SET (when
