@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use boltseal_core::{Classify, ErrorKind};
-use boltseal_tuf::{Freshness, ServiceKind, Trust, TrustOptions, TrustSource, TufError, load};
+use boltseal_tuf::{
+    Freshness, Limits, ServiceKind, Trust, TrustOptions, TrustSource, TufError, load,
+};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
@@ -359,14 +361,50 @@ async fn file_overrides_win() {
 }
 
 #[tokio::test]
-async fn public_good_offline_without_cache_uses_the_embedded_trust_and_says_so() {
+async fn oversized_metadata_and_targets_are_refused() {
+    let Some(repo) = Repository::new("oversized_metadata_and_targets_are_refused") else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let limited = |limits: Limits| TrustOptions {
+        limits,
+        ..repo.options(cache.path())
+    };
+    let cases = [
+        (
+            Limits {
+                max_timestamp_bytes: 100,
+                ..Limits::default()
+            },
+            "max_timestamp_size",
+        ),
+        (
+            Limits {
+                max_target_bytes: 1000,
+                ..Limits::default()
+            },
+            "target trusted_root.json is",
+        ),
+    ];
+    for (limits, needle) in cases {
+        let err = load(&repo.source(), &limited(limits)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LimitExceeded, "{err}");
+        assert!(
+            err.to_string().contains(needle),
+            "{err} should name {needle}"
+        );
+    }
+}
+
+#[test]
+fn public_good_offline_without_cache_uses_the_embedded_trust_and_says_so() {
     let cache = tempfile::tempdir().unwrap();
     let options = TrustOptions {
         cache_dir: Some(cache.path().to_owned()),
         offline: true,
         ..TrustOptions::default()
     };
-    let trust = load(&TrustSource::PublicGood, &options).await.unwrap();
+    let trust = boltseal_tuf::load_blocking(&TrustSource::PublicGood, &options).unwrap();
     let Freshness::Embedded { reason } = &trust.freshness else {
         panic!("expected embedded trust, got {:?}", trust.freshness)
     };
