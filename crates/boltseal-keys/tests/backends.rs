@@ -198,9 +198,10 @@ fn agreed_prehash(key: &PublicKey, digest: &[u8], signature: &[u8]) -> bool {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// P-256 and P-384 keys, SHA-256/384/512 digests: valid, damaged and foreign signatures.
+    /// P-256, P-384 and P-521 keys, SHA-256/384/512 digests: valid, damaged and foreign
+    /// signatures.
     #[test]
-    fn backends_agree_on_both_curves_and_every_hash(
+    fn backends_agree_on_every_curve_and_every_hash(
         seed in any::<[u8; 32]>(),
         message in proptest::collection::vec(any::<u8>(), 0..200),
         hash in 0usize..3,
@@ -220,6 +221,8 @@ proptest! {
         let p384_key = p384::ecdsa::SigningKey::from_slice(&[[1u8; 16].as_slice(), &scalar].concat()).unwrap();
         let p256_sig: p256::ecdsa::Signature = p256_key.sign_prehash(&digest).unwrap();
         let p384_sig: p384::ecdsa::Signature = p384_key.sign_prehash(&digest).unwrap();
+        let p521_key = p521::ecdsa::SigningKey::from_slice(&[[0u8; 34].as_slice(), &scalar].concat()).unwrap();
+        let p521_sig: p521::ecdsa::Signature = p521_key.sign_prehash(&digest).unwrap();
         let cases = [
             (
                 PublicKey::from_spki_der(p256_key.verifying_key().to_public_key_der().unwrap().as_bytes()).unwrap(),
@@ -228,6 +231,10 @@ proptest! {
             (
                 PublicKey::from_spki_der(p384::pkcs8::EncodePublicKey::to_public_key_der(p384_key.verifying_key()).unwrap().as_bytes()).unwrap(),
                 p384_sig.to_der().as_bytes().to_vec(),
+            ),
+            (
+                PublicKey::from_spki_der(p521::pkcs8::EncodePublicKey::to_public_key_der(p521_key.verifying_key()).unwrap().as_bytes()).unwrap(),
+                p521_sig.to_der().as_bytes().to_vec(),
             ),
         ];
         for (key, signature) in cases {
