@@ -43,7 +43,7 @@ pub(crate) fn derived_uuid(parts: &[&str]) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = boltseal_core::hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
