@@ -111,20 +111,45 @@ async fn mock_rekor_v2_takes_the_request_but_its_unverifiable_answer_is_refused(
     );
 }
 
-async fn image(dir: &std::path::Path) -> (LayoutStore, ManifestRef) {
-    let store = LayoutStore::create(dir.join("app")).await.unwrap();
-    let image = ImageBuilder::new().file("a", b"a", 0o644).build().unwrap();
-    image.write_to(&store, Some("v1")).await.unwrap();
-    (store, ManifestRef::Tag("v1".to_owned()))
+/// An image `v1` in a fresh OCI layout, and a key.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: LayoutStore,
+    v1: ManifestRef,
+    key: PrivateKey,
 }
 
-async fn sign(
-    store: &LayoutStore,
-    at: &ManifestRef,
-    key: &PrivateKey,
-    options: SignOptions,
-) -> Result<Signed, Error> {
-    sign_image(store, at, "localhost/app:v1", key, &options).await
+impl Fixture {
+    async fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LayoutStore::create(dir.path().join("app")).await.unwrap();
+        let image = ImageBuilder::new().file("a", b"a", 0o644).build().unwrap();
+        image.write_to(&store, Some("v1")).await.unwrap();
+        let key = PrivateKey::generate().unwrap();
+        let v1 = ManifestRef::Tag("v1".to_owned());
+        Fixture {
+            _dir: dir,
+            store,
+            v1,
+            key,
+        }
+    }
+
+    async fn sign(&self, options: SignOptions) -> Result<Signed, Error> {
+        sign_image(
+            &self.store,
+            &self.v1,
+            "localhost/app:v1",
+            &self.key,
+            &options,
+        )
+        .await
+    }
+
+    async fn verify(&self, policy: &KeyPolicy, claim: &Claim) -> Result<(), String> {
+        let verified = verify(&self.store, &self.v1, &policy.clone().into(), claim).await;
+        verified.map(|_| ()).map_err(|e| e.to_string())
+    }
 }
 
 #[tokio::test]
@@ -132,34 +157,23 @@ async fn key_signed_legacy_image_carries_a_rekor_bundle_that_a_log_requiring_key
     let Some(services) = SigstoreServices::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (store, v1) = image(dir.path()).await;
-    let key = PrivateKey::generate().unwrap();
+    let f = Fixture::new().await;
     let options = SignOptions::new().transparency_log(log(&services, 1));
-    let signed = sign(&store, &v1, &key, options).await.unwrap();
-    let manifest = store
-        .get_manifest(&ManifestRef::Tag(signed.location.clone()))
-        .await
-        .unwrap();
+    let signed = f.sign(options).await.unwrap();
+    let tag = ManifestRef::Tag(signed.location.clone());
+    let manifest = f.store.get_manifest(&tag).await.unwrap();
     let text = String::from_utf8(manifest.bytes().to_vec()).unwrap();
     assert!(text.contains(ANNOTATION_REKOR_BUNDLE), "{text}");
     let rekor_key = trust(&services).tlogs()[0].key().unwrap().clone();
-    let policy = KeyPolicy::new(key.public_key()).rekor_key(rekor_key);
-    let ok = verify(&store, &v1, &policy.clone().into(), &Claim::Signature)
-        .await
-        .unwrap();
-    assert_eq!(ok.digest, signed.digest);
+    let policy = KeyPolicy::new(f.key.public_key()).rekor_key(rekor_key);
+    f.verify(&policy, &Claim::Signature).await.unwrap();
     // An unlogged signature by the same key is refused under that policy.
-    let other = tempfile::tempdir().unwrap();
-    let (unlogged, v1) = image(other.path()).await;
-    sign(&unlogged, &v1, &key, SignOptions::new())
-        .await
-        .unwrap();
-    assert!(
-        verify(&unlogged, &v1, &policy.into(), &Claim::Signature)
-            .await
-            .is_err()
-    );
+    let unlogged = Fixture {
+        key: f.key.clone(),
+        ..Fixture::new().await
+    };
+    unlogged.sign(SignOptions::new()).await.unwrap();
+    assert!(unlogged.verify(&policy, &Claim::Signature).await.is_err());
 }
 
 #[tokio::test]
@@ -167,13 +181,10 @@ async fn bundle_image_signature_is_refused_when_the_mock_logs_its_dsse_request_v
     let Some(services) = SigstoreServices::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (store, v1) = image(dir.path()).await;
-    let key = PrivateKey::generate().unwrap();
     let options = SignOptions::new()
         .format(SignatureFormat::Bundle)
         .transparency_log(log(&services, 1));
-    let reason = refusal(sign(&store, &v1, &key, options).await);
+    let reason = refusal(Fixture::new().await.sign(options).await);
     assert!(reason.contains("does not match"), "{reason}");
 }
 
@@ -427,50 +438,42 @@ fn api_log(version: u32, key: &PrivateKey) -> (Log, KeyPolicy, std::sync::Arc<In
 
 #[tokio::test]
 async fn rekor_v2_entries_verify_when_the_log_follows_the_api() {
-    let key = PrivateKey::generate().unwrap();
-    let (log, policy, instance) = api_log(2, &key);
-    let bundle = sign_blob_logged(b"data", &key, &log).await.unwrap();
+    let f = Fixture::new().await;
+    let (log, policy, instance) = api_log(2, &f.key);
+    let bundle = sign_blob_logged(b"data", &f.key, &log).await.unwrap();
     let entry = &bundle.verification_material.tlog_entries[0];
     assert!(entry.inclusion_promise.is_none() && entry.inclusion_proof.is_some());
     let verified = Verifier::new(&instance.trusted_root())
         .verify(
             &bundle,
             &Artifact::Bytes(b"data"),
-            &Policy::key(key.public_key()),
+            &Policy::key(f.key.public_key()),
         )
         .unwrap();
     assert_eq!(verified.tlog_entries, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let (store, v1) = image(dir.path()).await;
     let bundled = SignOptions::new()
         .format(SignatureFormat::Bundle)
         .transparency_log(log.clone());
-    sign(&store, &v1, &key, bundled).await.unwrap();
-    let ok = verify(&store, &v1, &policy.into(), &Claim::Signature).await;
-    assert!(ok.is_ok(), "{ok:?}");
+    f.sign(bundled).await.unwrap();
+    f.verify(&policy, &Claim::Signature).await.unwrap();
     // The legacy layout's annotation needs a SET, which v2 entries do not have.
-    let legacy = SignOptions::new().transparency_log(log);
-    let reason = refusal(sign(&store, &v1, &key, legacy).await);
+    let reason = refusal(f.sign(SignOptions::new().transparency_log(log)).await);
     assert!(reason.contains("bundle format"), "{reason}");
 }
 
 #[tokio::test]
 async fn dsse_entries_verify_when_the_log_records_them_as_rekor_v1_does() {
-    let key = PrivateKey::generate().unwrap();
-    let (log, policy, _instance) = api_log(1, &key);
-    let dir = tempfile::tempdir().unwrap();
-    let (store, v1) = image(dir.path()).await;
+    let f = Fixture::new().await;
+    let (log, policy, _instance) = api_log(1, &f.key);
     let bundled = SignOptions::new()
         .format(SignatureFormat::Bundle)
         .transparency_log(log.clone());
-    sign(&store, &v1, &key, bundled).await.unwrap();
-    let ok = verify(&store, &v1, &policy.clone().into(), &Claim::Signature).await;
-    assert!(ok.is_ok(), "{ok:?}");
+    f.sign(bundled).await.unwrap();
+    f.verify(&policy, &Claim::Signature).await.unwrap();
     let kind = "https://example.com/predicate/v1";
     let options = AttestOptions::new(kind, json!({"built": true})).transparency_log(log);
-    attest_image(&store, &v1, "localhost/app:v1", &key, &options)
+    attest_image(&f.store, &f.v1, "localhost/app:v1", &f.key, &options)
         .await
         .unwrap();
-    let ok = verify(&store, &v1, &policy.into(), &Claim::attestation(kind)).await;
-    assert!(ok.is_ok(), "{ok:?}");
+    f.verify(&policy, &Claim::attestation(kind)).await.unwrap();
 }
