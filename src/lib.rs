@@ -16,6 +16,7 @@
 //! | [`policy`] | `boltseal-policy` |
 //! | [`pin`] | `boltseal-pin` |
 //! | [`admission`] | `boltseal-admission` |
+//! | [`tuf`] | `boltseal-tuf` |
 //! | [`core`](mod@core) | `boltseal-core` (always present) |
 //!
 //! Each module is a cargo feature of the same name; the default set is all of them (with
@@ -46,5 +47,7 @@ pub use boltseal_sbom as sbom;
 pub use boltseal_scan as scan;
 #[cfg(feature = "sign")]
 pub use boltseal_sign as sign;
+#[cfg(feature = "tuf")]
+pub use boltseal_tuf as tuf;
 #[cfg(feature = "verify")]
 pub use boltseal_verify as verify;
