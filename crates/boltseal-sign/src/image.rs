@@ -260,7 +260,7 @@ pub async fn sign_image<S: Store>(
                     .await?;
                 layer = layer.with_annotation(
                     ANNOTATION_REKOR_BUNDLE,
-                    rekor_bundle_annotation(&entry, log.url())?,
+                    rekor_bundle_annotation(&entry, log)?,
                 );
             }
             let tag = signature_tag(&image.digest, "sig");
@@ -324,7 +324,7 @@ pub async fn attest_image<S: Store>(
                     .await?;
                 layer = layer.with_annotation(
                     ANNOTATION_REKOR_BUNDLE,
-                    rekor_bundle_annotation(&entry, log.url())?,
+                    rekor_bundle_annotation(&entry, log)?,
                 );
             }
             let tag = signature_tag(&image.digest, "att");

@@ -241,11 +241,12 @@ impl Log {
 }
 
 /// cosign's legacy `dev.sigstore.cosign/bundle` annotation for a Rekor v1 entry (which has a
-/// SET).
+/// SET) that `log` returned, checked as verifiers of the legacy layout check it.
 pub(crate) fn rekor_bundle_annotation(
     entry: &TransparencyLogEntry,
-    url: &str,
+    log: &Log,
 ) -> Result<String, Error> {
+    let url = log.url();
     let set = entry
         .inclusion_promise
         .as_ref()
@@ -268,5 +269,7 @@ pub(crate) fn rekor_bundle_annotation(
         log_id,
     );
     let annotation = boltseal_envelope::bundle::RekorBundle::new(set, payload);
+    boltseal_verify::bundle::verify_rekor_bundle(&annotation, log.trusted_root())
+        .map_err(|e| log.error(format!("the Rekor bundle annotation does not verify: {e}")))?;
     Ok(String::from_utf8_lossy(&annotation.to_bytes()).into_owned())
 }
