@@ -3,7 +3,6 @@
 
 mod error;
 mod repository;
-pub mod signing_config;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +12,7 @@ use boltseal_verify::trust::TrustedRoot;
 use url::Url;
 
 pub use error::TufError;
-pub use signing_config::{Selector, Service, ServiceKind, SigningConfig, SigningConfigError};
+pub use boltseal_verify::trust::{Selector, Service, ServiceKind, SigningConfig, SigningConfigError};
 
 use repository::{Repo, Targets, cache_dir_for};
 
@@ -25,8 +24,6 @@ pub const PUBLIC_GOOD_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
 /// root versions forward from it, each signed by a threshold of the previous root's keys.
 pub const PUBLIC_GOOD_ROOT: &[u8] = include_bytes!("../data/public-good-root.json");
 
-pub(crate) const PUBLIC_GOOD_SIGNING_CONFIG: &[u8] =
-    include_bytes!("../data/public-good-signing-config.json");
 
 /// The TUF target name of Sigstore's trusted root.
 pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";

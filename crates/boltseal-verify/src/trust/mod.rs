@@ -35,6 +35,7 @@
 
 pub(crate) mod key;
 mod public_good;
+pub mod signing_config;
 pub(crate) mod time;
 
 use base64::Engine as _;
@@ -42,6 +43,7 @@ use serde::Deserialize;
 
 pub(crate) use key::Hash;
 pub use key::{KeyAlgorithm, KeyError, PublicKey};
+pub use signing_config::{Selector, Service, ServiceKind, SigningConfig, SigningConfigError};
 use time::Nanos;
 
 /// Media types of a trusted root that [`TrustedRoot::from_json`] accepts.

@@ -4,6 +4,10 @@
 use boltseal_core::{Classify, ErrorKind, Timestamp};
 use serde::Deserialize;
 
+/// The public-good instance's `signing_config.v0.2.json` (the TUF target as of late 2025).
+const PUBLIC_GOOD_SIGNING_CONFIG: &[u8] =
+    include_bytes!("../../data/public-good-signing-config.json");
+
 /// The media type of a v0.2 signing configuration (TUF target `signing_config.v0.2.json`).
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 
@@ -277,7 +281,7 @@ impl SigningConfig {
     #[must_use]
     pub fn public_good() -> Self {
         // The embedded file is checked by this crate's tests.
-        SigningConfig::from_json(crate::PUBLIC_GOOD_SIGNING_CONFIG)
+        SigningConfig::from_json(PUBLIC_GOOD_SIGNING_CONFIG)
             .unwrap_or_else(|e| unreachable!("embedded signing config: {e}"))
     }
 
