@@ -44,7 +44,8 @@ pub type SignFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, SignError>
 ///
 /// Dyn-compatible (`Box<dyn AsyncSigner>`, `&dyn AsyncSigner`), and implemented for every
 /// [`Signer`] (the future is then ready at once), so code written against `AsyncSigner` takes
-/// a [`crate::PrivateKey`] as well:
+/// a [`crate::PrivateKey`] as well, and a `&dyn Signer` as `&signer` (references, `Box` and
+/// `Arc` of signers are signers):
 ///
 /// ```
 /// use boltseal_keys::{AsyncSigner, PrivateKey};
@@ -78,6 +79,16 @@ impl<S: Signer + ?Sized> AsyncSigner for S {
     fn sign<'a>(&'a self, message: &'a [u8]) -> SignFuture<'a> {
         let signature = Signer::sign(self, message);
         Box::pin(std::future::ready(signature))
+    }
+}
+
+impl<S: Signer + ?Sized> Signer for &S {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        (**self).sign(message)
     }
 }
 

@@ -156,7 +156,8 @@ fn every_sync_signer_is_an_async_signer() {
     let boxed: Box<dyn Signer> = Box::new(key.clone());
     let arc: Arc<dyn Signer> = Arc::new(key.clone());
     let rt = runtime();
-    for signer in [&key as &dyn AsyncSigner, &boxed, &arc] {
+    let borrowed: &dyn Signer = &key;
+    for signer in [&key as &dyn AsyncSigner, &boxed, &arc, &borrowed] {
         let signature = rt.block_on(sign_and_check(signer, b"payload"));
         assert!(key.public_key().verify(b"payload", &signature).is_ok());
         assert_eq!(AsyncSigner::public_key(signer), key.public_key());
