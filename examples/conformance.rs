@@ -1,16 +1,4 @@
-//! `conformance`: the sigstore-conformance client protocol over boltseal's offline bundle
-//! verifier.
-//!
-//! ```text
-//! conformance verify-bundle --bundle F --certificate-identity I --certificate-oidc-issuer U
-//!                           [--trusted-root F] [--staging] FILE_OR_DIGEST
-//! conformance verify-bundle --bundle F --key K [--trusted-root F] [--staging] FILE_OR_DIGEST
-//! conformance sign-bundle ...     (not supported: boltseal does not sign keylessly)
-//! ```
-//!
-//! `FILE_OR_DIGEST` is a path or `sha256:<hex>`. Without `--trusted-root` the embedded
-//! public-good root is used. Exit 0 when the bundle verifies; otherwise one `error:` line and
-//! exit 1 (verification failed) or 2 (usage, unreadable input).
+//! `conformance`: a sigstore-conformance client; see ARCHITECTURE.md.
 
 mod common;
 
@@ -24,11 +12,9 @@ use boltseal::verify::bundle::{Artifact, Identity, Policy, Verifier};
 use boltseal::verify::trust::{PublicKey, TrustedRoot};
 use clap::{Parser, Subcommand};
 
+/// sigstore-conformance client (offline bundle verification)
 #[derive(Parser, Debug)]
-#[command(
-    name = "conformance",
-    about = "sigstore-conformance client (offline bundle verification)"
-)]
+#[command(name = "conformance")]
 struct Args {
     #[command(subcommand)]
     command: Command,

@@ -1,33 +1,21 @@
-//! `copy SRC DST`: copy an image between OCI layouts and registries without changing its digest
-//! (stands in for `skopeo copy`).
-//!
-//! ```text
-//! cargo run --example copy -- oci:target/img:v1 127.0.0.1:5000/team/app:v1
-//! cargo run --example copy -- --with-signatures 127.0.0.1:5000/team/app:v1 oci:mirror:v1
-//! ```
-//!
-//! Locations: `oci:DIR[:TAG|@DIGEST]` or `HOST[:PORT]/PATH[:TAG|@DIGEST]` (also `docker://…`).
-//! The copied digest is printed on stdout; progress for large blobs goes to stderr.
+//! `copy`: copy an image, digest unchanged (`skopeo copy`); see ARCHITECTURE.md.
 
 mod common;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use boltseal::oci::{
-    CopyEvent, CopyOptions, ImageLocation, ManifestRef, Platform, RegistryOptions, copy_image,
-};
+use boltseal::oci::{CopyEvent, CopyOptions, ImageLocation, ManifestRef, Platform};
+use boltseal::oci::{RegistryOptions, copy_image, human_size};
 use clap::Parser;
 use common::{Context, Failure};
 
 /// Blobs at least this large get progress lines.
 const LARGE_BLOB: u64 = 1024 * 1024;
 
+/// Copy an image between OCI layouts and registries, digest unchanged
 #[derive(Parser, Debug)]
-#[command(
-    name = "copy",
-    about = "Copy an image between OCI layouts and registries, digest unchanged"
-)]
+#[command(name = "copy")]
 struct Args {
     /// Also copy signatures, attestations, SBOMs (cosign tags) and OCI referrers.
     #[arg(long)]
@@ -49,9 +37,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let copy = |args| common::runtime().block_on(run(args));
-    common::args::<Args>()
-        .and_then(copy)
-        .map_or_else(common::report, |()| ExitCode::SUCCESS)
+    let copied = common::args::<Args>().and_then(copy);
+    copied.map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
@@ -81,18 +68,7 @@ async fn run(args: Args) -> Result<(), Failure> {
         .await
         .context(format_args!("copy {src_name} -> {dst_name}"))?;
     if !args.quiet {
-        let artifacts = match report.artifacts.len() {
-            0 => String::new(),
-            n => format!(", {n} signature/attestation artifact(s)"),
-        };
-        eprintln!(
-            "copied {src_name} -> {dst_name}: {} manifest(s), {} blob(s) copied ({}), {} already present, {} mounted{artifacts}",
-            report.manifests,
-            report.blobs_copied,
-            common::human_size(report.bytes_copied),
-            report.blobs_skipped,
-            report.blobs_mounted,
-        );
+        eprintln!("copied {src_name} -> {dst_name}: {report}");
     }
     let digest = report.descriptor.map(|d| d.digest.to_string());
     println!("{}", digest.unwrap_or_default());
@@ -103,10 +79,10 @@ async fn run(args: Args) -> Result<(), Failure> {
 fn progress(event: &CopyEvent) {
     match event {
         CopyEvent::BlobStarted(d) if d.size >= LARGE_BLOB => {
-            eprintln!("copying blob {} ({})", d.digest, common::human_size(d.size));
+            eprintln!("copying blob {} ({})", d.digest, human_size(d.size));
         }
         CopyEvent::BlobMounted(d) if d.size >= LARGE_BLOB => {
-            eprintln!("mounted blob {} ({})", d.digest, common::human_size(d.size));
+            eprintln!("mounted blob {} ({})", d.digest, human_size(d.size));
         }
         CopyEvent::ArtifactCopied(name) => eprintln!("copied artifact {name}"),
         _ => {}

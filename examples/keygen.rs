@@ -1,10 +1,4 @@
-//! `keygen [--output-key-prefix P]`: write an ECDSA P-256 key pair as `P.key` (cosign's encrypted
-//! format, mode 0600) and `P.pub` (stands in for `cosign generate-key-pair`).
-//!
-//! The password comes from `COSIGN_PASSWORD` (set but empty means an empty password) or a
-//! prompt. Existing files are never overwritten without `--force`. `--legacy` writes the
-//! `ENCRYPTED COSIGN PRIVATE KEY` label with scrypt N = 2^15, the only variant skopeo and podman
-//! up to 1.11 read.
+//! `keygen`: a cosign key pair (`cosign generate-key-pair`); see ARCHITECTURE.md.
 
 mod common;
 
@@ -15,8 +9,9 @@ use boltseal::keys::{KeyFormat, PrivateKey, read_password, write_key_pair};
 use clap::Parser;
 use common::{Code, Failure};
 
+/// Generate a cosign-compatible key pair
 #[derive(Parser, Debug)]
-#[command(name = "keygen", about = "Generate a cosign-compatible key pair")]
+#[command(name = "keygen")]
 struct Args {
     /// Output file prefix: writes PREFIX.key and PREFIX.pub.
     #[arg(long, default_value = "cosign")]

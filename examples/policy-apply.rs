@@ -1,16 +1,4 @@
-//! `policy-apply --policy P... --resource R... [--allow-http-registry] [--offline]`: applies
-//! Kyverno policies to resources (stands in for `kyverno apply`). `P` and `R` are files or
-//! directories of multi-document YAML.
-//!
-//! Each resource goes through the mutate phase (image verification, digest pinning) and then
-//! the validate phase on the patched resource, as Kyverno's webhooks would. One JSON object
-//! per rule result on stdout:
-//! `{"policy":…,"rule":…,"resource":"Kind/namespace/name","result":"pass|fail|skip|error|warn","message":…}`
-//! with `"patches": [RFC 6902 operations]` when the rule mutates. Warnings about policies
-//! (features that behave differently from Kyverno) go to stderr as `warning:` lines.
-//!
-//! Exit status: 0 when nothing blocks, 1 when an Enforce rule fails or a rule errors under
-//! `failurePolicy: Fail`, 2 for usage errors and unreadable or invalid policies/resources.
+//! `policy-apply`: apply Kyverno policies to resources (`kyverno apply`); see ARCHITECTURE.md.
 
 mod common;
 mod policy_flags;
@@ -23,8 +11,9 @@ use clap::Parser;
 use common::{Code, Failure};
 use serde_json::json;
 
+/// Apply Kyverno policies to resources
 #[derive(Parser, Debug)]
-#[command(name = "policy-apply", about = "Apply Kyverno policies to resources")]
+#[command(name = "policy-apply")]
 struct Args {
     /// Policy files or directories (repeatable).
     #[arg(long = "policy", required = true)]

@@ -1,12 +1,4 @@
-//! `policy-test DIR...`: runs every `kyverno-test.yaml` under the directories (stands in for
-//! `kyverno test`). One line per expected result:
-//! `PASS|FAIL  <test> policy=<p> rule=<r> resource=<res> expected=<e> actual=<a>  <reason>`,
-//! then a summary line `N passed, M failed`. Exit 1 when any result does not match, 2 when a
-//! test, policy or resource cannot be loaded.
-//!
-//! Verification reaches registries like `policy-apply` (`--allow-http-registry` for plain HTTP
-//! registries that are not on loopback); `--offline` uses no network (verifications are
-//! errors).
+//! `policy-test`: run `kyverno-test.yaml` files (`kyverno test`); see ARCHITECTURE.md.
 
 mod common;
 mod policy_flags;
@@ -19,8 +11,9 @@ use boltseal::policy::testing::{discover, run_test_file};
 use clap::Parser;
 use common::{Code, Failure};
 
+/// Run kyverno-test.yaml files
 #[derive(Parser, Debug)]
-#[command(name = "policy-test", about = "Run kyverno-test.yaml files")]
+#[command(name = "policy-test")]
 struct Args {
     /// Directories (searched recursively) or kyverno-test.yaml files.
     #[arg(required = true)]

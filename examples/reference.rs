@@ -1,10 +1,4 @@
-//! `reference REF...`: parse image references the way Docker does and print what they mean.
-//!
-//! One JSON object per line for each valid input, with the keys `input`, `registry`,
-//! `repository`, `tag` (string or null), `digest` (string or null), `normalized` (fully
-//! qualified, `:latest` added when there is neither tag nor digest) and `familiar` (Docker's
-//! short form). Each invalid input prints `error: <input>: <reason>` on stderr. Every input is
-//! processed; the exit status is 1 if any was invalid, 2 on a usage error.
+//! `reference`: parse image references as Docker does; see ARCHITECTURE.md.
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,10 +1,4 @@
-//! `sbom-validate FILE...`: validate SPDX 2.2/2.3 and CycloneDX 1.4–1.7 JSON documents.
-//!
-//! For each file, every finding is one line on standard output, `invalid: <element>:
-//! <message>` for a broken rule and `warning: <element>: <message>` for a doubtful one, where
-//! the element is a JSON pointer or an SPDX id / bom-ref; then `<FILE>: valid <format>` or
-//! `<FILE>: invalid <format> (<n> errors)`. Exit status: 0 all valid, 1 some document invalid,
-//! 2 usage or input error (a file that cannot be read or is not an SBOM; one `error:` line).
+//! `sbom-validate`: validate SPDX and CycloneDX JSON documents; see ARCHITECTURE.md.
 
 mod common;
 

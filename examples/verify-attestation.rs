@@ -1,12 +1,4 @@
-//! `verify-attestation --key PUB --type T IMAGE`: verify an image's attestations with a public
-//! key and print the verified in-toto statements of predicate type T as a JSON array (stands in
-//! for `cosign verify-attestation`). Unlike cosign, statements of other types, or about another
-//! digest, are never printed.
-//!
-//! Keyless: `verify-attestation --certificate-identity ID --certificate-oidc-issuer URL
-//! [--trusted-root F] --type T IMAGE` (or the `-regexp` forms) checks legacy `.att` layers with a
-//! Fulcio certificate and a Rekor bundle, and keyless Sigstore bundle referrers, against the
-//! trusted root (default: the embedded public-good root).
+//! `verify-attestation`: verify attestations (`cosign verify-attestation`); see ARCHITECTURE.md.
 
 mod common;
 
@@ -17,11 +9,9 @@ use boltseal::verify::Claim;
 use clap::Parser;
 use common::Failure;
 
+/// Verify a container image's attestations with a key or a keyless identity
 #[derive(Parser, Debug)]
-#[command(
-    name = "verify-attestation",
-    about = "Verify a container image's attestations with a key or a keyless identity"
-)]
+#[command(name = "verify-attestation")]
 struct Args {
     #[command(flatten)]
     verify: common::verify::VerifyArgs,

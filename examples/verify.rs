@@ -1,14 +1,4 @@
-//! `verify --key PUB [-a k=v]... IMAGE`: verify an image's signatures with a public key
-//! (stands in for `cosign verify --key`). Reads both layouts: legacy `sha256-<hex>.sig` layers
-//! and Sigstore bundle referrers.
-//!
-//! Keyless: `verify --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root F]`
-//! (or the `-regexp` forms) checks legacy signatures with a Fulcio certificate and a Rekor bundle,
-//! and keyless Sigstore bundle referrers, against the trusted root (default: the embedded
-//! public-good root).
-//!
-//! Prints a JSON array of the verified payloads on stdout. Any doubt is a failure: one `error:`
-//! line naming each rejected signature's reason, exit 1.
+//! `verify`: verify an image's signatures (`cosign verify`); see ARCHITECTURE.md.
 
 mod common;
 
@@ -19,11 +9,9 @@ use boltseal::verify::Claim;
 use clap::Parser;
 use common::Failure;
 
+/// Verify a container image's signatures with a key or a keyless identity
 #[derive(Parser, Debug)]
-#[command(
-    name = "verify",
-    about = "Verify a container image's signatures with a key or a keyless identity"
-)]
+#[command(name = "verify")]
 struct Args {
     #[command(flatten)]
     verify: common::verify::VerifyArgs,

@@ -2,10 +2,11 @@
 
 use std::process::ExitCode;
 
-use super::{Code as _, Context as _, Failure, open, parse_annotation, runtime};
+use boltseal::oci::{ManifestRef, RegistryOptions};
 
-/// The flags `verify` and `verify-attestation` share: cosign's (who must have signed) and the
-/// image.
+use super::{Code as _, Context as _, Failure, parse_annotation, runtime};
+
+/// cosign's flags (who must have signed) and the image.
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
     /// Public key file (PEM); repeat to accept signatures by any of several keys.
@@ -40,21 +41,13 @@ impl VerifyArgs {
     /// cosign's flags, for [`boltseal::evidence::cosign::CosignFlags::authority`].
     pub fn flags(&self) -> boltseal::evidence::cosign::CosignFlags {
         let mut flags = boltseal::evidence::cosign::CosignFlags::default();
-        flags.keys.clone_from(&self.key);
-        flags
-            .certificate_identity
-            .clone_from(&self.certificate_identity);
-        flags
-            .certificate_identity_regexp
-            .clone_from(&self.certificate_identity_regexp);
-        flags
-            .certificate_oidc_issuer
-            .clone_from(&self.certificate_oidc_issuer);
-        flags
-            .certificate_oidc_issuer_regexp
-            .clone_from(&self.certificate_oidc_issuer_regexp);
-        flags.trusted_root.clone_from(&self.trusted_root);
-        flags.annotations.clone_from(&self.annotations);
+        flags.keys = self.key.clone();
+        flags.certificate_identity = self.certificate_identity.clone();
+        flags.certificate_identity_regexp = self.certificate_identity_regexp.clone();
+        flags.certificate_oidc_issuer = self.certificate_oidc_issuer.clone();
+        flags.certificate_oidc_issuer_regexp = self.certificate_oidc_issuer_regexp.clone();
+        flags.trusted_root = self.trusted_root.clone();
+        flags.annotations = self.annotations.clone();
         flags
     }
 
@@ -68,11 +61,12 @@ impl VerifyArgs {
         what: &str,
     ) -> Result<ExitCode, Failure> {
         runtime().block_on(async {
-            let (store, reference) = open(&self.image, self.allow_http_registry).await?;
-            let verified = boltseal::evidence::verify(&store, &reference, authority, claim)
-                .await
-                .code(1)
-                .context(&self.image)?;
+            let image = &self.image;
+            let options = RegistryOptions::new().allow_http(self.allow_http_registry);
+            let store = image.open(&options).await.context(image)?;
+            let digest = ManifestRef::Digest(image.resolve(&store).await.context(image)?.digest);
+            let verified = boltseal::evidence::verify(&store, &digest, authority, claim).await;
+            let verified = verified.code(1).context(image)?;
             let n = verified.verified.len();
             eprintln!("Verification for {} -- {n} {what}", verified.digest);
             let payloads: Vec<_> = verified.payloads().cloned().collect();

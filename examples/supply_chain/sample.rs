@@ -2,66 +2,53 @@
 //! admission policy and the Pods that ask for it.
 
 use boltseal::envelope::intoto::ResourceDescriptor;
-use boltseal::envelope::slsa::{Provenance, Timestamp};
+use boltseal::envelope::slsa::Provenance;
 use boltseal::oci::{BuiltImage, ImageBuilder};
+use boltseal::policy::{AdmissionInput, Operation, Phase};
 use boltseal::reference::Digest;
-use boltseal::sign::now_rfc3339;
+use boltseal_core::Timestamp;
 
 pub(crate) const TAG: &str = "v1";
 
+/// The files under `sample/`, with their modes.
+macro_rules! files {
+    ($($mode:literal $path:literal,)*) => {
+        [$(($path, include_bytes!(concat!("sample/", $path)) as &[u8], $mode),)*]
+    };
+}
+
 /// The sample's files: path, contents, mode. The dpkg database and the Python distribution's
 /// metadata are what the SBOM step finds.
-pub(crate) const FILES: [(&str, &[u8], u32); 5] = [
-    (
-        "etc/os-release",
-        include_bytes!("sample/etc/os-release"),
-        0o644,
-    ),
-    (
-        "var/lib/dpkg/status",
-        include_bytes!("sample/var/lib/dpkg/status"),
-        0o644,
-    ),
-    (
-        METADATA,
-        include_bytes!(
-            "sample/usr/lib/python3/dist-packages/demo_greeter-0.3.1.dist-info/METADATA"
-        ),
-        0o644,
-    ),
-    ("app/hello.sh", include_bytes!("sample/app/hello.sh"), 0o755),
-    ("app/README", include_bytes!("sample/app/README"), 0o644),
+pub(crate) const FILES: [(&str, &[u8], u32); 5] = files![
+    0o644 "etc/os-release",
+    0o644 "var/lib/dpkg/status",
+    0o644 "usr/lib/python3/dist-packages/demo_greeter-0.3.1.dist-info/METADATA",
+    0o755 "app/hello.sh",
+    0o644 "app/README",
 ];
-/// The file only the unsigned variant has.
-pub(crate) const UNREVIEWED: (&str, &[u8], u32) = (
-    "app/UNREVIEWED",
-    b"Built outside the pipeline: never signed.\n",
-    0o644,
-);
-const METADATA: &str = "usr/lib/python3/dist-packages/demo_greeter-0.3.1.dist-info/METADATA";
 
-/// The sample image of `files`.
-pub(crate) fn image<'a>(
-    files: impl Iterator<Item = (&'a str, &'a [u8], u32)>,
-) -> Result<BuiltImage, boltseal::oci::Error> {
-    let source = (
-        "org.opencontainers.image.source",
-        "https://example.invalid/boltseal-demo",
-    );
-    files
-        .fold(ImageBuilder::new(), |b, (path, contents, mode)| {
-            b.file(path, contents, mode)
-        })
-        .entrypoint(&["/app/hello.sh"])
+/// The sample image; the unsigned variant has one more file, built outside the pipeline.
+pub(crate) fn image(unsigned: bool) -> Result<BuiltImage, boltseal::oci::Error> {
+    let mut builder = ImageBuilder::new();
+    for (path, contents, mode) in FILES {
+        builder = builder.file(path, contents, mode);
+    }
+    if unsigned {
+        builder = builder.file("app/UNREVIEWED", b"Built outside the pipeline.\n", 0o644);
+    }
+    let source = "https://example.invalid/boltseal-demo";
+    (builder.entrypoint(&["/app/hello.sh"]))
         .label("org.opencontainers.image.title", "boltseal-demo")
-        .label(source.0, source.1)
+        .label("org.opencontainers.image.source", source)
         .build()
 }
 
 /// SLSA v1 provenance of the sample build: the builder is this example, the inputs are the
 /// sample's files.
-pub(crate) fn provenance(started: &str, diff_id: &Digest) -> Result<serde_json::Value, String> {
-    let time = |t: &str| Timestamp::parse(t).map_err(|e| e.to_string());
+pub(crate) fn provenance(
+    started: Timestamp,
+    diff_id: &Digest,
+) -> Result<serde_json::Value, boltseal::envelope::slsa::Error> {
     let builder = Provenance::builder(
         "https://example.invalid/boltseal/supply_chain/v1",
         "https://example.invalid/boltseal/supply_chain",
@@ -70,16 +57,13 @@ pub(crate) fn provenance(started: &str, diff_id: &Digest) -> Result<serde_json::
     .external_parameter("tag", TAG)
     .internal_parameter("layerDiffId", diff_id.to_string())
     .builder_version("boltseal", env!("CARGO_PKG_VERSION"))
-    .started_on(time(started)?)
-    .finished_on(time(&now_rfc3339())?);
+    .started_on(started.try_into()?)
+    .finished_on(Timestamp::now().try_into()?);
     let file = |path: &str, contents| ResourceDescriptor::new(path, &Digest::sha256_of(contents));
     let builder = FILES.iter().fold(builder, |b, (path, contents, _)| {
         b.resolved_dependency(file(path, contents).uri(format!("file:{path}")))
     });
-    builder
-        .build()
-        .map(|p| p.to_value())
-        .map_err(|e| e.to_string())
+    builder.build().map(|p| p.to_value())
 }
 
 /// The admission policy: the example policy (`policies/verify-image-signatures.yaml`) for the
@@ -98,25 +82,13 @@ pub(crate) fn admission_policy(repository: &str, pem: &str) -> String {
         .replace("- keys:", annotated)
 }
 
-/// A Pod `demo/<name>` running `image`.
-pub(crate) fn pod(name: &str, image: &str) -> serde_json::Value {
-    serde_json::json!({
+/// The admission request (mutate, create) of a Pod `demo/<name>` running `image`.
+pub(crate) fn pod(name: &str, image: &str) -> AdmissionInput {
+    let pod = serde_json::json!({
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": "demo"},
         "spec": {"containers": [{"name": "app", "image": image}]}
-    })
-}
-
-/// Recreates a directory that this example owns. Refuses to clear a directory that is not an
-/// OCI layout, so that nothing the user had is lost.
-pub(crate) fn reset_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    if dir.exists() {
-        if !dir.join("oci-layout").exists() {
-            let why = "exists and is not an OCI layout; refusing to overwrite it";
-            return Err(std::io::Error::other(why));
-        }
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)
+    });
+    AdmissionInput::new(Phase::Mutate, Operation::Create, pod).with_namespace("demo")
 }

@@ -150,6 +150,43 @@ pub struct CopyReport {
     pub artifacts: Vec<String>,
 }
 
+/// The copy tool's summary: `M manifest(s), B blob(s) copied (SIZE), S already present, N
+/// mounted`, then `, A signature/attestation artifact(s)` when any were copied.
+impl std::fmt::Display for CopyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (copied, size) = (self.blobs_copied, human_size(self.bytes_copied));
+        write!(
+            f,
+            "{} manifest(s), {copied} blob(s) copied ({size}), ",
+            self.manifests
+        )?;
+        write!(
+            f,
+            "{} already present, {} mounted",
+            self.blobs_skipped, self.blobs_mounted
+        )?;
+        match self.artifacts.len() {
+            0 => Ok(()),
+            n => write!(f, ", {n} signature/attestation artifact(s)"),
+        }
+    }
+}
+
+/// A size for people: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB` (one decimal, up to GiB).
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let (mut value, mut unit) = (bytes as f64, 0);
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{bytes} B"),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
 /// An image resolved for one platform.
 #[non_exhaustive]
 #[derive(Clone, Debug)]
@@ -386,5 +423,30 @@ impl<S: Store, D: Store> Copier<'_, S, D> {
             self.emit(CopyEvent::ArtifactCopied(referrer.digest.to_string()));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CopyReport, human_size};
+
+    #[test]
+    fn sizes_and_the_summary_line() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(5 << 30), "5.0 GiB");
+        assert_eq!(human_size(5 << 40), "5120.0 GiB");
+        let mut report = CopyReport {
+            manifests: 1,
+            blobs_copied: 2,
+            bytes_copied: 3 << 20,
+            blobs_skipped: 1,
+            ..CopyReport::default()
+        };
+        let line = "1 manifest(s), 2 blob(s) copied (3.0 MiB), 1 already present, 0 mounted";
+        assert_eq!(report.to_string(), line);
+        report.artifacts.push("sha256-x.sig".into());
+        let line = format!("{line}, 1 signature/attestation artifact(s)");
+        assert_eq!(report.to_string(), line);
     }
 }

@@ -61,6 +61,25 @@ impl LayoutStore {
         Ok(store)
     }
 
+    /// Creates an empty layout at `root`, replacing a layout already there (a directory a
+    /// program rebuilds on each run). Refuses a directory that exists and is not an OCI layout,
+    /// so that nothing else is lost.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLayout`] for a directory that is not a layout; I/O errors.
+    pub async fn create_empty(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        if exists_no_follow(&root).await? {
+            if !exists_no_follow(&root.join(LAYOUT_FILE)).await? {
+                let reason = "exists and is not an OCI layout; refusing to overwrite it".into();
+                return Err(Error::InvalidLayout { path: root, reason });
+            }
+            let removed = tokio::fs::remove_dir_all(&root).await;
+            removed.map_err(|e| Error::io(&root, e))?;
+        }
+        LayoutStore::create(root).await
+    }
+
     /// Opens a layout, creating the directory, `oci-layout` and an empty `index.json` if missing.
     ///
     /// # Errors
@@ -616,7 +635,31 @@ impl Store for LayoutStore {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    #[tokio::test]
+    async fn create_empty_replaces_a_layout_and_refuses_anything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = dir.path().join("layout");
+        let store = LayoutStore::create_empty(&layout).await.unwrap();
+        store
+            .write_atomic(&layout.join("stale"), b"x")
+            .await
+            .unwrap();
+        LayoutStore::create_empty(&layout).await.unwrap();
+        assert!(!layout.join("stale").exists());
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("precious.txt"), b"keep").unwrap();
+        let refused = LayoutStore::create_empty(&other).await;
+        assert!(
+            matches!(refused, Err(Error::InvalidLayout { .. })),
+            "{refused:?}"
+        );
+        assert!(other.join("precious.txt").exists());
+    }
 
     #[test]
     fn tags() {

@@ -17,7 +17,7 @@ mod store;
 pub use auth::{Credential, credential_files, credential_for, credential_from_file};
 pub use copy::{
     CopyEvent, CopyOptions, CopyReport, DEFAULT_MAX_DEPTH, DEFAULT_MAX_MANIFESTS, Progress,
-    ResolvedImage, copy_image, resolve_image,
+    ResolvedImage, copy_image, human_size, resolve_image,
 };
 pub use counting::{count_requests, registry_requests};
 pub use error::{Error, ErrorKind, Result};

@@ -115,6 +115,20 @@ impl Error {
 /// keeps its own kind; a file that changed or a rewrite that did not check out is refused; a
 /// file over the size limit is a limit; I/O is I/O; everything else (not text, invalid YAML,
 /// not a file, bad edits) is invalid input.
+impl Error {
+    /// The `pin` tool's exit status for this error: a path or file that cannot be read, or is
+    /// over the size limit, is an input error (2); otherwise its kind decides (a missing tag, a
+    /// registry failure, a file changed meanwhile: 1; plain HTTP refused, invalid YAML: 2).
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Io { .. } | Error::TooLarge { .. } => 2,
+            Error::File { source, .. } => source.exit_code(),
+            e => boltseal_core::Classify::kind(e).exit_code(),
+        }
+    }
+}
+
 impl boltseal_core::Classify for Error {
     fn kind(&self) -> boltseal_core::ErrorKind {
         use boltseal_core::ErrorKind;
@@ -134,3 +148,24 @@ impl boltseal_core::Classify for Error {
 
 /// Results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn unreadable_inputs_are_input_errors_and_a_changed_file_is_a_refusal() {
+        let io = Error::io("Dockerfile", std::io::Error::other("denied"));
+        assert_eq!(io.exit_code(), 2);
+        let changed = Error::Changed {
+            path: "Dockerfile".into(),
+        };
+        assert_eq!(changed.exit_code(), 1);
+        let nested = |source| Error::File {
+            path: "a.yaml".into(),
+            source: Box::new(source),
+        };
+        assert_eq!(nested(io).exit_code(), 2);
+        assert_eq!(nested(changed).exit_code(), 1);
+    }
+}

@@ -96,6 +96,21 @@ pub struct FileReport {
     pub rewritten: usize,
 }
 
+impl FileReport {
+    /// Its errors, each with the line the `pin` tool prints: the file's own error, then
+    /// `FILE:LINE: ERROR` for each reference that could not be resolved.
+    pub fn errors(&self) -> impl Iterator<Item = (String, &Error)> {
+        let own = self.error.iter().map(|e| (e.to_string(), e));
+        own.chain(self.entries.iter().filter_map(|entry| match &entry.state {
+            State::Failed { error } => {
+                let at = format!("{}:{}", self.path.display(), entry.image.line);
+                Some((format!("{at}: {error}"), error))
+            }
+            _ => None,
+        }))
+    }
+}
+
 /// The result of [`pin_paths`](crate::pin_paths).
 #[non_exhaustive]
 #[derive(Clone, Debug, Default)]

@@ -135,3 +135,51 @@ pub fn read(bytes: &[u8]) -> Result<Sbom, Error> {
 pub fn write(sbom: &Sbom, format: Format, opts: &WriteOptions) -> Result<Written, Error> {
     convert::write_as(sbom, format, opts)
 }
+
+/// Writes `document` and a newline to `path`, atomically replacing the file, or to standard
+/// output when `path` is `None` (the `--file OUT` of the `sbom` and `sbom-convert` tools).
+///
+/// # Errors
+///
+/// The file or standard output cannot be written.
+pub fn write_output(path: Option<&std::path::Path>, document: &[u8]) -> std::io::Result<()> {
+    use boltseal_core::fs::{AtomicWrite, write_atomic};
+    let bytes = [document, b"\n"].concat();
+    match path {
+        Some(path) => {
+            write_atomic(path, &bytes, AtomicWrite::replace()).map_err(std::io::Error::other)
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes),
+    }
+}
+
+/// Reads a document from `path`, or from standard input when `path` is `-`.
+///
+/// # Errors
+///
+/// The file or standard input cannot be read.
+pub fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match path {
+        "-" => std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes).map(|_| bytes),
+        path => std::fs::read(path),
+    }
+}
+
+#[cfg(test)]
+mod io_tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn output_files_end_with_a_newline_and_inputs_read_back() {
+        let dir = std::env::temp_dir().join(format!("boltseal-sbom-io-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.json");
+        super::write_output(Some(&path), b"{}").unwrap();
+        super::write_output(Some(&path), b"{\"a\":1}").unwrap();
+        let path_str = path.to_str().unwrap();
+        assert_eq!(super::read_input(path_str).unwrap(), b"{\"a\":1}\n");
+        assert!(super::read_input(dir.join("missing").to_str().unwrap()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -95,6 +95,23 @@ impl boltseal_core::Classify for Error {
 }
 
 impl Error {
+    /// The `sbom` tool's exit status: a store's error by its kind (a missing image or blob, or
+    /// one that fails verification: 1; plain HTTP refused: 2); otherwise invalid input, a
+    /// malformed or hostile layer (a limit) and local I/O are input errors (2), the rest 1.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        use boltseal_core::{Classify, ErrorKind};
+        match self {
+            Error::Store(e) => Classify::kind(e).exit_code(),
+            e => match e.kind() {
+                ErrorKind::InvalidInput | ErrorKind::LimitExceeded | ErrorKind::Io => 2,
+                _ => 1,
+            },
+        }
+    }
+}
+
+impl Error {
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             what: what.into(),
@@ -141,3 +158,27 @@ fn one_line(text: String) -> String {
 
 /// Results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn hostile_layers_are_input_errors_and_missing_things_are_failures() {
+        let (what, reason) = ("layer 0".to_owned(), "gone".to_owned());
+        let limit = Error::Limit {
+            what: what.clone(),
+            limit_name: "entries",
+            limit: 1,
+            seen: 2,
+        };
+        assert_eq!(limit.exit_code(), 2);
+        let entry = Error::Entry {
+            layer: what.clone(),
+            entry: "x".into(),
+            reason: reason.clone(),
+        };
+        assert_eq!(entry.exit_code(), 2);
+        assert_eq!(Error::NotFound { what, reason }.exit_code(), 1);
+    }
+}

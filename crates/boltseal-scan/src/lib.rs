@@ -44,6 +44,36 @@ pub enum Progress {
 /// A progress callback.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
+/// A [`ProgressFn`] that draws one line on standard error, redrawn in place (`layers 2/5 (1.2
+/// MiB of 30.0 MiB)`, then `cataloguing packages`); for a terminal. Erase it when the scan ends
+/// (`eprint!("\r\x1b[K")`).
+#[must_use]
+pub fn progress_line() -> ProgressFn {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    // Layers and bytes: in all, then done.
+    let counts: Arc<[AtomicU64; 4]> = Arc::new(Default::default());
+    Arc::new(move |p: &Progress| {
+        let mut err = std::io::stderr().lock();
+        let size = |i: usize| boltseal_oci::human_size(counts[i].load(Relaxed));
+        let _ = match p {
+            Progress::Resolved { layers, bytes } => {
+                counts[0].store(*layers as u64, Relaxed);
+                counts[1].store(*bytes, Relaxed);
+                Ok(())
+            }
+            Progress::LayerDone { bytes, .. } => {
+                let n = counts[2].fetch_add(1, Relaxed) + 1;
+                counts[3].fetch_add(*bytes, Relaxed);
+                let of = counts[0].load(Relaxed);
+                write!(err, "\r\x1b[Klayers {n}/{of} ({} of {})", size(3), size(1))
+            }
+            Progress::Cataloguing => write!(err, "\r\x1b[Kcataloguing packages"),
+        };
+        let _ = err.flush();
+    })
+}
+
 /// How to scan.
 #[derive(Clone)]
 #[non_exhaustive]
