@@ -18,16 +18,67 @@ fn verify_blob<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> 
         .run()
 }
 
-/// A file, a key pair's public half and a bundle of the file signed with no log entry (what
-/// `sign-blob --tlog-upload=false` writes), in `dir`.
+/// `sign-blob --key k.pem --bundle a.json [extra...] a.txt` in `dir` (password `pw`).
+fn sign_blob(dir: &Path, extra: &[&str]) -> Output {
+    let args = [&["--key", "k.pem", "--bundle", "a.json"], extra, &["a.txt"]].concat();
+    support::Example::new("sign-blob")
+        .args(&args)
+        .dir(dir)
+        .password(Some("pw"))
+        .run()
+}
+
+/// A file, a key pair's public half and a bundle of the file signed with no log entry (by
+/// `sign-blob --tlog-upload=false`), in `dir`.
 fn unlogged_bundle(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let key = PrivateKey::generate().unwrap();
+    let pem = key
+        .to_encrypted_pem(b"pw", boltseal::keys::KeyFormat::default())
+        .unwrap();
+    std::fs::write(dir.join("k.pem"), pem).unwrap();
     let (file, public, bundle) = (dir.join("a.txt"), dir.join("k.pub"), dir.join("a.json"));
     std::fs::write(&file, b"hello, verify-blob\n").unwrap();
     std::fs::write(&public, key.public_key().to_pem()).unwrap();
-    let signed = boltseal::sign::sign_blob_bytes(&std::fs::read(&file).unwrap(), &key).unwrap();
-    std::fs::write(&bundle, signed.to_bytes()).unwrap();
+    support::assert_success(&sign_blob(dir, &["--tlog-upload=false"]));
     (file, public, bundle)
+}
+
+/// cosign 3's whole key flow against a private Sigstore instance (the Sigstore project's own
+/// service mocks): `sign-blob` logs the signature, and `verify-blob --key --trusted-root`
+/// accepts the bundle without `--insecure-ignore-tlog`; the public-good root (which does not
+/// know that log) and another key refuse it.
+#[test]
+fn a_logged_key_signature_verifies_against_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, public, bundle) = unlogged_bundle(dir.path());
+    let Some(services) = support::sigstore_services::SigstoreServices::start() else {
+        return;
+    };
+    let (config, root) = (
+        services.signing_config.as_path(),
+        services.trusted_root.as_path(),
+    );
+    let logged = [
+        "--signing-config",
+        config.to_str().unwrap(),
+        "--trusted-root",
+        root.to_str().unwrap(),
+    ];
+    support::assert_success(&sign_blob(dir.path(), &logged));
+    let key_args = [Path::new("--bundle"), &bundle, Path::new("--key"), &public];
+    let with_root = [Path::new("--trusted-root"), root, &file];
+    let ok = verify_blob(key_args.iter().chain(with_root.iter()));
+    assert_eq!(support::stderr(&ok).trim(), "Verified OK");
+    let err = support::assert_error(&verify_blob(key_args.iter().chain([&&*file])), 1);
+    assert!(err.contains("log"), "{err}");
+    let other = dir.path().join("other.pub");
+    std::fs::write(
+        &other,
+        PrivateKey::generate().unwrap().public_key().to_pem(),
+    )
+    .unwrap();
+    let other_key = [Path::new("--bundle"), &bundle, Path::new("--key"), &other];
+    support::assert_error(&verify_blob(other_key.iter().chain(with_root.iter())), 1);
 }
 
 #[test]
