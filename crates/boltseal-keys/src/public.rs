@@ -361,8 +361,10 @@ impl PublicKey {
     /// ```
     /// use boltseal_keys::{KeyAlgorithm, PublicKey};
     ///
-    /// let pem = include_bytes!("../tests/data/rsa.pub.pem");
-    /// let key = PublicKey::from_pem(pem)?;
+    /// // PKCS #1 RSAPublicKey { n: 2^2048 - 1, e: 65537 } (any odd 2048-bit modulus reads).
+    /// let n = [[0x02, 0x82, 0x01, 0x01, 0x00].as_slice(), &[0xff; 256]].concat();
+    /// let der = [[0x30, 0x82, 0x01, 0x0a].as_slice(), &n, &[0x02, 0x03, 0x01, 0x00, 0x01]].concat();
+    /// let key = PublicKey::from_pkcs1_rsa_der(&der)?;
     /// assert_eq!(key.algorithm(), KeyAlgorithm::Rsa);
     /// let pss = key.clone().with_rsa_pss();
     /// assert_eq!((pss.algorithm(), pss.hint()), (KeyAlgorithm::RsaPss, key.hint()));
