@@ -406,7 +406,7 @@ fn rekor_like(instance: std::sync::Arc<Instance>, version: u32) -> String {
                 "logID": hex::encode(&log_id), "logIndex": logged.log_index,
                 "verification": {
                     "signedEntryTimestamp": B64.encode(&logged.set),
-                    "inclusionProof": {"logIndex": 0, "treeSize": 1, "rootHash": hex::encode(&logged.root), "hashes": [], "checkpoint": logged.checkpoint},
+                    "inclusionProof": {"logIndex": 0, "treeSize": 1, "rootHash": hex::encode(logged.root), "hashes": [], "checkpoint": logged.checkpoint},
                 },
             }})
         } else {
