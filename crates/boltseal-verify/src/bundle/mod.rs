@@ -648,6 +648,7 @@ fn verify_message(
         Artifact::Digest(_) => {
             key.algorithm() != KeyAlgorithm::Ed25519
                 && key.algorithm() != KeyAlgorithm::EcdsaP384
+                && key.algorithm() != KeyAlgorithm::EcdsaP521
                 && key.verify_prehash(&sha256, signature).is_ok()
         }
     };

@@ -554,6 +554,11 @@ impl LogWire {
         } else {
             PublicKey::from_spki_der(&raw)
         };
+        // `PKIX_RSA_PSS_*`: an RSA key whose signatures are PSS (sigstore-go's key details).
+        let parsed = match parsed {
+            Ok(key) if details.starts_with("PKIX_RSA_PSS") => Ok(key.with_rsa_pss()),
+            other => other,
+        };
         let key = match parsed {
             Ok(key) => Some(key),
             Err(KeyError::UnsupportedKeyType { .. }) => None,
