@@ -14,7 +14,6 @@
 //! message signatures (simple-signing payloads, blobs) and `dsse` 0.0.1 for DSSE envelopes;
 //! Rekor v2 `hashedrekord` / `dsse` 0.0.2.
 
-mod config;
 mod rekor;
 
 use std::sync::Arc;
@@ -27,9 +26,13 @@ use boltseal_reference::Digest;
 use boltseal_verify::bundle::{Artifact, Policy, Verifier};
 use boltseal_verify::trust::TrustedRoot;
 
-pub use config::{SIGNING_CONFIG_MEDIA_TYPE, Service, SigningConfig};
+pub use boltseal_verify::trust::signing_config::SIGNING_CONFIG_MEDIA_TYPE;
+pub use boltseal_verify::trust::{Service, ServiceKind, SigningConfig};
 
 use crate::error::Error;
+
+/// The Rekor API versions this crate writes to, best first.
+const SUPPORTED_REKOR_VERSIONS: [u32; 2] = [2, 1];
 
 /// The major version of a Rekor API.
 #[non_exhaustive]
@@ -71,13 +74,23 @@ impl Log {
         }
     }
 
-    /// The log the signing configuration selects now ([`SigningConfig::rekor_at`]).
+    /// The log the signing configuration selects now, as sigstore-go selects it
+    /// ([`SigningConfig::select`]: valid now, the highest of Rekor API versions 2 and 1, the
+    /// first listed).
     ///
     /// # Errors
     /// [`Error::SigningConfig`] when it lists no log valid now with API version 1 or 2.
     pub fn from_signing_config(config: &SigningConfig, trust: TrustedRoot) -> Result<Self, Error> {
-        let now = boltseal_core::Timestamp::now().unix_seconds();
-        let service = config.rekor_at(now).ok_or_else(|| Error::SigningConfig {
+        let chosen = config
+            .select(
+                ServiceKind::TransparencyLog,
+                &SUPPORTED_REKOR_VERSIONS,
+                boltseal_core::Timestamp::now(),
+            )
+            .map_err(|e| Error::SigningConfig {
+                reason: e.to_string(),
+            })?;
+        let service = chosen.first().ok_or_else(|| Error::SigningConfig {
             reason: "it lists no transparency log (Rekor API v1 or v2) valid now".to_owned(),
         })?;
         let version = if service.major_api_version == 2 {
