@@ -19,9 +19,8 @@
 //! kind and checks the answers (CI smoke run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../tests/admission_support/mod.rs"]
-mod admission_support;
 use boltseal_test_support as support;
+use boltseal_test_support::admission as admission_support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

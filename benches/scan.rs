@@ -14,15 +14,12 @@
 //! peak RSS, and boltseal's time split (layers = read + decompress + walk, catalogers).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../tests/scan_support/mod.rs"]
-mod scan_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use boltseal::scan::{ScanOptions, Source};
-use scan_support::{Compression, Layer, host_dpkg_layer, write_layout};
+use boltseal_test_support::scan::{Compression, Layer, host_dpkg_layer, write_layout};
 
 fn main() {
     let image = image();

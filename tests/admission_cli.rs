@@ -6,9 +6,8 @@
 //! the new version is broken; usage and input errors as one `error:` line with exit 2.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "admission_support/mod.rs"]
-mod admission_support;
 use boltseal_test_support as support;
+use boltseal_test_support::admission as admission_support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -5,8 +5,8 @@
 //! refused, and `/metrics` reports the same counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod admission_support;
 use boltseal_test_support as support;
+use boltseal_test_support::admission as admission_support;
 
 use std::time::Duration;
 

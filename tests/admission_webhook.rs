@@ -7,9 +7,8 @@
 //! `kyverno.io/verify-images` annotation on `/mutate`, never trusted on `/validate`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "admission_support/mod.rs"]
-mod admission_support;
 use boltseal_test_support as support;
+use boltseal_test_support::admission as admission_support;
 
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use boltseal_test_support as support;
+use boltseal_test_support::{run, stderr, stdout, tag};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,25 +12,6 @@ use boltseal::oci::{
     ImageBuilder, LayoutStore, Manifest, ManifestRef, RegistryOptions, RegistryStore, Store,
 };
 use boltseal::reference::{Digest, Reference};
-
-fn run(bin: &str, args: &[&str]) -> Output {
-    Command::new(support::example(bin))
-        .args(args)
-        .output()
-        .expect("run example")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim().to_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).trim().to_owned()
-}
-
-fn tag(t: &str) -> ManifestRef {
-    ManifestRef::Tag(t.to_owned())
-}
 
 async fn sample(dir: &Path, tag_name: &str) -> Digest {
     let store = LayoutStore::create(dir).await.unwrap();

@@ -3,8 +3,8 @@
 //! peak memory (of the example process, or in-process for the sync checks).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod admission_support;
 use boltseal_test_support as support;
+use boltseal_test_support::admission as admission_support;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

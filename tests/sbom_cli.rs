@@ -5,18 +5,14 @@
 //! JSON schema validator) that `scripts/test.sh` installs into `BOLTSEAL_PEERS_VENV`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod scan_support;
 use boltseal_test_support as support;
-use scan_support::peers::{CDX_CHECK, peers_venv};
+use boltseal_test_support::scan::peers::{CDX_CHECK, peers_venv};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn run(example: &str, args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(support::example(example))
-        .args(args)
-        .output()
-        .expect("run the example")
+    support::Example::new(example).args(args).run()
 }
 
 fn validate(path: &Path) -> Output {

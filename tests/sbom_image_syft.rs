@@ -5,7 +5,6 @@
 //! reference validators (`pyspdxtools`, cyclonedx-python-lib) and boltseal's own.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod scan_support;
 use boltseal_test_support as support;
 
 use std::collections::BTreeSet;
@@ -13,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use boltseal::sbom::Purl;
-use scan_support::peers::{CDX_CHECK, peers_venv};
-use scan_support::{Compression, Layer, host_dpkg_layer, write_layout};
+use boltseal_test_support::scan::peers::{CDX_CHECK, peers_venv};
+use boltseal_test_support::scan::{Compression, Layer, host_dpkg_layer, write_layout};
 
 fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run");

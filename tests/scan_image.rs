@@ -5,13 +5,13 @@
 //! named, or contained.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod scan_support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use boltseal::scan::{Error, Limits, Scan, ScanOptions, Source};
-use scan_support::{Compression, Layer, tar_dir, write_docker_archive, write_layout};
+use boltseal_test_support::scan::{
+    Compression, Layer, tar_dir, write_docker_archive, write_layout,
+};
 
 fn scan_with(source: &str, options: &ScanOptions) -> Result<Scan, Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use boltseal_test_support as support;
+use boltseal_test_support::tag;
 
 use boltseal::oci::{
     AnyStore, BlobReader, CopyOptions, Credential, Descriptor, Error, ErrorKind, ImageBuilder,
@@ -24,10 +25,6 @@ async fn put_bytes<S: Store>(store: &S, media: &str, bytes: &[u8]) -> Descriptor
     let d = Descriptor::of_bytes(media, bytes);
     store.put_blob(&d, reader(&d, bytes)).await.unwrap();
     d
-}
-
-fn tag(t: &str) -> ManifestRef {
-    ManifestRef::Tag(t.to_owned())
 }
 
 /// Everything a store must do, the same on every backend.

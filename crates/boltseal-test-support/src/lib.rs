@@ -2,6 +2,8 @@
 // Test scaffolding: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "images")]
+pub mod admission;
 mod cli;
 mod cost;
 #[cfg(feature = "images")]
@@ -9,6 +11,8 @@ pub mod images;
 #[cfg(feature = "images")]
 pub mod private_sigstore;
 mod registry;
+#[cfg(feature = "images")]
+pub mod scan;
 pub mod sigstore_services;
 
 pub use cli::{

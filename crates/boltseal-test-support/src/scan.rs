@@ -1,20 +1,24 @@
-//! Building real multi-layer test images without a daemon: layer tars from in-memory files or
-//! host directories, gzip / zstd / plain, written as an OCI image layout (what `syft
-//! oci-dir:` and boltseal's `oci:` read) or a `docker save` archive.
-#![allow(dead_code, unreachable_pub)]
+//! Real multi-layer test images built without a daemon: layer tars from in-memory files or
+//! host directories ([`Layer`]), gzip / zstd / plain ([`Compression`]), written as an OCI image
+//! layout ([`write_layout`]: what `syft oci-dir:` and boltseal's `oci:` read), an `oci-archive`
+//! ([`tar_dir`]) or a `docker save` archive ([`write_docker_archive`]); the reference SBOM
+//! tools ([`peers`]).
 
 pub mod peers;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use boltseal::reference::Digest;
+use boltseal_reference::Digest;
 
 /// How a layer blob is stored.
 #[derive(Clone, Copy, Debug)]
 pub enum Compression {
+    /// `tar+gzip`.
     Gzip,
+    /// `tar+zstd`.
     Zstd,
+    /// A plain `tar`.
     None,
 }
 
@@ -41,6 +45,8 @@ fn header(kind: tar::EntryType, size: u64, mode: u32) -> tar::Header {
 }
 
 impl Layer {
+    /// An empty layer.
+    #[must_use]
     pub fn new() -> Self {
         let mut builder = tar::Builder::new(Vec::new());
         builder.mode(tar::HeaderMode::Deterministic);
@@ -56,6 +62,7 @@ impl Layer {
         self
     }
 
+    /// A directory (mode 755).
     pub fn dir(&mut self, path: &str) -> &mut Self {
         let mut h = header(tar::EntryType::Directory, 0, 0o755);
         self.builder
@@ -64,6 +71,7 @@ impl Layer {
         self
     }
 
+    /// A symbolic link to `target`.
     pub fn symlink(&mut self, path: &str, target: &str) -> &mut Self {
         let mut h = header(tar::EntryType::Symlink, 0, 0o777);
         self.builder
@@ -72,6 +80,7 @@ impl Layer {
         self
     }
 
+    /// A hard link to `target`.
     pub fn hardlink(&mut self, path: &str, target: &str) -> &mut Self {
         let mut h = header(tar::EntryType::Link, 0, 0o644);
         self.builder
@@ -152,6 +161,11 @@ impl Layer {
     }
 }
 
+/// `tar` compressed as `c`, and its layer media type.
+///
+/// # Panics
+/// When compressing fails.
+#[must_use]
 pub fn compress(tar: &[u8], c: Compression) -> (Vec<u8>, &'static str) {
     match c {
         Compression::Gzip => {

@@ -1,39 +1,50 @@
-//! What the admission webhook tests and benchmark share: a test CA and serving certificate, a
-//! real HTTPS client trusting only that CA, signed and unsigned images in a real registry,
-//! policies, and an in-process webhook server with the real policy engine.
-#![allow(
-    dead_code,
-    unreachable_pub,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+//! The admission webhook's test rig, shared by its tests and benchmark: a test CA and serving
+//! certificate ([`TestCa`]), a real HTTPS client trusting only that CA, signed and unsigned
+//! images in a real registry, policies ([`signature_policy`]), Kubernetes objects and reviews
+//! ([`pod`], [`create_review`]), an in-process webhook with the real policy engine
+//! ([`Server`]), and the `admission` example as a process ([`ExampleProcess`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use boltseal::admission::review::{
+use boltseal_admission::review::{
     AdmissionRequest, AdmissionResponse, GroupVersionKind, Operation, decode_response,
 };
-use boltseal::admission::{PolicyReviewer, ServerOptions, Webhook, tls};
-use boltseal::keys::PrivateKey;
-use boltseal::oci::RegistryOptions;
-use boltseal::policy::{Engine, PolicySet, RegistryVerifier, patch};
-use boltseal::reference::Digest;
+use boltseal_admission::{PolicyReviewer, ServerOptions, Webhook, tls};
+use boltseal_keys::PrivateKey;
+use boltseal_oci::RegistryOptions;
+use boltseal_policy::{Engine, PolicySet, RegistryVerifier, patch};
+use boltseal_reference::Digest;
+use boltseal_sign::SignatureFormat;
 use serde_json::{Value, json};
 
 /// A CA made for one test and a serving certificate for `localhost` / `127.0.0.1` it signed,
 /// written as PEM files.
 pub struct TestCa {
+    /// The directory holding the PEM files (removed when dropped).
     pub dir: tempfile::TempDir,
+    /// The CA certificate, PEM.
     pub ca_pem: String,
+    /// The serving certificate's PEM file (`tls.crt`).
     pub cert: PathBuf,
+    /// The serving key's PEM file (`tls.key`).
     pub key: PathBuf,
 }
 
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TestCa {
+    /// A new CA and serving certificate, written to a new temporary directory.
+    ///
+    /// # Panics
+    /// When generating or writing them fails.
+    #[must_use]
     pub fn new() -> TestCa {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -71,6 +82,11 @@ impl TestCa {
     }
 }
 
+/// A reqwest client (rustls) that trusts only the CA `ca_pem`, keeping connections alive.
+///
+/// # Panics
+/// When `ca_pem` is no PEM certificate.
+#[must_use]
 pub fn client_trusting(ca_pem: &[u8]) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(ca_pem).unwrap()])
@@ -82,16 +98,19 @@ pub fn client_trusting(ca_pem: &[u8]) -> reqwest::Client {
 /// An in-process webhook with the real engine (registry verifier) serving HTTPS on loopback;
 /// shut down gracefully with [`Server::stop`].
 pub struct Server {
+    /// Where it listens.
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Server {
+    /// Serves [`reviewer`] over `policies` (YAML) with the default options.
     pub async fn start(ca: &TestCa, policies: &str) -> Server {
         Self::start_with(ca, policies, ServerOptions::default()).await
     }
 
+    /// Serves [`reviewer`] over `policies` (YAML) with `options`.
     pub async fn start_with(ca: &TestCa, policies: &str, options: ServerOptions) -> Server {
         Self::start_reviewer(ca, reviewer(policies), options).await
     }
@@ -117,6 +136,8 @@ impl Server {
         }
     }
 
+    /// `https://localhost:PORT{path}`.
+    #[must_use]
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
     }
@@ -168,13 +189,13 @@ pub fn pod_in(namespace: &str, name: &str, images: &[&str]) -> Value {
 
 /// Pushes a one-file image as `<registry>/<repo>:v1` and returns its reference text and digest.
 pub async fn push_image(registry: &str, repo: &str, content: &str) -> (String, Digest) {
-    let (_, text, digest) = boltseal_test_support::push_image(registry, repo, content).await;
+    let (_, text, digest) = crate::images::push_image(registry, repo, content).await;
     (text, digest)
 }
 
 /// Signs `<text>` (a `:v1` tag) with `key` in the given layout.
-pub async fn sign(text: &str, key: &PrivateKey, format: boltseal::sign::SignatureFormat) {
-    boltseal_test_support::sign(text, key, format).await;
+pub async fn sign(text: &str, key: &PrivateKey, format: SignatureFormat) {
+    crate::images::sign(text, key, format).await;
 }
 
 /// A ClusterPolicy with one verifyImages rule over `references`, trusting `key`.
@@ -284,7 +305,9 @@ pub fn apply_patch(mut doc: Value, ops: &[Value]) -> Value {
 /// The `admission` example running as a process on loopback; killed when dropped. Its stderr
 /// (the JSON review log) is read by a thread, so that it never blocks on a full pipe.
 pub struct ExampleProcess {
+    /// The process.
     pub child: std::process::Child,
+    /// Where it listens.
     pub addr: SocketAddr,
     /// What it wrote before it listened (warnings), its `listening on` line last.
     pub startup: Vec<String>,
@@ -366,6 +389,8 @@ impl ExampleProcess {
         }
     }
 
+    /// `https://localhost:PORT{path}`.
+    #[must_use]
     pub fn url(&self, path: &str) -> String {
         format!("https://localhost:{}{path}", self.addr.port())
     }
@@ -392,10 +417,16 @@ impl Drop for ExampleProcess {
 /// A registry that accepts connections and never answers: every connection is held open for
 /// the rest of the test.
 pub struct HangingRegistry {
+    /// Where it listens.
     pub addr: SocketAddr,
 }
 
 impl HangingRegistry {
+    /// Listens on a free loopback port.
+    ///
+    /// # Panics
+    /// When it cannot bind.
+    #[must_use]
     pub fn start() -> HangingRegistry {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
