@@ -10,17 +10,11 @@ use common::{Code as _, Failure};
 use boltseal::reference::Digest;
 use boltseal::verify::bundle::{Artifact, Identity, Policy, Verifier};
 use boltseal::verify::trust::{PublicKey, TrustedRoot};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 /// sigstore-conformance client (offline bundle verification)
 #[derive(Parser, Debug)]
 #[command(name = "conformance")]
-struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
 enum Command {
     /// Verify a Sigstore bundle.
     VerifyBundle(VerifyBundle),
@@ -82,26 +76,20 @@ fn verify_bundle(args: &VerifyBundle) -> Result<ExitCode, Failure> {
             "give either --key or both --certificate-identity and --certificate-oidc-issuer",
         ))?,
     };
-    let bundle = common::read(&args.bundle)?;
-    let data;
-    let artifact = match args.file_or_digest.strip_prefix("sha256:") {
-        Some(hex) => Artifact::Digest(
-            Digest::parse(&format!("sha256:{hex}")).or_exit(2, &args.file_or_digest)?,
-        ),
-        None => {
-            data = common::read(Path::new(&args.file_or_digest))?;
-            Artifact::Bytes(&data)
-        }
+    let (bundle, input) = (common::read(&args.bundle)?, &args.file_or_digest);
+    let data = (!input.starts_with("sha256:")).then(|| common::read(Path::new(input)));
+    let data = data.transpose()?;
+    let artifact = match &data {
+        Some(data) => Artifact::Bytes(data),
+        None => Artifact::Digest(Digest::parse(input).or_exit(2, input)?),
     };
-    let verified = Verifier::new(&trust)
-        .verify_json(&bundle, &artifact, &policy)
-        .code(1)?;
-    eprintln!("OK: {} bundle verified", verified.version);
+    let verified = Verifier::new(&trust).verify_json(&bundle, &artifact, &policy);
+    eprintln!("OK: {} bundle verified", verified.code(1)?.version);
     Ok(ExitCode::SUCCESS)
 }
 
 fn run() -> Result<ExitCode, Failure> {
-    match common::args::<Args>()?.command {
+    match common::args::<Command>()? {
         Command::VerifyBundle(verify) => verify_bundle(&verify),
         Command::SignBundle(_) | Command::Sign(_) => Err(Failure::usage(
             "signing is not supported: boltseal verifies offline and does not sign keylessly",

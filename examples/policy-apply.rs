@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use boltseal::policy::{AdmissionInput, Engine, Operation, Phase, PolicySet, load_resources};
 use clap::Parser;
 use common::{Code, Failure};
-use serde_json::json;
 
 /// Apply Kyverno policies to resources
 #[derive(Parser, Debug)]
@@ -44,23 +43,9 @@ fn run() -> Result<ExitCode, Failure> {
         let input = AdmissionInput::new(Phase::Validate, Operation::Create, resource);
         let response = rt.block_on(engine.apply(&input));
         blocked |= !response.allowed();
-        for (policy, rule) in response.results() {
-            let mut line = json!({
-                "policy": policy.qualified_name(),
-                "rule": rule.rule,
-                "resource": response.resource.to_string(),
-                "result": rule.status.as_str(),
-                "message": rule.message,
-            });
-            if !rule.patches.is_empty() {
-                line["patches"] = rule.patches.iter().map(|p| p.to_json()).collect();
-            }
-            println!("{line}");
+        for object in response.result_objects() {
+            println!("{object}");
         }
     }
-    Ok(if blocked {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(u8::from(blocked)))
 }

@@ -42,35 +42,21 @@ fn run() -> Result<ExitCode, Failure> {
     let rt = common::runtime();
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
-        let report = rt
-            .block_on(run_test_file(file, Arc::clone(&verifier)))
-            .code(2)?;
-        for c in &report.cases {
-            if c.ok {
-                passed += 1;
-            } else {
-                failed += 1;
-            }
+        let report = rt.block_on(run_test_file(file, Arc::clone(&verifier)));
+        for c in &report.code(2)?.cases {
+            *if c.ok { &mut passed } else { &mut failed } += 1;
             if args.fail_only && c.ok {
                 continue;
             }
-            println!(
-                "{}  {} policy={} rule={} resource={} expected={} actual={}  {}",
-                if c.ok { "PASS" } else { "FAIL" },
-                file.display(),
-                c.policy,
-                c.rule,
-                c.resource,
-                c.expected,
-                c.actual.map_or("none", |a| a.as_str()),
-                c.reason
+            let (mark, path) = (if c.ok { "PASS" } else { "FAIL" }, file.display());
+            let (expected, actual) = (c.expected, c.actual.map_or("none", |a| a.as_str()));
+            print!(
+                "{mark}  {path} policy={} rule={} resource={}",
+                c.policy, c.rule, c.resource
             );
+            println!(" expected={expected} actual={actual}  {}", c.reason);
         }
     }
     println!("{passed} passed, {failed} failed");
-    Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(u8::from(failed > 0)))
 }

@@ -36,38 +36,20 @@ fn run() -> Result<ExitCode, Failure> {
         let v = boltseal::sbom::validate(&bytes)
             .code(2)
             .context(file.display())?;
-        let mut errors = 0usize;
         for f in &v.findings {
-            let word = match f.severity {
-                Severity::Error => {
-                    errors += 1;
-                    "invalid"
-                }
-                _ if args.quiet => continue,
-                _ => "warning",
-            };
-            let element = if f.element.is_empty() {
-                "/"
-            } else {
-                &f.element
-            };
-            let _ = writeln!(out, "{word}: {element}: {}", f.message);
+            let error = f.severity == Severity::Error;
+            if error || !args.quiet {
+                let word = if error { "invalid" } else { "warning" };
+                let element = Some(f.element.as_str()).filter(|e| !e.is_empty());
+                let _ = writeln!(out, "{word}: {}: {}", element.unwrap_or("/"), f.message);
+            }
         }
-        let _ = if errors == 0 {
-            writeln!(out, "{}: valid {}", file.display(), v.format)
-        } else {
-            invalid = true;
-            writeln!(
-                out,
-                "{}: invalid {} ({errors} errors)",
-                file.display(),
-                v.format
-            )
+        let (file, format) = (file.display(), v.format);
+        let _ = match v.errors().count() {
+            0 => writeln!(out, "{file}: valid {format}"),
+            n => writeln!(out, "{file}: invalid {format} ({n} errors)"),
         };
+        invalid |= !v.is_valid();
     }
-    Ok(if invalid {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(u8::from(invalid)))
 }

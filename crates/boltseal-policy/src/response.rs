@@ -167,6 +167,55 @@ impl EngineResponse {
             .flat_map(|p| p.rules.iter().map(move |r| (p, r)))
     }
 
+    /// Every rule result as one JSON object, as `kyverno apply` reports it: `policy`, `rule`,
+    /// `resource` (`Kind/namespace/name`), `result` (`pass`, `fail`, `skip`, `error`, `warn`),
+    /// `message`, and `patches` (RFC 6902 operations) when the rule mutates.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use boltseal_policy::{AdmissionInput, Engine, Offline, Operation, Phase, PolicySet};
+    ///
+    /// let policies = PolicySet::from_yaml_str("require-digest.yaml", r#"
+    /// apiVersion: kyverno.io/v1
+    /// kind: ClusterPolicy
+    /// metadata: {name: require-image-digest}
+    /// spec:
+    ///   rules:
+    ///   - name: check-digest
+    ///     match: {any: [{resources: {kinds: [Pod]}}]}
+    ///     verifyImages:
+    ///     - {imageReferences: ["*"], mutateDigest: false, verifyDigest: true, required: false}
+    /// "#)?;
+    /// let engine = Engine::new(policies, Arc::new(Offline));
+    /// let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+    ///     "metadata": {"name": "web", "namespace": "prod"},
+    ///     "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}});
+    /// let input = AdmissionInput::new(Phase::Validate, Operation::Create, pod);
+    /// let response = futures_util::FutureExt::now_or_never(engine.evaluate(&input)).unwrap();
+    /// let results: Vec<_> = response.result_objects().collect();
+    /// assert_eq!(results[0]["policy"], "require-image-digest");
+    /// assert_eq!(results[0]["rule"], "check-digest");
+    /// assert_eq!(results[0]["resource"], "Pod/prod/web");
+    /// assert_eq!(results[0]["result"], "fail");
+    /// assert!(results[0].get("patches").is_none());
+    /// # Ok::<(), boltseal_policy::LoadError>(())
+    /// ```
+    pub fn result_objects(&self) -> impl Iterator<Item = Value> + '_ {
+        self.results().map(|(policy, rule)| {
+            let mut object = serde_json::json!({
+                "policy": policy.qualified_name(),
+                "rule": rule.rule,
+                "resource": self.resource.to_string(),
+                "result": rule.status.as_str(),
+                "message": rule.message,
+            });
+            if !rule.patches.is_empty() {
+                object["patches"] = rule.patches.iter().map(PatchOperation::to_json).collect();
+            }
+            object
+        })
+    }
+
     /// All JSON patches, in policy and rule order.
     #[must_use]
     pub fn patches(&self) -> Vec<&PatchOperation> {
