@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use boltseal::oci::{CopyEvent, CopyOptions, ImageLocation, ManifestRef, Platform};
-use boltseal::oci::{RegistryOptions, copy_image, human_size};
+use boltseal::oci::{RegistryOptions, copy_image};
 use clap::Parser;
 use common::{Context, Failure};
 
@@ -61,6 +61,11 @@ async fn run(args: Args) -> Result<(), Failure> {
         .with_signatures(args.with_signatures)
         .platform(args.platform.clone());
     if !args.quiet {
+        let progress = |e: &CopyEvent| {
+            if let Some(line) = e.progress_line(LARGE_BLOB) {
+                eprintln!("{line}");
+            }
+        };
         copy_options = copy_options.progress(Arc::new(progress));
     }
     let reference = ManifestRef::Digest(top.digest);
@@ -73,18 +78,4 @@ async fn run(args: Args) -> Result<(), Failure> {
     let digest = report.descriptor.map(|d| d.digest.to_string());
     println!("{}", digest.unwrap_or_default());
     Ok(())
-}
-
-/// Progress lines on stderr for large blobs and for each signature artifact.
-fn progress(event: &CopyEvent) {
-    match event {
-        CopyEvent::BlobStarted(d) if d.size >= LARGE_BLOB => {
-            eprintln!("copying blob {} ({})", d.digest, human_size(d.size));
-        }
-        CopyEvent::BlobMounted(d) if d.size >= LARGE_BLOB => {
-            eprintln!("mounted blob {} ({})", d.digest, human_size(d.size));
-        }
-        CopyEvent::ArtifactCopied(name) => eprintln!("copied artifact {name}"),
-        _ => {}
-    }
 }

@@ -32,6 +32,23 @@ pub enum CopyEvent {
     ArtifactCopied(String),
 }
 
+impl CopyEvent {
+    /// The copy tool's progress line for this event, if it gets one: `copying blob DIGEST
+    /// (SIZE)` and `mounted blob DIGEST (SIZE)` for blobs of at least `min_blob` bytes, `copied
+    /// artifact NAME` for each signature, attestation or referrer artifact.
+    #[must_use]
+    pub fn progress_line(&self, min_blob: u64) -> Option<String> {
+        let blob =
+            |verb, d: &Descriptor| format!("{verb} blob {} ({})", d.digest, human_size(d.size));
+        match self {
+            CopyEvent::BlobStarted(d) if d.size >= min_blob => Some(blob("copying", d)),
+            CopyEvent::BlobMounted(d) if d.size >= min_blob => Some(blob("mounted", d)),
+            CopyEvent::ArtifactCopied(name) => Some(format!("copied artifact {name}")),
+            _ => None,
+        }
+    }
+}
+
 /// A progress callback.
 pub type Progress = Arc<dyn Fn(&CopyEvent) + Send + Sync>;
 
@@ -429,6 +446,25 @@ impl<S: Store, D: Store> Copier<'_, S, D> {
 #[cfg(test)]
 mod tests {
     use super::{CopyReport, human_size};
+
+    #[test]
+    fn progress_lines_for_large_blobs_and_artifacts() {
+        use super::{CopyEvent, Descriptor, Digest};
+        let blob =
+            |size| Descriptor::new("application/octet-stream", Digest::sha256_of(b"x"), size);
+        let digest = Digest::sha256_of(b"x");
+        let line = CopyEvent::BlobStarted(blob(2 << 20)).progress_line(1 << 20);
+        assert_eq!(line, Some(format!("copying blob {digest} (2.0 MiB)")));
+        let line = CopyEvent::BlobMounted(blob(1 << 20)).progress_line(1 << 20);
+        assert_eq!(line, Some(format!("mounted blob {digest} (1.0 MiB)")));
+        assert_eq!(
+            CopyEvent::BlobStarted(blob(10)).progress_line(1 << 20),
+            None
+        );
+        assert_eq!(CopyEvent::BlobCopied(blob(2 << 20)).progress_line(0), None);
+        let line = CopyEvent::ArtifactCopied("sha256-x.sig".into()).progress_line(0);
+        assert_eq!(line.as_deref(), Some("copied artifact sha256-x.sig"));
+    }
 
     #[test]
     fn sizes_and_the_summary_line() {
