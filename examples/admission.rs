@@ -43,23 +43,18 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     // Unreadable and invalid inputs alike are input errors (2).
     let policies = PolicySet::from_paths(&args.policy).code(2)?;
     if policies.policies().is_empty() {
         return Err(Failure::usage("no policies found in the --policy paths"));
     }
     let open = |path| ReloadingNamespaceLabels::open(path).map(|s| s.with_report(report(path)));
-    let namespaces = args
-        .namespace_labels
-        .as_deref()
-        .map(open)
-        .transpose()
-        .code(2)?;
+    let namespaces = args.namespace_labels.as_deref().map(open);
+    let namespaces = namespaces.transpose().code(2)?;
     for warning in policies.warnings() {
         eprintln!("warning: {}", warning.replace('\n', " "));
     }

@@ -25,11 +25,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     let password = read_password(true).code(2)?;
     let key = PrivateKey::generate()?;
     let format = if args.legacy {

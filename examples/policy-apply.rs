@@ -25,11 +25,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     // Unreadable and invalid inputs alike are input errors (2).
     let policies = PolicySet::from_paths(&args.policies).code(2)?;
     for w in policies.warnings() {

@@ -26,11 +26,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     let verifier = args.verify.verifier();
     let mut files = Vec::new();
     for dir in &args.dirs {

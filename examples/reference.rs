@@ -24,22 +24,17 @@ fn main() -> ExitCode {
     let mut failed = false;
     for input in &args {
         match Reference::parse(input) {
-            Ok(r) => {
-                if writeln!(stdout, "{}", to_json(input, &r)).is_err() {
-                    return ExitCode::from(2);
-                }
+            Ok(r) if writeln!(stdout, "{}", to_json(input, &r)).is_err() => {
+                return ExitCode::from(2);
             }
+            Ok(_) => {}
             Err(e) => {
                 eprintln!("error: {input}: {e}");
                 failed = true;
             }
         }
     }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitCode::from(u8::from(failed))
 }
 
 /// The output object, keys in the documented order (serde_json's map would sort them).

@@ -31,13 +31,13 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().map_or_else(common::report, |()| ExitCode::SUCCESS)
+    let ran = common::args().and_then(run);
+    ran.map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
 /// Converts the document and writes it, listing what was lost; a failure carries its exit
 /// status.
-fn run() -> Result<(), Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<(), Failure> {
     let format: Format = args.format.parse()?;
     let bytes = boltseal::sbom::read_input(&args.input)
         .code(2)

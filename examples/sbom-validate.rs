@@ -23,12 +23,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }
 
 /// Validates every file in turn; exit status 1 when any is invalid.
-fn run() -> Result<ExitCode, Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     let mut out = std::io::stdout().lock();
     let mut invalid = false;
     for file in &args.files {

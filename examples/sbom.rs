@@ -17,7 +17,7 @@ use common::{Code, Context, Failure};
 #[derive(Parser)]
 #[command(name = "sbom")]
 struct Args {
-    /// The image: oci:DIR[:TAG|@DIGEST], REPO[:TAG|@DIGEST], oci-archive:F, docker-archive:F, dir:P.
+    /// The image: oci:DIR, REGISTRY/REPO, oci-archive:FILE, docker-archive:FILE or dir:PATH.
     image: String,
     /// Output format: spdx-json (default) or cyclonedx-json[@1.5|@1.6].
     #[arg(short = 'o', long = "output", default_value = "spdx-json")]
@@ -27,7 +27,7 @@ struct Args {
     file: Option<PathBuf>,
     /// The platform to pick from a multi-platform image (os/arch[/variant]).
     #[arg(long)]
-    platform: Option<String>,
+    platform: Option<Platform>,
     /// Allow plain HTTP to a non-loopback registry.
     #[arg(long)]
     allow_http_registry: bool,
@@ -37,18 +37,18 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    run().map_or_else(common::report, |()| ExitCode::SUCCESS)
+    let ran = common::args().and_then(run);
+    ran.map_or_else(common::report, |()| ExitCode::SUCCESS)
 }
 
 /// Scans the image and writes its SBOM; a failure carries its exit status.
-fn run() -> Result<(), Failure> {
-    let args: Args = common::args()?;
+fn run(args: Args) -> Result<(), Failure> {
     let format: Format = args.format.parse()?;
     let source: Source = args.image.parse()?;
     let mut options = ScanOptions::new()
         .registry(boltseal::oci::RegistryOptions::new().allow_http(args.allow_http_registry));
-    if let Some(p) = &args.platform {
-        options = options.platform(p.parse::<Platform>().code(2)?);
+    if let Some(platform) = args.platform {
+        options = options.platform(platform);
     }
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     if show_progress {

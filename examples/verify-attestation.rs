@@ -20,8 +20,7 @@ struct Args {
     predicate_type: String,
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let args = common::args::<Args>()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     let authority = args.verify.flags().authority()?;
     let predicate_type = predicate_type(&args.predicate_type)?;
     let what = format!("attestation(s) of type {predicate_type} verified");
@@ -30,5 +29,5 @@ fn run() -> Result<ExitCode, Failure> {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }

@@ -23,8 +23,7 @@ struct Args {
     rekor_key: Option<PathBuf>,
 }
 
-fn run() -> Result<ExitCode, Failure> {
-    let args = common::args::<Args>()?;
+fn run(args: Args) -> Result<ExitCode, Failure> {
     let mut flags = args.verify.flags();
     flags.identity = args.identity;
     flags.rekor_key = args.rekor_key;
@@ -38,5 +37,5 @@ fn run() -> Result<ExitCode, Failure> {
 }
 
 fn main() -> ExitCode {
-    run().unwrap_or_else(common::report)
+    common::args().and_then(run).unwrap_or_else(common::report)
 }

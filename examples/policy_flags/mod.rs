@@ -1,6 +1,4 @@
-//! What the policy examples (`policy-apply`, `policy-test`) share: the flags that choose how
-//! images are verified.
-#![allow(dead_code, unreachable_pub)]
+//! The flags `policy-apply` and `policy-test` share: how images are verified.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,25 +8,22 @@ use boltseal::policy::{ImageVerifier, Offline, RegistryVerifier};
 
 /// `--allow-http-registry`, `--offline`.
 #[derive(clap::Args, Debug)]
-pub struct VerifierFlags {
+pub(crate) struct VerifierFlags {
     /// Allow plain-HTTP registries that are not on loopback.
     #[arg(long)]
-    pub allow_http_registry: bool,
+    allow_http_registry: bool,
     /// Never contact a registry (image verifications become errors).
     #[arg(long)]
-    pub offline: bool,
+    offline: bool,
 }
 
 impl VerifierFlags {
     /// The verifier these flags ask for (verifications cached for 5 minutes).
-    pub fn verifier(&self) -> Arc<dyn ImageVerifier> {
-        if self.offline {
-            Arc::new(Offline)
-        } else {
-            Arc::new(RegistryVerifier::new(
-                RegistryOptions::new().allow_http(self.allow_http_registry),
-                Duration::from_secs(300),
-            ))
+    pub(crate) fn verifier(&self) -> Arc<dyn ImageVerifier> {
+        let registry = RegistryOptions::new().allow_http(self.allow_http_registry);
+        match self.offline {
+            true => Arc::new(Offline),
+            false => Arc::new(RegistryVerifier::new(registry, Duration::from_secs(300))),
         }
     }
 }

@@ -115,13 +115,10 @@ async fn run(args: Args) -> Result<(), Failure> {
     // 6. Publish both images: to the registry, or to a second layout (a mirror); check that
     //    the destination serves the digest that was built.
     let options = RegistryOptions::new().allow_http(args.allow_http_registry);
-    let (repository, mirror) = match &args.registry {
-        Some(repo) => (repo.clone(), None),
-        None => (
-            LAYOUT_REPOSITORY.to_owned(),
-            Some(args.workdir.join("mirror")),
-        ),
-    };
+    let mirror = args.registry.is_none().then(|| args.workdir.join("mirror"));
+    let repository = args
+        .registry
+        .unwrap_or_else(|| LAYOUT_REPOSITORY.to_owned());
     if let Some(dir) = &mirror {
         LayoutStore::create_empty(dir).await.code(2)?;
     }
@@ -141,9 +138,8 @@ async fn run(args: Args) -> Result<(), Failure> {
     let served = published.resolve(&ManifestRef::Tag(TAG.to_owned())).await;
     let (served, digest) = (served.code(1)?.digest, built.digest);
     if served != digest {
-        return Err(Failure::refused(format!(
-            "{at} serves {served}, but {digest} was built"
-        )));
+        let why = format!("{at} serves {served}, but {digest} was built");
+        return Err(Failure::refused(why));
     }
     let report = &reports[0];
     println!("[6/9] published to {at}: {report}; it serves {served} (digest unchanged)");
@@ -197,7 +193,8 @@ async fn run(args: Args) -> Result<(), Failure> {
     let why = "admission allowed a Pod whose image is not signed";
     let message = refused
         .blocked_message()
-        .ok_or_else(|| Failure::refused(why))?;
+        .ok_or_else(|| Failure::refused(why));
+    let message = message?;
     let reason = message.lines().map(str::trim).rfind(|l| !l.is_empty());
     let reason = reason.unwrap_or_default();
     println!("[9/9] refused Pod demo/unsigned ({image}): {reason}");
