@@ -57,9 +57,8 @@ async fn run(args: Args) -> Result<(), Failure> {
         Some(ManifestRef::Digest(_)) => None,
         _ => Some(args.src.tag().unwrap_or_else(|| "latest".to_owned())),
     };
-    let mut copy_options = CopyOptions::new()
-        .with_signatures(args.with_signatures)
-        .platform(args.platform.clone());
+    let copy_options = CopyOptions::new().with_signatures(args.with_signatures);
+    let mut copy_options = copy_options.platform(args.platform.clone());
     if !args.quiet {
         let progress = |e: &CopyEvent| {
             if let Some(line) = e.progress_line(LARGE_BLOB) {
@@ -69,9 +68,8 @@ async fn run(args: Args) -> Result<(), Failure> {
         copy_options = copy_options.progress(Arc::new(progress));
     }
     let reference = ManifestRef::Digest(top.digest);
-    let report = copy_image(&src, &reference, &dst, tag.as_deref(), &copy_options)
-        .await
-        .context(format_args!("copy {src_name} -> {dst_name}"))?;
+    let report = copy_image(&src, &reference, &dst, tag.as_deref(), &copy_options).await;
+    let report = report.context(format_args!("copy {src_name} -> {dst_name}"))?;
     if !args.quiet {
         eprintln!("copied {src_name} -> {dst_name}: {report}");
     }

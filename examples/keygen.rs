@@ -31,11 +31,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<ExitCode, Failure> {
     let password = read_password(true).code(2)?;
     let key = PrivateKey::generate()?;
-    let format = if args.legacy {
-        KeyFormat::legacy()
-    } else {
-        KeyFormat::default()
-    };
+    let format = args.legacy.then(KeyFormat::legacy).unwrap_or_default();
     // Refusing to overwrite is a usage error here (2), as cosign's prompt-less mode has it.
     let paths =
         write_key_pair(&args.output_key_prefix, &key, &password, format, args.force).code(2)?;

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,11 +45,8 @@ fn run(args: Args) -> Result<(), Failure> {
     let converted = convert::convert(&bytes, format, &opts)
         .code(2)
         .context(&args.input)?;
-    if !args.quiet {
-        let mut err = std::io::stderr().lock();
-        for note in &converted.report.notes {
-            let _ = writeln!(err, "lost: {note}");
-        }
+    for note in converted.report.notes.iter().filter(|_| !args.quiet) {
+        eprintln!("lost: {note}");
     }
     let written = boltseal::sbom::write_output(args.file.as_deref(), &converted.bytes);
     written.code(2).context("cannot write the output")
