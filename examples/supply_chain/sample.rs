@@ -26,6 +26,8 @@ pub(crate) const FILES: [(&str, &[u8], u32); 5] = files![
     0o755 "app/hello.sh",
     0o644 "app/README",
 ];
+/// What the unsigned variant has in addition.
+const UNREVIEWED: &[u8] = b"Built outside the pipeline: never signed.\n";
 
 /// The sample image; the unsigned variant has one more file, built outside the pipeline.
 pub(crate) fn image(unsigned: bool) -> Result<BuiltImage, boltseal::oci::Error> {
@@ -34,7 +36,7 @@ pub(crate) fn image(unsigned: bool) -> Result<BuiltImage, boltseal::oci::Error> 
         builder = builder.file(path, contents, mode);
     }
     if unsigned {
-        builder = builder.file("app/UNREVIEWED", b"Built outside the pipeline.\n", 0o644);
+        builder = builder.file("app/UNREVIEWED", UNREVIEWED, 0o644);
     }
     let source = "https://example.invalid/boltseal-demo";
     (builder.entrypoint(&["/app/hello.sh"]))
