@@ -1,6 +1,4 @@
-//! `attest --key K --type spdxjson|cyclonedx|slsaprovenance1|URI --predicate FILE IMAGE`:
-//! attach a signed in-toto attestation to an image (stands in for `cosign attest`), written to
-//! the transparency log `--signing-config` names unless `--tlog-upload=false`.
+//! `attest`: cosign attest (contract: ARCHITECTURE.md).
 
 mod common;
 mod tlog;

@@ -1,6 +1,4 @@
-//! `sign-blob --key K --bundle OUT FILE`: sign a file into a Sigstore bundle v0.3 (message
-//! signature, public-key hint), as `cosign sign-blob --key --bundle` does; the signature is
-//! written to the transparency log `--signing-config` names unless `--tlog-upload=false`.
+//! `sign-blob`: cosign sign-blob --bundle (contract: ARCHITECTURE.md).
 
 mod common;
 mod tlog;

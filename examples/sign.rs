@@ -1,10 +1,4 @@
-//! `sign --key K [--format legacy|bundle] [-a k=v]... IMAGE`: sign an image in a registry or an
-//! OCI layout (stands in for `cosign sign --key`).
-//!
-//! The tag is resolved once and the digest is signed. `legacy` (default) appends to the
-//! `sha256-<hex>.sig` tag (cosign 2, skopeo/podman, Kyverno); `bundle` pushes a Sigstore bundle
-//! v0.3 as an OCI 1.1 referrer (cosign 3). The signature is written to the transparency log
-//! `--signing-config` names unless `--tlog-upload=false`. Prints where it was written on stdout.
+//! `sign`: cosign sign --key (contract: ARCHITECTURE.md).
 
 mod common;
 mod tlog;

@@ -2,89 +2,9 @@
 //! check failed or something is missing, 2 usage or input error), so bodies use `?`.
 #![allow(dead_code, unreachable_pub)]
 
-use std::fmt::Display;
-use std::process::ExitCode;
-
-use boltseal_core::Classify;
-
 pub mod verify;
 
-/// Why an example stops: one `error:` line (none when empty) and an exit status.
-#[derive(Debug)]
-pub struct Failure {
-    message: String,
-    code: u8,
-}
-
-impl Failure {
-    /// `message` with exit status `code`.
-    pub fn new(message: impl Display, code: u8) -> Failure {
-        let message = message.to_string();
-        Failure { message, code }
-    }
-
-    /// Usage or input error: exit status 2.
-    pub fn usage(message: impl Display) -> Failure {
-        Failure::new(message, 2)
-    }
-
-    /// A check failed or something is missing: exit status 1.
-    pub fn refused(message: impl Display) -> Failure {
-        Failure::new(message, 1)
-    }
-
-    /// The same failure, its message prefixed with `what: `.
-    pub fn context(mut self, what: impl Display) -> Failure {
-        self.message = format!("{what}: {}", self.message);
-        self
-    }
-}
-
-/// Every boltseal error converts with `?`, its kind giving the exit status.
-impl<E: Classify> From<E> for Failure {
-    fn from(e: E) -> Failure {
-        Failure::new(&e, e.kind().exit_code())
-    }
-}
-
-/// `?` with a message prefix: `.context(path.display())?`.
-pub trait Context<T> {
-    /// The error with its message prefixed by `what: ` (its own exit status).
-    fn context(self, what: impl Display) -> Result<T, Failure>;
-}
-
-impl<T, E: Into<Failure>> Context<T> for Result<T, E> {
-    fn context(self, what: impl Display) -> Result<T, Failure> {
-        self.map_err(|e| e.into().context(what))
-    }
-}
-
-/// `?` with the exit status of the caller's choosing (errors that do not classify themselves,
-/// or where the contract says otherwise).
-pub trait Code<T> {
-    /// The error's message with exit status `code`.
-    fn code(self, code: u8) -> Result<T, Failure>;
-    /// The error's message prefixed by `what: `, with exit status `code`.
-    fn or_exit(self, code: u8, what: impl Display) -> Result<T, Failure>;
-}
-
-impl<T, E: Display> Code<T> for Result<T, E> {
-    fn code(self, code: u8) -> Result<T, Failure> {
-        self.map_err(|e| Failure::new(e, code))
-    }
-
-    fn or_exit(self, code: u8, what: impl Display) -> Result<T, Failure> {
-        self.map_err(|e| Failure::new(format!("{what}: {e}"), code))
-    }
-}
-
-/// Prints the failure's `error:` line (newlines folded) and returns its exit status.
-pub fn report(failure: Failure) -> ExitCode {
-    if !failure.message.is_empty() {
-        eprintln!("error: {}", failure.message.replace('\n', " "));
-    }
-    ExitCode::from(failure.code)
-}
+pub use boltseal_core::exit::{Code, Context, Failure, report};
 
 /// Parses the command line: a usage error is one `error:` line (clap's message up to its usage
 /// block) and exit 2; `--help` and `--version` print and exit 0.

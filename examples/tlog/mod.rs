@@ -1,6 +1,4 @@
-//! The transparency-log flags `sign`, `sign-blob` and `attest` share (cosign 3's): signatures
-//! are logged unless `--tlog-upload=false`; the log is the one `--signing-config` selects,
-//! checked against `--trusted-root`.
+//! The transparency-log flags `sign`, `sign-blob` and `attest` share (cosign 3's).
 
 use std::path::PathBuf;
 

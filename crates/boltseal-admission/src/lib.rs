@@ -41,7 +41,9 @@ mod tests {
         let shutdown = tokio::spawn(super::shutdown_signal());
         tokio::time::sleep(Duration::from_millis(200)).await;
         let pid = std::process::id().to_string();
-        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
         assert!(sent.unwrap().success());
         let stopped = tokio::time::timeout(Duration::from_secs(10), shutdown).await;
         stopped.unwrap().unwrap();

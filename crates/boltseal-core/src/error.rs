@@ -37,11 +37,9 @@ impl ErrorKind {
     pub fn exit_code(self) -> u8 {
         match self {
             Self::InvalidInput => 2,
-            Self::Refused
-            | Self::LimitExceeded
-            | Self::NotFound
-            | Self::Unavailable
-            | Self::Io => 1,
+            Self::Refused | Self::LimitExceeded | Self::NotFound | Self::Unavailable | Self::Io => {
+                1
+            }
         }
     }
 

@@ -161,7 +161,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], options: AtomicWrite<'_>) -> Resu
         Some(mode) => Some(mode),
         None if exists => {
             use std::os::unix::fs::PermissionsExt;
-            Some(std::fs::metadata(&target).map_err(io(&target))?.permissions().mode())
+            Some(
+                std::fs::metadata(&target)
+                    .map_err(io(&target))?
+                    .permissions()
+                    .mode(),
+            )
         }
         None => None,
     };
@@ -173,7 +178,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], options: AtomicWrite<'_>) -> Resu
     let result = (|| {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let mut open = std::fs::OpenOptions::new();
-        open.write(true).create_new(true).mode(permissions.unwrap_or(0o644));
+        open.write(true)
+            .create_new(true)
+            .mode(permissions.unwrap_or(0o644));
         let mut f = open.open(&tmp).map_err(io(&tmp))?;
         f.write_all(bytes).map_err(io(&tmp))?;
         if let Some(mode) = permissions {

@@ -84,10 +84,9 @@ pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
 pub fn decode_array<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
     let bytes = decode(text)?;
     let found = bytes.len();
-    bytes.try_into().map_err(|_| HexError::WrongLength {
-        expected: N,
-        found,
-    })
+    bytes
+        .try_into()
+        .map_err(|_| HexError::WrongLength { expected: N, found })
 }
 
 /// True when `text` is lower-case hex of exactly `len` characters.

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod exit;
 pub mod fs;
 pub mod hex;
 pub mod time;

@@ -179,13 +179,19 @@ impl Timestamp {
     /// This instant plus a duration (saturating).
     #[must_use]
     pub fn saturating_add(self, by: std::time::Duration) -> Self {
-        Self(self.0.saturating_add(i128::try_from(by.as_nanos()).unwrap_or(i128::MAX)))
+        Self(
+            self.0
+                .saturating_add(i128::try_from(by.as_nanos()).unwrap_or(i128::MAX)),
+        )
     }
 
     /// This instant minus a duration (saturating).
     #[must_use]
     pub fn saturating_sub(self, by: std::time::Duration) -> Self {
-        Self(self.0.saturating_sub(i128::try_from(by.as_nanos()).unwrap_or(i128::MAX)))
+        Self(
+            self.0
+                .saturating_sub(i128::try_from(by.as_nanos()).unwrap_or(i128::MAX)),
+        )
     }
 
     /// The duration from `earlier` to this instant, or `None` when `earlier` is later.

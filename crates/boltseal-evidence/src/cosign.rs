@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use boltseal_core::{Classify, ErrorKind};
 use boltseal_keys::{PublicKey, read_public_key};
 use boltseal_reference::Reference;
-use boltseal_verify::bundle::{Identity, Matcher};
+use boltseal_verify::bundle::{Identity, Matcher, Policy};
 use boltseal_verify::trust::TrustedRoot;
 use boltseal_verify::{Authority, Claim, IdentityCheck, KeyPolicy, KeylessPolicy};
 
@@ -63,11 +63,14 @@ impl CosignFlags {
     /// Whether any keyless flag is set.
     #[must_use]
     pub fn is_keyless(&self) -> bool {
+        self.names_identity() || self.trusted_root.is_some()
+    }
+
+    fn names_identity(&self) -> bool {
         self.certificate_identity.is_some()
             || self.certificate_identity_regexp.is_some()
             || self.certificate_oidc_issuer.is_some()
             || self.certificate_oidc_issuer_regexp.is_some()
-            || self.trusted_root.is_some()
     }
 
     /// The authority these flags name, with its key and trust-root files read.
@@ -79,6 +82,55 @@ impl CosignFlags {
             (Some(_), true) => Err(FlagError::KeyAndKeyless),
             (Some((first, rest)), false) => Ok(self.key_policy(first, rest)?.into()),
             (None, _) => Ok(self.keyless_policy()?.into()),
+        }
+    }
+
+    /// cosign verify-blob's reading of these flags: the bundle policy (one `--key`, read as
+    /// any key file cosign's `--key` takes, an encrypted one with the password from
+    /// `COSIGN_PASSWORD` or a prompt; or the
+    /// keyless identity) and the trusted root to check it against (`--trusted-root`, else the
+    /// embedded public-good root). A verified transparency-log entry is required unless
+    /// `ignore_tlog` (`--insecure-ignore-tlog`), keys included: cosign 3's default.
+    ///
+    /// # Errors
+    /// [`FlagError`] for contradicting or missing flags, unreadable files, bad patterns.
+    pub fn bundle_policy(&self, ignore_tlog: bool) -> Result<(Policy, TrustedRoot), FlagError> {
+        let policy = match (self.keys.as_slice(), self.names_identity()) {
+            ([_, ..], true) => return Err(FlagError::KeyAndKeyless),
+            ([path], false) => {
+                let password = || boltseal_keys::read_password(false);
+                let key = boltseal_keys::read_verification_key(path, password).map_err(|e| {
+                    FlagError::File {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Policy::key(key)
+            }
+            ([_, _, ..], false) => return Err(FlagError::Missing),
+            ([], _) => {
+                let keyless = self.keyless_policy()?;
+                let trust = std::sync::Arc::unwrap_or_clone(keyless.trust);
+                let policy = Policy::any_identity(keyless.identities);
+                return Ok((policy.with_tlog_threshold(usize::from(!ignore_tlog)), trust));
+            }
+        };
+        Ok((
+            policy.with_tlog_threshold(usize::from(!ignore_tlog)),
+            self.trusted_root()?,
+        ))
+    }
+
+    fn trusted_root(&self) -> Result<TrustedRoot, FlagError> {
+        match &self.trusted_root {
+            Some(path) => std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| TrustedRoot::from_json(&bytes).map_err(|e| e.to_string()))
+                .map_err(|reason| FlagError::File {
+                    path: path.clone(),
+                    reason,
+                }),
+            None => Ok(TrustedRoot::public_good()),
         }
     }
 
@@ -120,17 +172,7 @@ impl CosignFlags {
             self.certificate_oidc_issuer_regexp.as_deref(),
             "certificate-oidc-issuer",
         )?;
-        let trust = match &self.trusted_root {
-            Some(path) => std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| TrustedRoot::from_json(&bytes).map_err(|e| e.to_string()))
-                .map_err(|reason| FlagError::File {
-                    path: path.clone(),
-                    reason,
-                })?,
-            None => TrustedRoot::public_good(),
-        };
-        let mut policy = KeylessPolicy::new(Identity::new(subject, issuer), trust);
+        let mut policy = KeylessPolicy::new(Identity::new(subject, issuer), self.trusted_root()?);
         for (k, v) in &self.annotations {
             policy = policy.annotation(k, v);
         }

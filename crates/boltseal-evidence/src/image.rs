@@ -53,7 +53,14 @@ pub async fn verify<S: Store>(
     authority: &Authority,
     claim: &Claim,
 ) -> Result<Verification, VerifyError> {
-    verify_with_limits(store, reference, authority, claim, &EvidenceLimits::default()).await
+    verify_with_limits(
+        store,
+        reference,
+        authority,
+        claim,
+        &EvidenceLimits::default(),
+    )
+    .await
 }
 
 /// [`verify`] under explicit evidence limits.

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
-pub mod cosign;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+pub mod cosign;
 mod fetch;
 mod image;
 mod registry;
@@ -11,7 +11,6 @@ pub use boltseal_verify::{Authority, Claim, EvidenceLimits, Verification, Verify
 pub use image::{digest_of, verify, verify_with_limits};
 pub use registry::RegistryVerifier;
 pub use verifier::{ImageVerifier, LayoutVerifier, Offline, VerifyFuture};
-
 
 /// A store error as a verification failure: unavailable when the registry or the network
 /// failed, a refusal of the evidence otherwise (it is not what it must be).

@@ -37,9 +37,7 @@ pub trait ImageVerifier: Send + Sync {
 pub struct Offline;
 
 fn offline(image: &Reference) -> VerifyError {
-    VerifyError::unavailable(format!(
-        "{image}: no registry access (offline evaluation)"
-    ))
+    VerifyError::unavailable(format!("{image}: no registry access (offline evaluation)"))
 }
 
 impl ImageVerifier for Offline {

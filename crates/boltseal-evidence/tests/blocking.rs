@@ -18,8 +18,13 @@ fn an_unsigned_image_is_refused_without_an_async_runtime() {
         .unwrap();
     let key = PrivateKey::generate().unwrap().public_key();
     let image = ManifestRef::Digest(Digest::sha256_of(b"a manifest nobody signed"));
-    let err = blocking::verify(&layout, &image, &KeyPolicy::new(key).into(), &Claim::Signature)
-        .unwrap_err();
+    let err = blocking::verify(
+        &layout,
+        &image,
+        &KeyPolicy::new(key).into(),
+        &Claim::Signature,
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
     assert_eq!(err.check(), Check::Signatures, "{err}");
     assert!(err.reason().starts_with("no valid signatures"), "{err}");

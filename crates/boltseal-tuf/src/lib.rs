@@ -11,8 +11,10 @@ use boltseal_core::{Classify, ErrorKind};
 use boltseal_verify::trust::TrustedRoot;
 use url::Url;
 
+pub use boltseal_verify::trust::{
+    Selector, Service, ServiceKind, SigningConfig, SigningConfigError,
+};
 pub use error::TufError;
-pub use boltseal_verify::trust::{Selector, Service, ServiceKind, SigningConfig, SigningConfigError};
 
 use repository::{Repo, Targets, cache_dir_for};
 
@@ -23,7 +25,6 @@ pub const PUBLIC_GOOD_URL: &str = "https://tuf-repo-cdn.sigstore.dev";
 /// sigstore/root-signing). Expired roots are fine as a starting point: TUF walks the published
 /// root versions forward from it, each signed by a threshold of the previous root's keys.
 pub const PUBLIC_GOOD_ROOT: &[u8] = include_bytes!("../data/public-good-root.json");
-
 
 /// The TUF target name of Sigstore's trusted root.
 pub const TRUSTED_ROOT_TARGET: &str = "trusted_root.json";

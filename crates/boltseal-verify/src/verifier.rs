@@ -7,7 +7,9 @@ use boltseal_core::ErrorKind;
 use boltseal_keys::PublicKey;
 
 use crate::evidence::Evidence;
-use crate::image::{Check, Claim, KeyPolicy, KeylessPolicy, Verification, Via, VerifyError, single};
+use crate::image::{
+    Check, Claim, KeyPolicy, KeylessPolicy, Verification, VerifyError, Via, single,
+};
 
 /// Something that can vouch for an image.
 #[non_exhaustive]
@@ -159,7 +161,11 @@ pub(crate) fn check_attestors(
     let mut reasons = Vec::new();
     for (i, attestor) in attestors.attestors.iter().enumerate() {
         let result = match attestor {
-            Attestor::Key(key) => single(evidence, &Via::Key(&key_policy(key.clone(), attestors)), claim),
+            Attestor::Key(key) => single(
+                evidence,
+                &Via::Key(&key_policy(key.clone(), attestors)),
+                claim,
+            ),
             Attestor::Keyless { identity, trust } => single(
                 evidence,
                 &Via::Keyless(&keyless_policy(identity, trust, attestors)),

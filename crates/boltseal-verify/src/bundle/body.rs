@@ -67,12 +67,8 @@ fn pem_matches(b64_pem: &str, signer: &Signer<'_>) -> bool {
         return false;
     };
     match signer {
-        Signer::Certificate(der) => {
-            pem::decode(&pem_bytes, "CERTIFICATE").is_ok_and(|d| d == *der)
-        }
-        Signer::Key(spki) => {
-            pem::decode(&pem_bytes, "PUBLIC KEY").is_ok_and(|d| d == *spki)
-        }
+        Signer::Certificate(der) => pem::decode(&pem_bytes, "CERTIFICATE").is_ok_and(|d| d == *der),
+        Signer::Key(spki) => pem::decode(&pem_bytes, "PUBLIC KEY").is_ok_and(|d| d == *spki),
     }
 }
 

@@ -27,7 +27,8 @@ pub fn verify_certificate(
     let Signer::Identity(identities) = &policy.signer else {
         return fail("a certificate is verified against identities, not a key");
     };
-    let der = boltseal_keys::pem::decode(certificate, "CERTIFICATE").ok()
+    let der = boltseal_keys::pem::decode(certificate, "CERTIFICATE")
+        .ok()
         .unwrap_or_else(|| certificate.to_vec());
     let leaf = x509::Certificate::parse(&der)
         .map_err(|e| VerifyError::bundle(format!("certificate: {e}")))?;

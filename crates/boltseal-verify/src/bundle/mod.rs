@@ -55,10 +55,10 @@
 
 pub(crate) mod asn1;
 mod body;
-mod legacy;
 pub mod checkpoint;
 #[doc(hidden)]
 pub mod fuzzing;
+mod legacy;
 pub mod merkle;
 mod sct;
 #[cfg(feature = "sigstore")]
@@ -457,9 +457,9 @@ impl<'t> Verifier<'t> {
             (_, Signer::Identity(_)) => return fail("unsupported verification material"),
         };
         let signing_key = match (&leaf, &policy.signer) {
-            (Some(leaf), _) => leaf
-                .public_key()
-                .ok_or_else(|| VerifyError::bundle("the certificate's public key is not supported"))?,
+            (Some(leaf), _) => leaf.public_key().ok_or_else(|| {
+                VerifyError::bundle("the certificate's public key is not supported")
+            })?,
             (None, Signer::Key(key)) => key.clone(),
             (None, Signer::Identity(_)) => return fail("no certificate"),
         };
@@ -503,7 +503,9 @@ impl<'t> Verifier<'t> {
                     ));
                 }
                 let parsed = Statement::parse(&envelope.payload).map_err(|e| {
-                    VerifyError::bundle(format!("the DSSE payload is not an in-toto statement: {e}"))
+                    VerifyError::bundle(format!(
+                        "the DSSE payload is not an in-toto statement: {e}"
+                    ))
                 })?;
                 if !parsed.matches_digest(&artifact.digest()) {
                     return fail("no subject of the in-toto statement has the artifact's digest");
@@ -716,10 +718,9 @@ fn match_identity(
     Ok((names, issuer))
 }
 
+pub(crate) use legacy::{
+    check_key_bundle_entries, check_logged_envelope, check_logged_envelope_by_key, verify_leaf_at,
+};
 pub use legacy::{verify_certificate, verify_rekor_bundle};
 #[cfg(feature = "sigstore")]
 pub use sigstore::{from_sigstore, to_sigstore};
-pub(crate) use legacy::{
-    verify_leaf_at,
-    check_key_bundle_entries, check_logged_envelope, check_logged_envelope_by_key,
-};

@@ -141,7 +141,11 @@ fn verify_envelope(
     let (key, signature) = envelope
         .signatures
         .iter()
-        .find_map(|s| policy.verify_any(&pae, &s.sig).map(|k| (k.clone(), s.sig.clone())))
+        .find_map(|s| {
+            policy
+                .verify_any(&pae, &s.sig)
+                .map(|k| (k.clone(), s.sig.clone()))
+        })
         .ok_or("envelope signature does not verify with the key")?;
     let verified = Verified {
         layout: Layout::Bundle,

@@ -6,8 +6,8 @@ use boltseal_reference::Digest;
 
 use super::key::check_payload;
 use super::{
-    ANNOTATION_CERTIFICATE, ANNOTATION_REKOR_BUNDLE, KeylessPolicy, Layout, SignatureLayer,
-    Signer, Verified, attestation_envelope, check_hashedrekord, check_statement, layer_signature,
+    ANNOTATION_CERTIFICATE, ANNOTATION_REKOR_BUNDLE, KeylessPolicy, Layout, SignatureLayer, Signer,
+    Verified, attestation_envelope, check_hashedrekord, check_statement, layer_signature,
 };
 use crate::bundle::{VerifiedSigner, verify_certificate, verify_rekor_bundle};
 use crate::evidence::EvidenceLimits;
@@ -61,7 +61,12 @@ fn certificate_and_entry(
         .payload
         .body_bytes()
         .map_err(|e| format!("Rekor entry body: {e}"))?;
-    Ok((signer_of(signer), key, pem_der(certificate.as_bytes()), body))
+    Ok((
+        signer_of(signer),
+        key,
+        pem_der(certificate.as_bytes()),
+        body,
+    ))
 }
 
 /// A keyless legacy `.sig` layer: the payload first, then the certificate at the logged time,
@@ -150,7 +155,11 @@ pub(super) fn bundle(
 fn pem_der(input: &[u8]) -> Vec<u8> {
     match boltseal_keys::pem::parse_all(input) {
         Ok(blocks) if blocks.is_empty() => input.to_vec(),
-        Ok(blocks) => blocks.into_iter().next().map(|b| b.into_contents()).unwrap_or_default(),
+        Ok(blocks) => blocks
+            .into_iter()
+            .next()
+            .map(|b| b.into_contents())
+            .unwrap_or_default(),
         Err(_) => Vec::new(),
     }
 }

@@ -133,7 +133,12 @@ pub struct Verification {
 impl Verified {
     /// A verified signature or attestation (for implementations of verifiers elsewhere).
     #[must_use]
-    pub fn new(layout: Layout, signer: Signer, payload: Value, statement: Option<Statement>) -> Self {
+    pub fn new(
+        layout: Layout,
+        signer: Signer,
+        payload: Value,
+        statement: Option<Statement>,
+    ) -> Self {
         Verified {
             layout,
             signer,
@@ -253,7 +258,11 @@ impl Via<'_> {
 }
 
 /// Every layer and bundle of `ev` checked with one policy.
-pub(crate) fn single(ev: &Evidence, via: &Via<'_>, claim: &Claim) -> Result<Verification, VerifyError> {
+pub(crate) fn single(
+    ev: &Evidence,
+    via: &Via<'_>,
+    claim: &Claim,
+) -> Result<Verification, VerifyError> {
     let mut out = Verification::empty(ev.digest);
     if ev.layers.len() > MAX_SIGNATURES {
         out.rejected.push(format!(
@@ -279,7 +288,11 @@ pub(crate) fn single(ev: &Evidence, via: &Via<'_>, claim: &Claim) -> Result<Veri
     if let Claim::Attestation(Some(wanted)) = claim {
         let (keep, other): (Vec<_>, Vec<_>) = std::mem::take(&mut out.verified)
             .into_iter()
-            .partition(|v| v.statement.as_ref().is_some_and(|s| s.predicate_type == *wanted));
+            .partition(|v| {
+                v.statement
+                    .as_ref()
+                    .is_some_and(|s| s.predicate_type == *wanted)
+            });
         for v in other {
             let found = v.statement.map(|s| s.predicate_type).unwrap_or_default();
             out.rejected
@@ -427,7 +440,12 @@ fn check_hashedrekord(body: &[u8], payload: &[u8], signature: &[u8]) -> Result<V
     if spec["data"]["hash"]["algorithm"] != "sha256" || spec["data"]["hash"]["value"] != hash {
         return Err("Rekor entry is for another payload".to_owned());
     }
-    if spec["signature"]["content"].as_str().and_then(b64_decode).as_deref() != Some(signature) {
+    if spec["signature"]["content"]
+        .as_str()
+        .and_then(b64_decode)
+        .as_deref()
+        != Some(signature)
+    {
         return Err("Rekor entry is for another signature".to_owned());
     }
     Ok(spec["signature"]["publicKey"]["content"]

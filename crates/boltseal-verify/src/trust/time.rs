@@ -33,7 +33,9 @@ pub(crate) fn from_civil(
 
 /// Parses an RFC 3339 timestamp as protojson writes `google.protobuf.Timestamp`.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<Nanos> {
-    Timestamp::parse_rfc3339(text).ok().map(Timestamp::unix_nanos)
+    Timestamp::parse_rfc3339(text)
+        .ok()
+        .map(Timestamp::unix_nanos)
 }
 
 #[cfg(test)]
