@@ -175,7 +175,7 @@ fn assert_test_trust(trust: &Trust) {
     assert_eq!(trust.trusted_root.tlogs().len(), 1);
     assert_eq!(
         trust.trusted_root.tlogs()[0].base_url(),
-        "https://rekor.sigstore.dev"
+        "http://rekor.test.invalid"
     );
     let now = boltseal_core::Timestamp::now();
     let rekor = trust
@@ -380,7 +380,7 @@ async fn oversized_metadata_and_targets_are_refused() {
         ),
         (
             Limits {
-                max_target_bytes: 1000,
+                max_target_bytes: 200,
                 ..Limits::default()
             },
             "target trusted_root.json is",
