@@ -108,12 +108,7 @@ impl CosignFlags {
                 Policy::key(key)
             }
             ([_, _, ..], false) => return Err(FlagError::Missing),
-            ([], _) => {
-                let keyless = self.keyless_policy()?;
-                let trust = std::sync::Arc::unwrap_or_clone(keyless.trust);
-                let policy = Policy::any_identity(keyless.identities);
-                return Ok((policy.with_tlog_threshold(usize::from(!ignore_tlog)), trust));
-            }
+            ([], _) => Policy::identity(self.identity()?),
         };
         Ok((
             policy.with_tlog_threshold(usize::from(!ignore_tlog)),
@@ -162,6 +157,15 @@ impl CosignFlags {
     }
 
     fn keyless_policy(&self) -> Result<KeylessPolicy, FlagError> {
+        let mut policy = KeylessPolicy::new(self.identity()?, self.trusted_root()?);
+        for (k, v) in &self.annotations {
+            policy = policy.annotation(k, v);
+        }
+        Ok(policy)
+    }
+
+    /// The certificate identity the keyless flags name.
+    fn identity(&self) -> Result<Identity, FlagError> {
         let subject = matcher(
             self.certificate_identity.as_deref(),
             self.certificate_identity_regexp.as_deref(),
@@ -172,11 +176,7 @@ impl CosignFlags {
             self.certificate_oidc_issuer_regexp.as_deref(),
             "certificate-oidc-issuer",
         )?;
-        let mut policy = KeylessPolicy::new(Identity::new(subject, issuer), self.trusted_root()?);
-        for (k, v) in &self.annotations {
-            policy = policy.annotation(k, v);
-        }
-        Ok(policy)
+        Ok(Identity::new(subject, issuer))
     }
 }
 
